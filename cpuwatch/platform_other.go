@@ -1,0 +1,17 @@
+//go:build !linux
+
+package cpuwatch
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+)
+
+// platformDefault fails off Linux: only Linux has /proc/stat. A Watcher with
+// ProcRoot set still reads a fixture tree on any platform.
+func platformDefault() error {
+	return fmt.Errorf("cpuwatch: /proc/stat is Linux-only; not supported on %s", runtime.GOOS)
+}
+
+func pread(f *os.File, b []byte) (int, error) { return f.ReadAt(b, 0) }

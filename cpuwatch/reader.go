@@ -1,0 +1,94 @@
+package cpuwatch
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/prometheus/procfs"
+)
+
+// statReader reads the cpu lines of one stat file through a descriptor that
+// stays open for the whole watch, with one pread per reading so that all the
+// lines come from the same instant.
+type statReader struct {
+	f    *os.File
+	path string
+	buf  []byte
+}
+
+// openStat opens procRoot/stat. procfs locates and checks the proc tree, so a
+// root that is not there fails here, before any sampling starts.
+func openStat(procRoot string) (*statReader, error) {
+	if procRoot == "" {
+		if err := platformDefault(); err != nil {
+			return nil, err
+		}
+		procRoot = procfs.DefaultMountPoint
+	}
+	fs, err := procfs.NewFS(procRoot)
+	if err != nil {
+		return nil, fmt.Errorf("cpuwatch: proc root %q: %w", procRoot, err)
+	}
+	_ = fs // procfs has checked the tree; the hot path reads stat itself
+	path := filepath.Join(procRoot, "stat")
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpuwatch: %w", err)
+	}
+	return &statReader{f: f, path: path, buf: make([]byte, 4096)}, nil
+}
+
+// read fills r with a fresh reading. The buffer only needs to hold the cpu
+// lines; it doubles until one read ends past them (or reaches the end of the
+// file), so steady-state readings never allocate.
+func (s *statReader) read(r *reading) error {
+	for {
+		n, err := pread(s.f, s.buf)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("cpuwatch: read %s: %w", s.path, err)
+		}
+		if n == len(s.buf) && !cpuBlockEnds(s.buf[:n]) {
+			if len(s.buf) >= maxStatBuf {
+				return fmt.Errorf("cpuwatch: %s: cpu lines exceed %d bytes", s.path, maxStatBuf)
+			}
+			s.buf = make([]byte, 2*len(s.buf))
+			continue
+		}
+		if err := r.parse(s.buf[:n]); err != nil {
+			return fmt.Errorf("cpuwatch: %s: %w", s.path, err)
+		}
+		return nil
+	}
+}
+
+// maxStatBuf bounds the buffer: 64 MiB holds the cpu lines of far more
+// CPUs than Linux supports, and stops a runaway file from eating memory.
+const maxStatBuf = 64 << 20
+
+// cpuBlockEnds reports whether b holds a complete line that does not start
+// with "cpu" after at least one that does: the cpu block is complete.
+func cpuBlockEnds(b []byte) bool {
+	for {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return false
+		}
+		b = b[i+1:]
+		if len(b) < len("cpu") {
+			return false
+		}
+		if !hasCPUPrefix(b) {
+			return true
+		}
+	}
+}
+
+func hasCPUPrefix(b []byte) bool {
+	return len(b) >= 3 && b[0] == 'c' && b[1] == 'p' && b[2] == 'u'
+}
+
+func (s *statReader) Close() error { return s.f.Close() }

@@ -1,0 +1,253 @@
+package cpuwatch
+
+import (
+	"context"
+	"errors"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Recording is what Record saw: the samples of a watch, when the recorded
+// function ran, and facts about the host. It round-trips through
+// encoding/json. A Recording that holds nothing but Samples is valid; its
+// run window is then the whole recording.
+type Recording struct {
+	// DataID names the recording, such as "multiprocessing:4"; renderers
+	// use it as a title.
+	DataID string `json:"data_id,omitempty"`
+	// Interval is the watcher's interval.
+	Interval time.Duration `json:"interval"`
+	// Start is the time of the first reading, one interval before the
+	// first sample's Time.
+	Start time.Time `json:"start"`
+	// RunStart and RunEnd bound the recorded function's run. They are zero
+	// when the recording did not run one.
+	RunStart time.Time `json:"run_start"`
+	RunEnd   time.Time `json:"run_end"`
+	// Samples are in time order; each owns its Cores.
+	Samples []Sample `json:"samples"`
+	// Host describes the machine the recording was made on.
+	Host Host `json:"host"`
+}
+
+// Host holds facts about the recording machine that help to read it.
+type Host struct {
+	Hostname string `json:"hostname,omitempty"`
+	// NumCPU is runtime.NumCPU: the CPUs this process may run on.
+	NumCPU int `json:"num_cpu"`
+	// GOMAXPROCS is the Go scheduler's limit when the recording started.
+	GOMAXPROCS int `json:"gomaxprocs"`
+	// UserHZ is the tick rate of /proc/stat's counters: the resolution of
+	// every sample is one tick per core per interval.
+	UserHZ int `json:"user_hz"`
+}
+
+// userHZ is USER_HZ, the unit of /proc/stat. The kernel fixes it at 100 for
+// user space on every mainstream architecture, whatever its internal HZ.
+const userHZ = 100
+
+// Record is shorthand for a Watcher with only Interval set.
+func Record(ctx context.Context, interval time.Duration, run func(context.Context) error) (*Recording, error) {
+	w := Watcher{Interval: interval}
+	return w.Record(ctx, run)
+}
+
+// Record watches the machine while run executes, and returns what it saw.
+//
+// It samples Lead idle intervals first, then calls run on the caller's
+// goroutine with a context that is cancelled if the watch fails, then keeps
+// sampling for Trail more intervals (and until it has MinSamples). It
+// returns the recording together with run's error; if the watch itself
+// fails, or ctx is cancelled, that error is returned too and the recording
+// holds what was sampled until then. A nil run records Lead+Trail intervals
+// of the machine alone.
+func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (*Recording, error) {
+	lead, trail := orDefault(w.Lead, DefaultLead), orDefault(w.Trail, DefaultTrail)
+	rec := &Recording{Interval: w.Interval, Host: hostFacts()}
+
+	var (
+		mu      sync.Mutex
+		cond    = sync.NewCond(&mu)
+		watched bool  // the watch goroutine has returned
+		werr    error // what it returned
+		target  = -1  // sample count that ends the recording; -1 until run returns
+	)
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		first := true
+		err := w.Watch(wctx, func(s Sample) {
+			mu.Lock()
+			defer mu.Unlock()
+			if first {
+				rec.Start = s.Start()
+				first = false
+			}
+			rec.Samples = append(rec.Samples, s.Clone())
+			cond.Broadcast()
+			if target >= 0 && len(rec.Samples) >= target {
+				stop()
+			}
+		})
+		stop() // a failed watch cancels run
+		mu.Lock()
+		watched, werr = true, err
+		cond.Broadcast()
+		mu.Unlock()
+	}()
+	// The watch goroutine wakes waiters on every sample and when it ends;
+	// cancelling ctx ends it, so no wait below outlives ctx.
+
+	mu.Lock()
+	for !watched && len(rec.Samples) < lead {
+		cond.Wait()
+	}
+	failed := watched
+	mu.Unlock()
+
+	var runErr error
+	if !failed && run != nil {
+		rec.RunStart = time.Now()
+		runErr = run(wctx)
+		rec.RunEnd = time.Now()
+	} else if !failed {
+		rec.RunStart = time.Now()
+		rec.RunEnd = rec.RunStart
+	}
+
+	mu.Lock()
+	if !watched {
+		// The sample in progress when run returned covers the end of the
+		// run; the trail counts whole intervals after it.
+		target = max(len(rec.Samples)+1+trail, w.MinSamples)
+		if len(rec.Samples) >= target {
+			stop()
+		}
+	}
+	for !watched {
+		cond.Wait()
+	}
+	err := werr
+	mu.Unlock()
+
+	if errors.Is(err, context.Canceled) && ctx.Err() == nil {
+		err = nil // we stopped the watch ourselves
+	}
+	return rec, errors.Join(runErr, err)
+}
+
+// orDefault maps 0 to def and a negative count to 0.
+func orDefault(n, def int) int {
+	switch {
+	case n == 0:
+		return def
+	case n < 0:
+		return 0
+	}
+	return n
+}
+
+func hostFacts() Host {
+	name, _ := os.Hostname()
+	return Host{
+		Hostname:   name,
+		NumCPU:     runtime.NumCPU(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		UserHZ:     userHZ,
+	}
+}
+
+// Window returns the span the recording's summaries cover: the run, or,
+// when the recording ran nothing, every sample.
+func (r *Recording) Window() (from, to time.Time) {
+	if !r.RunStart.IsZero() {
+		return r.RunStart, r.RunEnd
+	}
+	if len(r.Samples) == 0 {
+		return time.Time{}, time.Time{}
+	}
+	return r.Samples[0].Start(), r.Samples[len(r.Samples)-1].Time
+}
+
+// Summary is a recording's usage averaged over its window.
+type Summary struct {
+	// Window is the length of time averaged over.
+	Window time.Duration `json:"window"`
+	// EffectiveCores is how many cores' worth of work the machine did on
+	// average: the summed Busy of all cores. A single busy thread scores
+	// about 1, two cores saturated about 2.
+	EffectiveCores float64 `json:"effective_cores"`
+	// Total is the mean of the samples' Total.
+	Total Usage `json:"total"`
+	// Cores is the mean usage of each core seen in the window, ascending by
+	// ID. A core missing from some samples is averaged over those it is in.
+	Cores []CoreUsage `json:"cores"`
+}
+
+// Summary averages the samples over the recording's Window. Each sample
+// counts in proportion to how much of its interval lies inside the window,
+// so the partly idle intervals at the start and end of a run weigh less.
+// An empty window gives a zero Summary.
+func (r *Recording) Summary() Summary {
+	from, to := r.Window()
+	var (
+		sum    Summary
+		weight float64
+		cores  = map[int]*struct {
+			u Usage
+			w float64
+		}{}
+		ids []int
+	)
+	for _, s := range r.Samples {
+		lo, hi := s.Start(), s.Time
+		if lo.Before(from) {
+			lo = from
+		}
+		if hi.After(to) {
+			hi = to
+		}
+		ov := hi.Sub(lo)
+		if ov <= 0 || s.Elapsed <= 0 {
+			continue
+		}
+		w := float64(ov)
+		weight += w
+		sum.Total = sum.Total.add(s.Total.scale(w))
+		sum.EffectiveCores += s.BusyCores() * w
+		for _, c := range s.Cores {
+			acc, ok := cores[c.ID]
+			if !ok {
+				acc = &struct {
+					u Usage
+					w float64
+				}{}
+				cores[c.ID] = acc
+				ids = append(ids, c.ID)
+			}
+			acc.u = acc.u.add(c.Usage.scale(w))
+			acc.w += w
+		}
+	}
+	if weight == 0 {
+		return Summary{}
+	}
+	sum.Window = to.Sub(from)
+	sum.Total = sum.Total.scale(1 / weight)
+	sum.EffectiveCores /= weight
+	slices.Sort(ids)
+	for _, id := range ids {
+		acc := cores[id]
+		sum.Cores = append(sum.Cores, CoreUsage{ID: id, Usage: acc.u.scale(1 / acc.w)})
+	}
+	return sum
+}
+
+// EffectiveCores returns Summary().EffectiveCores: the mean, over the run
+// window, of the summed busy fraction of all cores — how many cores the
+// machine kept busy while run ran. It includes whatever else the machine
+// was doing; compare with the lead intervals to see the background.
+func (r *Recording) EffectiveCores() float64 { return r.Summary().EffectiveCores }

@@ -1,0 +1,229 @@
+package cpuwatch
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+)
+
+// Field indexes into a ticks array, in /proc/stat order.
+const (
+	fUser = iota
+	fNice
+	fSystem
+	fIdle
+	fIOWait
+	fIRQ
+	fSoftIRQ
+	fSteal
+	fGuest
+	fGuestNice
+	numFields
+)
+
+// minFields is the fewest numbers a cpu line may carry: user, nice, system
+// and idle have been there since Linux 2.4; the rest arrived later and are
+// read as zero when absent.
+const minFields = 4
+
+// ticks is one cpu line's cumulative counters, in USER_HZ ticks.
+type ticks [numFields]uint64
+
+// coreTicks is one "cpuN" line.
+type coreTicks struct {
+	id int
+	t  ticks
+}
+
+// reading is one parse of the cpu lines of /proc/stat. Its slices are reused
+// from one reading to the next.
+type reading struct {
+	total ticks
+	cores []coreTicks // ascending id
+}
+
+// errNoCPULines is wrapped by parse when a file holds no cpu lines at all.
+var errNoCPULines = errors.New("no cpu lines")
+
+// parse fills r from the contents of a /proc/stat file. It reads only the
+// leading block of lines that start with "cpu" and stops at the first other
+// line, so the long interrupt lines that follow cost nothing. It allocates
+// only when the number of cores grows.
+func (r *reading) parse(b []byte) error {
+	r.cores = r.cores[:0]
+	sawTotal := false
+	sorted := true
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if !bytes.HasPrefix(line, []byte("cpu")) {
+			if sawTotal || len(r.cores) > 0 {
+				break
+			}
+			continue
+		}
+		id, t, err := parseCPULine(line)
+		if err != nil {
+			return err
+		}
+		if id < 0 {
+			if sawTotal {
+				return fmt.Errorf("duplicate aggregate line %q", line)
+			}
+			sawTotal = true
+			r.total = t
+			continue
+		}
+		if n := len(r.cores); n > 0 && r.cores[n-1].id >= id {
+			sorted = false
+		}
+		r.cores = append(r.cores, coreTicks{id: id, t: t})
+	}
+	if !sawTotal && len(r.cores) == 0 {
+		return errNoCPULines
+	}
+	if !sawTotal {
+		return errors.New("no aggregate \"cpu\" line")
+	}
+	if !sorted {
+		sortCores(r.cores)
+		for i := 1; i < len(r.cores); i++ {
+			if r.cores[i].id == r.cores[i-1].id {
+				return fmt.Errorf("duplicate line for cpu%d", r.cores[i].id)
+			}
+		}
+	}
+	return nil
+}
+
+// sortCores is an insertion sort: the kernel writes ids in ascending order,
+// so this only runs on odd input and never allocates.
+func sortCores(c []coreTicks) {
+	for i := 1; i < len(c); i++ {
+		for j := i; j > 0 && c[j].id < c[j-1].id; j-- {
+			c[j], c[j-1] = c[j-1], c[j]
+		}
+	}
+}
+
+// parseCPULine parses "cpu" or "cpuN" followed by 4 to 10 unsigned decimal
+// numbers separated by spaces. Extra trailing fields from a newer kernel are
+// ignored. id is -1 for the aggregate line.
+func parseCPULine(line []byte) (id int, t ticks, err error) {
+	rest := line[len("cpu"):]
+	id = -1
+	if len(rest) > 0 && rest[0] != ' ' {
+		n, i := 0, 0
+		for ; i < len(rest) && rest[i] >= '0' && rest[i] <= '9'; i++ {
+			if n > 1<<20 {
+				return 0, t, fmt.Errorf("cpu id out of range in %q", line)
+			}
+			n = n*10 + int(rest[i]-'0')
+		}
+		if i == 0 || (i < len(rest) && rest[i] != ' ') {
+			return 0, t, fmt.Errorf("malformed cpu name in %q", line)
+		}
+		id, rest = n, rest[i:]
+	}
+	nf := 0
+	for len(rest) > 0 {
+		if rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\r' {
+			rest = rest[1:]
+			continue
+		}
+		var v uint64
+		i := 0
+		for ; i < len(rest) && rest[i] >= '0' && rest[i] <= '9'; i++ {
+			d := uint64(rest[i] - '0')
+			if v > (1<<64-1-d)/10 {
+				return 0, t, fmt.Errorf("counter overflows in %q", line)
+			}
+			v = v*10 + d
+		}
+		if i == 0 || (i < len(rest) && rest[i] != ' ' && rest[i] != '\t' && rest[i] != '\r') {
+			return 0, t, fmt.Errorf("malformed counter in %q", line)
+		}
+		if nf < numFields {
+			t[nf] = v
+		}
+		nf++
+		rest = rest[i:]
+	}
+	if nf < minFields {
+		return 0, t, fmt.Errorf("cpu line has %d counters, want at least %d: %q", nf, minFields, line)
+	}
+	return id, t, nil
+}
+
+// usageOf turns the counters of two readings of the same cpu line into
+// fractions. A counter that went backwards (iowait does; see the kernel's
+// Documentation/filesystems/proc.rst) contributes nothing instead of a
+// negative amount. Guest time is moved out of user and nice, where the kernel
+// also counts it.
+func usageOf(prev, cur *ticks) Usage {
+	var d [numFields]float64
+	for i := range d {
+		if cur[i] > prev[i] {
+			d[i] = float64(cur[i] - prev[i])
+		}
+	}
+	d[fUser] = max(d[fUser]-d[fGuest], 0)
+	d[fNice] = max(d[fNice]-d[fGuestNice], 0)
+	var sum float64
+	for _, v := range d {
+		sum += v
+	}
+	if sum == 0 {
+		return Usage{Idle: 1}
+	}
+	return Usage{
+		User:      d[fUser] / sum,
+		Nice:      d[fNice] / sum,
+		System:    d[fSystem] / sum,
+		Idle:      d[fIdle] / sum,
+		IOWait:    d[fIOWait] / sum,
+		IRQ:       d[fIRQ] / sum,
+		SoftIRQ:   d[fSoftIRQ] / sum,
+		Steal:     d[fSteal] / sum,
+		Guest:     d[fGuest] / sum,
+		GuestNice: d[fGuestNice] / sum,
+	}
+}
+
+// sum returns the total ticks a line has counted, guest time excluded since
+// it is already inside user and nice.
+func (t *ticks) sum() uint64 {
+	var s uint64
+	for i, v := range t {
+		if i != fGuest && i != fGuestNice {
+			s += v
+		}
+	}
+	return s
+}
+
+// diff appends to dst the usage of every core present in both readings.
+// A core whose total went backwards was reset by hot-plug: its old counters
+// mean nothing, so it is left out of this sample and starts fresh from cur.
+func diff(dst []CoreUsage, prev, cur *reading) []CoreUsage {
+	i := 0
+	for k := range cur.cores {
+		c := &cur.cores[k]
+		for i < len(prev.cores) && prev.cores[i].id < c.id {
+			i++
+		}
+		if i == len(prev.cores) || prev.cores[i].id != c.id {
+			continue
+		}
+		p := &prev.cores[i]
+		if c.t.sum() < p.t.sum() {
+			continue
+		}
+		dst = append(dst, CoreUsage{ID: c.id, Usage: usageOf(&p.t, &c.t)})
+	}
+	return dst
+}

@@ -1,0 +1,122 @@
+package cpuwatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Defaults used by a Watcher whose fields are zero.
+const (
+	// DefaultLead is how many idle intervals Record keeps before it calls
+	// run: the "dead time" that shows the machine at rest.
+	DefaultLead = 2
+	// DefaultTrail is how many intervals Record keeps after run returns.
+	DefaultTrail = 2
+)
+
+// Watcher samples per-core CPU usage from a proc tree at a fixed interval.
+//
+// A Watcher holds only configuration; each call to Watch or Record opens
+// its own descriptor, so one Watcher may serve several goroutines at once.
+type Watcher struct {
+	// Interval is the time between readings. It must be positive.
+	// /proc/stat counts in USER_HZ ticks (100 a second on Linux), so at
+	// 100 ms a core's usage moves in steps of 10 %; use 1 s for smooth
+	// pictures and short intervals only for coarse, fast views.
+	Interval time.Duration
+
+	// ProcRoot is the proc file system to read. "" means "/proc";
+	// tests point it at a fixture tree such as "testdata/normal/proc".
+	ProcRoot string
+
+	// Lead is how many whole intervals Record samples before it calls run.
+	// Zero means DefaultLead; a negative value means none.
+	Lead int
+
+	// Trail is how many whole intervals Record samples after run returns.
+	// Zero means DefaultTrail; a negative value means none.
+	Trail int
+
+	// MinSamples is the fewest samples Record returns: it keeps sampling
+	// after the trail until it has this many. Zero means no minimum.
+	MinSamples int
+}
+
+// Watch samples the machine every interval until ctx is done, calling fn
+// with each sample. It is shorthand for a Watcher with only Interval set.
+func Watch(ctx context.Context, interval time.Duration, fn func(Sample)) error {
+	w := Watcher{Interval: interval}
+	return w.Watch(ctx, fn)
+}
+
+// Watch takes a reading now and one every Interval after it, on an absolute
+// schedule that does not drift, and calls fn with the usage between each
+// pair of readings. The first call therefore comes one interval after Watch
+// starts.
+//
+// fn runs on the caller's goroutine. Its Sample's Cores slice is reused for
+// the next sample, so fn must Clone a sample it keeps. A slow fn delays
+// sampling rather than queueing samples: readings whose time passed while
+// fn ran are skipped, and the next sample covers the whole longer span, with
+// Elapsed saying how long it was.
+//
+// Watch blocks until ctx is done and then returns ctx.Err(), or returns the
+// first error reading the proc tree. It starts no goroutines.
+func (w *Watcher) Watch(ctx context.Context, fn func(Sample)) error {
+	if w.Interval <= 0 {
+		return fmt.Errorf("cpuwatch: interval %v is not positive", w.Interval)
+	}
+	if fn == nil {
+		return errors.New("cpuwatch: nil callback")
+	}
+	sr, err := openStat(w.ProcRoot)
+	if err != nil {
+		return err
+	}
+	defer sr.Close()
+
+	var prev, cur reading
+	if err := sr.read(&prev); err != nil {
+		return err
+	}
+	start := time.Now()
+	prevAt := start
+	timer := time.NewTimer(w.Interval)
+	defer timer.Stop()
+	var cores []CoreUsage
+	for k := int64(1); ; {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
+		}
+		if err := sr.read(&cur); err != nil {
+			return err
+		}
+		now := time.Now()
+		cores = diff(cores[:0], &prev, &cur)
+		s := Sample{
+			Time:    now,
+			Elapsed: now.Sub(prevAt),
+			Cores:   cores,
+		}
+		if cur.total.sum() >= prev.total.sum() {
+			s.Total = usageOf(&prev.total, &cur.total)
+		} else {
+			// The aggregate went backwards (a CPU came back from hot-plug
+			// with reset counters): the cores present tell the truth.
+			s.Total = meanUsage(cores)
+		}
+		prev, cur = cur, prev
+		prevAt = now
+		fn(s)
+
+		// Next reading: the first point of the schedule start + k·Interval
+		// that has not passed yet. Points missed while fn ran are skipped.
+		since := time.Since(start)
+		k = max(k+1, int64(since/w.Interval)+1)
+		timer.Reset(time.Duration(k)*w.Interval - since)
+	}
+}

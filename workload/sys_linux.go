@@ -1,0 +1,71 @@
+//go:build linux
+
+package workload
+
+import (
+	"fmt"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+func supported(string) error { return nil }
+
+func tv(t unix.Timeval) time.Duration { return time.Duration(t.Nano()) }
+
+// threadCPU returns the calling OS thread's CPU time; the caller must be
+// locked to its thread.
+func threadCPU() (cpuTimes, error) {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
+		return cpuTimes{}, fmt.Errorf("workload: getrusage(RUSAGE_THREAD): %w", err)
+	}
+	return cpuTimes{tv(ru.Utime), tv(ru.Stime)}, nil
+}
+
+// processCPU returns the whole calling process's CPU time.
+func processCPU() (cpuTimes, error) {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return cpuTimes{}, fmt.Errorf("workload: getrusage(RUSAGE_SELF): %w", err)
+	}
+	return cpuTimes{tv(ru.Utime), tv(ru.Stime)}, nil
+}
+
+// allowedCPUs returns the cores the calling thread may run on, ascending.
+func allowedCPUs() ([]int, error) {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return nil, fmt.Errorf("workload: sched_getaffinity: %w", err)
+	}
+	var cpus []int
+	for i := range int(unsafe.Sizeof(set)) * 8 {
+		if set.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	if len(cpus) == 0 {
+		return nil, fmt.Errorf("workload: sched_getaffinity returned no allowed core")
+	}
+	return cpus, nil
+}
+
+// pinThread pins the calling (locked) thread to cpu and returns a function
+// that restores its previous affinity.
+func pinThread(cpu int) (restore func() error, err error) {
+	var old, set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil {
+		return nil, fmt.Errorf("workload: sched_getaffinity: %w", err)
+	}
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return nil, fmt.Errorf("workload: pinning to cpu %d: %w", cpu, err)
+	}
+	return func() error {
+		if err := unix.SchedSetaffinity(0, &old); err != nil {
+			return fmt.Errorf("workload: restoring affinity after cpu %d: %w", cpu, err)
+		}
+		return nil
+	}, nil
+}

@@ -60,7 +60,7 @@ func (r *reading) parse(b []byte) error {
 		} else {
 			b = nil
 		}
-		if !bytes.HasPrefix(line, []byte("cpu")) {
+		if !hasCPUPrefix(line) {
 			if sawTotal || len(r.cores) > 0 {
 				break
 			}

@@ -113,10 +113,9 @@ func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (
 		rec.RunStart = time.Now()
 		runErr = run(wctx)
 		rec.RunEnd = time.Now()
-	} else if !failed {
-		rec.RunStart = time.Now()
-		rec.RunEnd = rec.RunStart
 	}
+	// With no run, RunStart and RunEnd stay zero, so the Window, and with it
+	// Summary and EffectiveCores, covers the whole recording.
 
 	mu.Lock()
 	if !watched {
@@ -135,6 +134,9 @@ func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (
 
 	if errors.Is(err, context.Canceled) && ctx.Err() == nil {
 		err = nil // we stopped the watch ourselves
+	}
+	if err != nil && errors.Is(runErr, err) {
+		err = nil // run already reports it, typically ctx.Err()
 	}
 	return rec, errors.Join(runErr, err)
 }

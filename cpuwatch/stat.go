@@ -60,7 +60,7 @@ func (r *reading) parse(b []byte) error {
 		} else {
 			b = nil
 		}
-		if !bytes.HasPrefix(line, []byte("cpu")) {
+		if !hasCPUPrefix(line) {
 			if sawTotal || len(r.cores) > 0 {
 				break
 			}
@@ -160,16 +160,21 @@ func parseCPULine(line []byte) (id int, t ticks, err error) {
 }
 
 // usageOf turns the counters of two readings of the same cpu line into
-// fractions. A counter that went backwards (iowait does; see the kernel's
-// Documentation/filesystems/proc.rst) contributes nothing instead of a
-// negative amount. Guest time is moved out of user and nice, where the kernel
-// also counts it.
+// fractions. A counter that went backwards contributes nothing instead of a
+// negative amount. Iowait does go backwards (see the kernel's
+// Documentation/filesystems/proc.rst): the tickless idle code moves time it
+// had shown as iowait over to idle once the waiting task has gone, so a
+// drop in iowait is taken out of idle's rise rather than counted twice.
+// Guest time is moved out of user and nice, where the kernel also counts it.
 func usageOf(prev, cur *ticks) Usage {
 	var d [numFields]float64
 	for i := range d {
 		if cur[i] > prev[i] {
 			d[i] = float64(cur[i] - prev[i])
 		}
+	}
+	if prev[fIOWait] > cur[fIOWait] {
+		d[fIdle] = max(d[fIdle]-float64(prev[fIOWait]-cur[fIOWait]), 0)
 	}
 	d[fUser] = max(d[fUser]-d[fGuest], 0)
 	d[fNice] = max(d[fNice]-d[fGuestNice], 0)

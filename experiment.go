@@ -1,0 +1,400 @@
+package corescope
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/corescope/corescope/cpuwatch"
+	"github.com/corescope/corescope/workload"
+)
+
+// Plan describes the seed's experiment scaled to a machine. Its zero value
+// is a valid plan for the machine it runs on: see each field's default.
+//
+// The seed ran, on 4 cores with 8 hyperthreads: an idle baseline, the loop
+// serially (2^28 iterations), 2, 4 and 8 processes of 2^28 iterations each,
+// and 2, 4 and 8 Python threads of 2^26 iterations each. A Plan keeps those
+// proportions: every process, locked thread and goroutine does as much
+// work as the serial run, every GIL thread a quarter of it, so 4 GIL
+// threads together do the serial run's work.
+type Plan struct {
+	// CPUs is how many CPUs the workload may use; 0 means
+	// runtime.NumCPU(), which honours the process's affinity mask. The
+	// parallel models run 1, 2, … up to 2×CPUs workers.
+	CPUs int
+	// Kernel is the loop every worker runs. The zero Kernel is
+	// workload's default.
+	Kernel workload.Kernel
+	// Unit is the n of one sum(range(n)) for the serial run and for each
+	// process, thread and goroutine; GIL threads use Unit/4. 0 means the
+	// seed's 2^28.
+	Unit uint64
+	// Units is how many units each worker repeats; 0 means 1. Repeating a
+	// smaller unit keeps the seed's printed results checkable while the
+	// run takes as long as the picture needs.
+	Units int
+	// Idle is how long the do-nothing baseline lasts; 0 means one second.
+	Idle time.Duration
+	// Pin pins worker i to CPU i, as the seed's --pin-cpu did.
+	Pin bool
+	// GILThreads lists the GIL thread counts; nil means 2 and 4 (the seed
+	// also ran 8, which on a small machine only takes longer).
+	GILThreads []int
+}
+
+// SeedUnit is the seed's n for processes and the serial run: sum(range(2^28)).
+const SeedUnit = 1 << 28
+
+// Specs returns the runs of the plan, in the order they should run: the
+// idle baseline first, then the serial run every speed-up is measured
+// against, then processes, locked threads and goroutines with 1 … 2×CPUs
+// workers, then the Python 3 and Python 2 GIL.
+func (p Plan) Specs() []Spec {
+	cpus := p.CPUs
+	if cpus <= 0 {
+		cpus = runtime.NumCPU()
+	}
+	unit := p.Unit
+	if unit == 0 {
+		unit = SeedUnit
+	}
+	gil := p.GILThreads
+	if gil == nil {
+		gil = []int{2, 4}
+	}
+	base := Spec{Kernel: p.Kernel, Unit: unit, Units: p.Units, Pin: p.Pin}
+	specs := []Spec{
+		{Workload: DoNothing, Idle: p.Idle},
+		with(base, NonThreaded, 1),
+	}
+	for _, wl := range []Workload{Multiprocessing, Threads, Goroutines} {
+		for n := 1; n <= 2*cpus; n++ {
+			specs = append(specs, with(base, wl, n))
+		}
+	}
+	quarter := base
+	quarter.Unit = max(unit/4, 1)
+	for _, wl := range []Workload{Threading, ThreadingPy2} {
+		for _, n := range gil {
+			specs = append(specs, with(quarter, wl, n))
+		}
+	}
+	return specs
+}
+
+func with(s Spec, w Workload, n int) Spec {
+	s.Workload, s.Workers = w, n
+	return s
+}
+
+// Experiment runs a list of specs one after the other, each under its own
+// recording, and reports progress as it goes. The zero value runs nothing;
+// set Specs (from a Plan) and a Watcher interval.
+type Experiment struct {
+	// Specs are the runs, in order.
+	Specs []Spec
+	// Watcher records each run. A zero Interval means one second.
+	Watcher cpuwatch.Watcher
+	// Progress, if set, is called when a run starts, every ProgressEvery
+	// while it runs, and when it ends. Calls come from one goroutine the
+	// experiment starts, never two at once, and never after Run returns.
+	// A slow Progress delays the next report, not the runs.
+	Progress func(Progress)
+	// ProgressEvery is the time between progress reports during a run;
+	// 0 means 250 ms.
+	ProgressEvery time.Duration
+	// NsPerIteration is the expected cost of one loop iteration on one
+	// core, used only to estimate time left before the serial run has
+	// measured it. 0 means 1 ns (the native kernel's order).
+	NsPerIteration float64
+}
+
+// Progress tells how far an Experiment has got.
+type Progress struct {
+	// Run is the index in Specs of the run in progress; Runs is len(Specs).
+	Run, Runs int
+	// Spec is the run in progress.
+	Spec Spec
+	// Elapsed is how long the current run has taken so far, and Expected
+	// how long it should take in all, recording lead and trail included.
+	Elapsed, Expected time.Duration
+	// Left is the estimated time until the whole experiment ends.
+	Left time.Duration
+	// Done is set on the last report of a run, with its Result (which is
+	// nil if the run failed before it started).
+	Done   bool
+	Result *Result
+}
+
+// Fraction returns how far the current run has got, in [0, 1]: 1 once it
+// is done, and at most 0.99 before, however late it runs.
+func (p Progress) Fraction() float64 {
+	if p.Done {
+		return 1
+	}
+	if p.Expected <= 0 {
+		return 0
+	}
+	return min(float64(p.Elapsed)/float64(p.Expected), 0.99)
+}
+
+// Results are the runs of an experiment, in the order they ran.
+type Results struct {
+	// Host describes the machine, from the first recording.
+	Host cpuwatch.Host `json:"host"`
+	// Interval is the watcher's interval.
+	Interval time.Duration `json:"interval"`
+	// Runs holds one summary per run, in order.
+	Runs []*Result `json:"runs"`
+}
+
+// Run runs every spec in order and returns their results. It stops at the
+// first failing run, or when ctx ends, returning the results so far with
+// the error.
+func (e *Experiment) Run(ctx context.Context) (*Results, error) {
+	w := e.Watcher
+	if w.Interval == 0 {
+		w.Interval = time.Second
+	}
+	res := &Results{Interval: w.Interval, Runs: []*Result{}}
+	est := estimator{
+		watcher:  w,
+		cpus:     runtime.NumCPU(),
+		procs:    runtime.GOMAXPROCS(0),
+		nsPerIt:  e.NsPerIteration,
+		slowdown: map[Workload]float64{},
+	}
+	if est.nsPerIt <= 0 {
+		est.nsPerIt = 1
+	}
+
+	events := make(chan Progress)
+	reporterDone := make(chan struct{})
+	go e.report(events, reporterDone)
+	defer func() {
+		close(events)
+		<-reporterDone
+	}()
+
+	for i, s := range e.Specs {
+		left := time.Duration(0)
+		for _, later := range e.Specs[i:] {
+			left += est.estimate(later)
+		}
+		p := Progress{Run: i, Runs: len(e.Specs), Spec: s, Expected: est.estimate(s), Left: left}
+		events <- p
+		start := time.Now()
+		r, err := s.Run(ctx, &w)
+		p.Elapsed, p.Done, p.Result = time.Since(start), true, r
+		if r != nil {
+			res.Runs = append(res.Runs, r)
+			if r.Recording != nil && res.Host.NumCPU == 0 {
+				res.Host = r.Recording.Host
+			}
+		}
+		if err != nil {
+			events <- p
+			return res, fmt.Errorf("corescope: run %s: %w", s.DataID(), err)
+		}
+		est.learn(s, r)
+		p.Left = 0
+		for _, later := range e.Specs[i+1:] {
+			p.Left += est.estimate(later)
+		}
+		events <- p
+	}
+	return res, nil
+}
+
+// report forwards start and end events to Progress, and between them sends
+// ticks of the run in progress, so that Progress runs on this goroutine only.
+func (e *Experiment) report(events <-chan Progress, done chan<- struct{}) {
+	defer close(done)
+	every := e.ProgressEvery
+	if every <= 0 {
+		every = 250 * time.Millisecond
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var (
+		cur     Progress
+		running bool
+		started time.Time
+	)
+	for {
+		select {
+		case p, ok := <-events:
+			if !ok {
+				return
+			}
+			cur, running = p, !p.Done
+			if running {
+				started = time.Now()
+			}
+			if e.Progress != nil {
+				e.Progress(p)
+			}
+		case <-tick.C:
+			if !running || e.Progress == nil {
+				continue
+			}
+			p := cur
+			p.Elapsed = time.Since(started)
+			p.Left = max(cur.Left-p.Elapsed, max(cur.Expected-p.Elapsed, 0))
+			e.Progress(p)
+		}
+	}
+}
+
+// estimator guesses how long a run takes from the cost of an iteration,
+// which it learns from the serial run, and the GIL's slowdown, which it
+// learns from the first GIL run of each version.
+type estimator struct {
+	watcher  cpuwatch.Watcher
+	cpus     int
+	procs    int
+	nsPerIt  float64
+	slowdown map[Workload]float64 // wall of a GIL run over its ideal serial time
+}
+
+// overhead is the recording around a run: lead and trail, plus the sample
+// in progress when the run ends and a little start-up.
+func (e *estimator) overhead() time.Duration {
+	lead := e.watcher.Lead
+	if lead == 0 {
+		lead = cpuwatch.DefaultLead
+	}
+	trail := e.watcher.Trail
+	if trail == 0 {
+		trail = cpuwatch.DefaultTrail
+	}
+	return time.Duration(max(lead, 0)+max(trail, 0)+1)*e.watcher.Interval + 50*time.Millisecond
+}
+
+// work estimates the workload's own wall time.
+func (e *estimator) work(s Spec) time.Duration {
+	if s.Workload == DoNothing {
+		if s.Idle == 0 {
+			return time.Second
+		}
+		return s.Idle
+	}
+	n := s.workers()
+	serial := float64(s.Size()) * e.nsPerIt // one worker's work on one core
+	var wall float64
+	switch s.Workload {
+	case Threading, ThreadingPy2:
+		wall = serial * float64(n) * e.gilFactor(s.Workload)
+	case Goroutines:
+		wall = serial * float64(n) / float64(min(n, e.procs))
+	default:
+		wall = serial * float64(n) / float64(min(n, e.cpus))
+	}
+	return time.Duration(wall)
+}
+
+// gilFactor is how much slower the GIL runs than the serial loop. Python 3
+// costs a little in cache misses; Python 2's futex storm cost the seed
+// 1.9–2.5×. Once a GIL run has been seen, its own slowdown is used.
+func (e *estimator) gilFactor(w Workload) float64 {
+	if f, ok := e.slowdown[w]; ok {
+		return f
+	}
+	if w == ThreadingPy2 {
+		return 2.5
+	}
+	return 1.15
+}
+
+func (e *estimator) estimate(s Spec) time.Duration {
+	if e.watcher.MinSamples > 0 {
+		return max(e.work(s)+e.overhead(), time.Duration(e.watcher.MinSamples)*e.watcher.Interval)
+	}
+	return e.work(s) + e.overhead()
+}
+
+// learn updates the estimates from a finished run.
+func (e *estimator) learn(s Spec, r *Result) {
+	if r == nil || r.WallSeconds <= 0 {
+		return
+	}
+	switch s.Workload {
+	case NonThreaded:
+		e.nsPerIt = r.WallSeconds * 1e9 / float64(max(s.Size(), 1))
+	case Threading, ThreadingPy2:
+		ideal := float64(s.Size()) * float64(s.workers()) * e.nsPerIt / 1e9
+		if ideal > 0 {
+			e.slowdown[s.Workload] = r.WallSeconds / ideal
+		}
+	}
+}
+
+// Serial returns the experiment's serial run, which every speed-up is
+// measured against, or nil if it has none.
+func (r *Results) Serial() *Result {
+	for _, run := range r.Runs {
+		if run.Workload == string(NonThreaded) && run.WallSeconds > 0 {
+			return run
+		}
+	}
+	return nil
+}
+
+// Speedup returns how much faster run got through its loop iterations than
+// the serial run did through the same number: serial time per iteration ×
+// run's iterations ÷ run's wall time. Processes that each repeat the serial
+// work score n on n free cores; four GIL threads that share the serial
+// work score about 1 under Python 3. It is 0 when there is no serial run or
+// run did no work.
+func (r *Results) Speedup(run *Result) float64 {
+	s := r.Serial()
+	if s == nil || run.WallSeconds <= 0 || run.Iterations() == 0 || s.Iterations() == 0 {
+		return 0
+	}
+	perIt := s.WallSeconds / float64(s.Iterations())
+	return perIt * float64(run.Iterations()) / run.WallSeconds
+}
+
+// errNoRuns is returned when results hold nothing to tabulate.
+var errNoRuns = errors.New("corescope: no runs")
+
+// UsableCPUs returns how many CPUs this process may run on:
+// runtime.NumCPU, which honours the affinity mask (taskset, a cpuset). A
+// CPU quota (cgroup cpu.max) is not counted: /proc/stat still shows every
+// core of the host.
+func UsableCPUs() int { return runtime.NumCPU() }
+
+// Calibrate runs the plan's serial unit once (or a few times, if one is
+// too quick to time) and sets Units so that the serial run takes about
+// target; the other runs scale from it. It returns the measured cost of
+// one iteration in nanoseconds, for Experiment.NsPerIteration.
+func (p *Plan) Calibrate(ctx context.Context, target time.Duration) (float64, error) {
+	if target <= 0 {
+		return 0, fmt.Errorf("corescope: calibration target %v is not positive", target)
+	}
+	unit := p.Unit
+	if unit == 0 {
+		unit = SeedUnit
+	}
+	var nsPerIt float64
+	for units := 1; ; units *= 2 {
+		m := workload.Serial{Work: workload.Work{Kernel: p.Kernel, N: unit, Units: units}}
+		rep, err := m.Run(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("corescope: calibrate: %w", err)
+		}
+		it := rep.Iterations()
+		if it == 0 {
+			return 0, errors.New("corescope: calibrate: the serial run did no iterations")
+		}
+		nsPerIt = float64(rep.Wall) / float64(it)
+		if rep.Wall >= 50*time.Millisecond || units >= 1<<10 {
+			break
+		}
+	}
+	p.Units = max(1, int(float64(target)/(nsPerIt*float64(unit))+0.5))
+	return nsPerIt, nil
+}

@@ -1,0 +1,71 @@
+package corescope
+
+// SeedRun is one run of the original experiment: Python 2.7 on 4 physical
+// cores with 8 hyperthreads, timed with `time` (see the seed's NOTES.md).
+type SeedRun struct {
+	// DataID is the seed's name for the run, such as "multiprocessing:4".
+	// The seed's threads ran under Python 2.7, so its "threading:N" is
+	// this library's ThreadingPy2.
+	DataID string
+	// Workload is the equivalent Workload here.
+	Workload Workload
+	Workers  int
+	// Size is the loop iterations of each worker.
+	Size uint64
+	// Real, User and Sys are the seconds `time` printed.
+	Real, User, Sys float64
+}
+
+// SeedRuns returns the seed's measured runs, serial run first.
+func SeedRuns() []SeedRun {
+	return []SeedRun{
+		{"non-threaded:1", NonThreaded, 1, 1 << 28, 5.866, 5.792, 0.024},
+		{"multiprocessing:2", Multiprocessing, 2, 1 << 28, 6.236, 12.172, 0.028},
+		{"multiprocessing:4", Multiprocessing, 4, 1 << 28, 6.970, 25.728, 0.048},
+		{"multiprocessing:8", Multiprocessing, 8, 1 << 28, 12.169, 93.904, 0.040},
+		{"threading:2", ThreadingPy2, 2, 1 << 26, 5.586, 5.980, 2.944},
+		{"threading:4", ThreadingPy2, 4, 1 << 26, 14.600, 20.820, 13.280},
+		{"threading:8", ThreadingPy2, 8, 1 << 26, 27.663, 39.132, 26.920},
+	}
+}
+
+// CoresUsed returns the run's CPU time over its wall time.
+func (s SeedRun) CoresUsed() float64 { return (s.User + s.Sys) / s.Real }
+
+// SystemShare returns the fraction of the run's CPU time spent in the
+// kernel.
+func (s SeedRun) SystemShare() float64 { return s.Sys / (s.User + s.Sys) }
+
+// Speedup returns the run's speed-up over the seed's serial run for the
+// same number of iterations, as Results.Speedup measures ours.
+func (s SeedRun) Speedup() float64 {
+	serial := SeedRuns()[0]
+	perIt := serial.Real / float64(serial.Size)
+	return perIt * float64(s.Size) * float64(s.Workers) / s.Real
+}
+
+// Comparison pairs one of the seed's runs with the run here that has the
+// same workload and number of workers.
+type Comparison struct {
+	Seed SeedRun
+	// Ours is nil when the experiment had no such run.
+	Ours *Result
+	// Speedup is Results.Speedup of Ours, 0 without it.
+	Speedup float64
+}
+
+// CompareSeed returns one Comparison per seed run, in the seed's order.
+func (r *Results) CompareSeed() []Comparison {
+	var out []Comparison
+	for _, s := range SeedRuns() {
+		c := Comparison{Seed: s}
+		for _, run := range r.Runs {
+			if run.Workload == string(s.Workload) && run.Workers == s.Workers {
+				c.Ours, c.Speedup = run, r.Speedup(run)
+				break
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}

@@ -1,0 +1,87 @@
+package corescope
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Row is one line of the results table: a run's numbers next to the
+// serial run's.
+type Row struct {
+	DataID   string
+	Workload string
+	Workers  int
+	// Wall is the workload's wall time, in seconds.
+	Wall float64
+	// Speedup is Results.Speedup: over the serial run, for the same work.
+	// 0 means not applicable.
+	Speedup float64
+	// CoresUsed is the workload's CPU ÷ wall; EffectiveCores what the
+	// watcher saw busy.
+	CoresUsed, EffectiveCores float64
+	// SystemShare is the fraction of the workload's CPU spent in the kernel.
+	SystemShare float64
+	// GILSwitches counts hand-offs between threads; -1 for runs with no GIL.
+	GILSwitches int64
+}
+
+// Table returns one row per run, in run order.
+func (r *Results) Table() []Row {
+	rows := make([]Row, 0, len(r.Runs))
+	for _, run := range r.Runs {
+		row := Row{
+			DataID:         run.DataID,
+			Workload:       run.Workload,
+			Workers:        run.Workers,
+			Wall:           run.WallSeconds,
+			Speedup:        r.Speedup(run),
+			CoresUsed:      run.CoresUsed,
+			EffectiveCores: run.EffectiveCores,
+			SystemShare:    run.SystemShare(),
+			GILSwitches:    -1,
+		}
+		if run.GIL != nil {
+			row.GILSwitches = run.GIL.Switches
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// WriteTable writes the results table as aligned text, one run per line.
+func (r *Results) WriteTable(w io.Writer) error {
+	if len(r.Runs) == 0 {
+		return errNoRuns
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "run\tworkers\twall s\tspeedup\tcores used\tcores seen\tsystem\tGIL switches\t")
+	for _, row := range r.Table() {
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%.2f\t%.2f\t%s\t%s\t\n",
+			row.DataID, row.Workers, row.Wall, dash(row.Speedup, "%.2f×"),
+			row.CoresUsed, row.EffectiveCores, percent(row), switches(row))
+	}
+	return tw.Flush()
+}
+
+func dash(v float64, format string) string {
+	if v == 0 {
+		return "–"
+	}
+	return fmt.Sprintf(format, v)
+}
+
+func percent(row Row) string {
+	if row.Workers == 0 {
+		return "–"
+	}
+	return strings.TrimSpace(fmt.Sprintf("%4.1f %%", 100*row.SystemShare))
+}
+
+func switches(row Row) string {
+	if row.GILSwitches < 0 {
+		return "–"
+	}
+	return fmt.Sprint(row.GILSwitches)
+}

@@ -1,0 +1,175 @@
+package corescope_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/corescope/corescope"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// synthetic returns results shaped like an experiment's, with round
+// numbers: the serial run does 4 units of 100 iterations in 2 s.
+func synthetic() *corescope.Results {
+	return &corescope.Results{Runs: []*corescope.Result{
+		{Workload: "do-nothing", DataID: "do-nothing", WallSeconds: 2, EffectiveCores: 0.05, Results: []uint64{}},
+		{Workload: "non-threaded", DataID: "non-threaded:1", Workers: 1, Size: 400, Unit: 100, WallSeconds: 2,
+			UserSeconds: 1.9, SystemSeconds: 0.1, CoresUsed: 1, EffectiveCores: 1.05, Results: []uint64{4950}},
+		{Workload: "multiprocessing", DataID: "multiprocessing:4", Workers: 4, Size: 400, Unit: 100, WallSeconds: 4,
+			UserSeconds: 8, CoresUsed: 2, EffectiveCores: 2, Results: []uint64{4950, 4950, 4950, 4950}},
+		{Workload: "threading-py2", DataID: "threading-py2:4", Workers: 4, Size: 100, Unit: 25, WallSeconds: 5,
+			UserSeconds: 6, SystemSeconds: 4, CoresUsed: 2, EffectiveCores: 1.95, Results: []uint64{300, 300, 300, 300},
+			GIL: &corescope.GILSummary{Acquisitions: 900, Switches: 500, WaitSeconds: 7}},
+	}}
+}
+
+func TestSpeedup(t *testing.T) {
+	r := synthetic()
+	tests := []struct {
+		run  int
+		want float64
+	}{
+		{0, 0},   // did no work
+		{1, 1},   // the serial run against itself
+		{2, 2},   // 4× the work in 2× the time
+		{3, 0.4}, // the serial run's work in 2.5× its time
+	}
+	for _, tt := range tests {
+		t.Run(r.Runs[tt.run].DataID, func(t *testing.T) {
+			if got := r.Speedup(r.Runs[tt.run]); math.Abs(got-tt.want) > 1e-9 {
+				t.Errorf("Speedup() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	noSerial := &corescope.Results{Runs: r.Runs[2:]}
+	if got := noSerial.Speedup(r.Runs[2]); got != 0 {
+		t.Errorf("Speedup() without a serial run = %v, want 0", got)
+	}
+}
+
+func TestTable(t *testing.T) {
+	got := synthetic().Table()
+	want := []corescope.Row{
+		{DataID: "do-nothing", Workload: "do-nothing", Wall: 2, EffectiveCores: 0.05, GILSwitches: -1},
+		{DataID: "non-threaded:1", Workload: "non-threaded", Workers: 1, Wall: 2, Speedup: 1, CoresUsed: 1, EffectiveCores: 1.05, SystemShare: 0.05, GILSwitches: -1},
+		{DataID: "multiprocessing:4", Workload: "multiprocessing", Workers: 4, Wall: 4, Speedup: 2, CoresUsed: 2, EffectiveCores: 2, GILSwitches: -1},
+		{DataID: "threading-py2:4", Workload: "threading-py2", Workers: 4, Wall: 5, Speedup: 0.4, CoresUsed: 2, EffectiveCores: 1.95, SystemShare: 0.4, GILSwitches: 500},
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+		t.Errorf("Table() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestWriteTableEmpty(t *testing.T) {
+	var buf bytes.Buffer
+	if err := (&corescope.Results{}).WriteTable(&buf); err == nil {
+		t.Errorf("WriteTable() of no runs = nil error, want one")
+	}
+}
+
+func TestResultJSONKeys(t *testing.T) {
+	b, err := json.Marshal(synthetic().Runs[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"workload", "workers", "kernel", "size", "wall_seconds", "user_seconds", "system_seconds",
+		"cores_used", "effective_cores", "results", "gil", "recording"} {
+		if _, ok := m[k]; !ok && k != "kernel" {
+			t.Errorf("JSON lacks key %q: %s", k, b)
+		}
+	}
+	var gil map[string]float64
+	if err := json.Unmarshal(m["gil"], &gil); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"acquisitions": 900, "switches": 500, "drop_requests": 0, "wait_seconds": 7}
+	if diff := cmp.Diff(want, gil); diff != "" {
+		t.Errorf("gil object mismatch (-want +got):\n%s", diff)
+	}
+	b, _ = json.Marshal(synthetic().Runs[2])
+	if strings.Contains(string(b), `"gil"`) {
+		t.Errorf("JSON of a run without a GIL has a gil key: %s", b)
+	}
+}
+
+func TestSeedRuns(t *testing.T) {
+	// The ratios NOTES.md draws from the seed's table.
+	seed := map[string]corescope.SeedRun{}
+	for _, s := range corescope.SeedRuns() {
+		seed[s.DataID] = s
+	}
+	tests := []struct {
+		name string
+		got  float64
+		lo   float64
+		hi   float64
+	}{
+		{"4 threads take 2.5× the serial time for its work", 1 / seed["threading:4"].Speedup(), 2.45, 2.55},
+		{"4 threads burn about 2.3 cores", seed["threading:4"].CoresUsed(), 2.3, 2.4},
+		{"4 threads spend ~39 % in the kernel", seed["threading:4"].SystemShare(), 0.38, 0.40},
+		{"8 threads spend ~41 % in the kernel", seed["threading:8"].SystemShare(), 0.40, 0.42},
+		{"4 processes nearly scale", seed["multiprocessing:4"].Speedup(), 3.3, 3.4},
+		{"8 processes add nothing over 4", seed["multiprocessing:8"].Speedup() / seed["multiprocessing:4"].Speedup(), 1.1, 1.2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got < tt.lo || tt.got > tt.hi {
+				t.Errorf("got %.3f, want in [%.2f, %.2f]", tt.got, tt.lo, tt.hi)
+			}
+		})
+	}
+}
+
+func TestCompareSeed(t *testing.T) {
+	cmpRows := synthetic().CompareSeed()
+	if len(cmpRows) != len(corescope.SeedRuns()) {
+		t.Fatalf("CompareSeed() has %d rows, want one per seed run (%d)", len(cmpRows), len(corescope.SeedRuns()))
+	}
+	matched := map[string]string{}
+	for _, c := range cmpRows {
+		if c.Ours != nil {
+			matched[c.Seed.DataID] = c.Ours.DataID
+		}
+	}
+	want := map[string]string{
+		"non-threaded:1":    "non-threaded:1",
+		"multiprocessing:4": "multiprocessing:4",
+		"threading:4":       "threading-py2:4", // the seed's threads were Python 2.7's
+	}
+	if diff := cmp.Diff(want, matched); diff != "" {
+		t.Errorf("CompareSeed() pairs mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestRunNilModel(t *testing.T) {
+	if _, err := corescope.Run(t.Context(), nil, nil); err == nil {
+		t.Error("Run(nil model) = nil error, want one")
+	}
+}
+
+func TestFunc(t *testing.T) {
+	boom := errors.New("boom")
+	rep, err := corescope.Func("f", func(context.Context) error { return boom }).Run(t.Context())
+	if !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "corescope: f: ") {
+		t.Errorf("Run() error = %v, want corescope: f: wrapping boom", err)
+	}
+	if rep.Model != "f" {
+		t.Errorf("Report.Model = %q, want %q", rep.Model, "f")
+	}
+	if _, err := corescope.Func("", nil).Run(t.Context()); err == nil {
+		t.Error("Func(nil).Run() = nil error, want one")
+	}
+	if got := corescope.Func("", nil).String(); got != "func" {
+		t.Errorf("String() = %q, want %q", got, "func")
+	}
+}

@@ -1,0 +1,127 @@
+package corescope_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/corescope/corescope"
+	"github.com/corescope/corescope/workload"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseWorkload(t *testing.T) {
+	for _, w := range corescope.Workloads() {
+		got, err := corescope.ParseWorkload(string(w))
+		if err != nil || got != w {
+			t.Errorf("ParseWorkload(%q) = %q, %v; want %q, nil", w, got, err, w)
+		}
+	}
+	if _, err := corescope.ParseWorkload("multiprocess"); err == nil || !strings.Contains(err.Error(), "multiprocessing") {
+		t.Errorf("ParseWorkload(%q) error = %v, want one listing the known names", "multiprocess", err)
+	}
+}
+
+func TestSpecModel(t *testing.T) {
+	work := workload.Work{Kernel: workload.Bytecode, N: 1 << 20, Units: 3}
+	tests := []struct {
+		name    string
+		spec    corescope.Spec
+		want    workload.Model
+		wantErr string
+	}{
+		{"baseline default", corescope.Spec{Workload: corescope.DoNothing}, workload.Idle{Duration: time.Second}, ""},
+		{"serial", corescope.Spec{Workload: corescope.NonThreaded, Workers: 7, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.Serial{Work: work}, ""},
+		{"processes pinned", corescope.Spec{Workload: corescope.Multiprocessing, Workers: 4, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3, Pin: true}, workload.Processes{N: 4, Work: work, Pin: true}, ""},
+		{"py3", corescope.Spec{Workload: corescope.Threading, Workers: 2, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.GIL{N: 2, Work: work, Version: workload.Python3}, ""},
+		{"py2", corescope.Spec{Workload: corescope.ThreadingPy2, Workers: 4, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.GIL{N: 4, Work: work, Version: workload.Python2}, ""},
+		{"goroutines", corescope.Spec{Workload: corescope.Goroutines, Workers: 3, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.Goroutines{N: 3, Work: work}, ""},
+		{"no workers", corescope.Spec{Workload: corescope.Threads, Unit: 1}, nil, "at least one worker"},
+		{"no size", corescope.Spec{Workload: corescope.Threads, Workers: 2}, nil, "size 0"},
+		{"negative idle", corescope.Spec{Workload: corescope.DoNothing, Idle: -time.Second}, nil, "negative idle"},
+		{"unknown", corescope.Spec{Workload: "fork-bomb", Workers: 2, Unit: 1}, nil, "unknown workload"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.spec.Model()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "corescope: ") {
+					t.Fatalf("Model() error = %v, want corescope: …%s…", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Model() error = %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Model() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSpecDataID(t *testing.T) {
+	tests := []struct {
+		spec corescope.Spec
+		want string
+	}{
+		{corescope.Spec{Workload: corescope.DoNothing, Workers: 3}, "do-nothing"},
+		{corescope.Spec{Workload: corescope.NonThreaded}, "non-threaded:1"},
+		{corescope.Spec{Workload: corescope.Multiprocessing, Workers: 4}, "multiprocessing:4"},
+		{corescope.Spec{Workload: corescope.ThreadingPy2, Workers: 8}, "threading-py2:8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := tt.spec.DataID(); got != tt.want {
+				t.Errorf("DataID() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPlanSpecs(t *testing.T) {
+	p := corescope.Plan{CPUs: 2, Kernel: workload.Bytecode, Unit: 1 << 24, Units: 5, Idle: 3 * time.Second}
+	var got []string
+	for _, s := range p.Specs() {
+		got = append(got, s.DataID())
+		wantUnit := uint64(1 << 24)
+		if s.Workload.GIL() {
+			wantUnit = 1 << 22 // a quarter per GIL thread, as the seed's 2^26 against 2^28
+		}
+		if s.Workload != corescope.DoNothing && (s.Unit != wantUnit || s.Units != 5 || s.Kernel != workload.Bytecode) {
+			t.Errorf("%s: unit %d ×%d kernel %v, want %d ×5 bytecode", s.DataID(), s.Unit, s.Units, s.Kernel, wantUnit)
+		}
+		if s.Workload == corescope.DoNothing && s.Idle != 3*time.Second {
+			t.Errorf("%s: Idle = %v, want 3s", s.DataID(), s.Idle)
+		}
+	}
+	want := []string{
+		"do-nothing", "non-threaded:1",
+		"multiprocessing:1", "multiprocessing:2", "multiprocessing:3", "multiprocessing:4",
+		"threads:1", "threads:2", "threads:3", "threads:4",
+		"goroutines:1", "goroutines:2", "goroutines:3", "goroutines:4",
+		"threading:2", "threading:4", "threading-py2:2", "threading-py2:4",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Specs() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestPlanDefaults(t *testing.T) {
+	specs := corescope.Plan{CPUs: 1, GILThreads: []int{8}}.Specs()
+	var ids []string
+	for _, s := range specs {
+		ids = append(ids, s.DataID())
+	}
+	want := []string{"do-nothing", "non-threaded:1", "multiprocessing:1", "multiprocessing:2",
+		"threads:1", "threads:2", "goroutines:1", "goroutines:2", "threading:8", "threading-py2:8"}
+	if diff := cmp.Diff(want, ids); diff != "" {
+		t.Errorf("Specs() mismatch (-want +got):\n%s", diff)
+	}
+	if got := specs[1].Size(); got != corescope.SeedUnit {
+		t.Errorf("serial Size() = %d, want the seed's 2^28", got)
+	}
+	if got := specs[len(specs)-1].Size(); got != corescope.SeedUnit/4 {
+		t.Errorf("GIL thread Size() = %d, want the seed's 2^26", got)
+	}
+}

@@ -122,4 +122,3 @@ func index256(v float64) int {
 	}
 	return int(math.Round(v * 255))
 }
-

@@ -1,56 +1,328 @@
-// Command watchcpu watches every core of this machine and prints a table of
-// busy percentages per interval, like mpstat -P ALL.
+// Command watchcpu reproduces the seed experiment: it watches every core of
+// this machine while a CPU-bound workload runs, and draws what it saw as a
+// per-core × time heatmap.
+//
+// With no flags it runs the whole experiment — an idle baseline, the loop
+// serially, processes, locked threads and goroutines with 1 … 2×CPUs
+// workers, and 2 and 4 threads under an emulated Python 3 and Python 2
+// GIL — and writes a report folder (index.html, a PNG per run and
+// results.json), then prints the results table:
+//
+//	go run ./examples/watchcpu
+//
+// With --workload it makes one recording, as the seed's watch_cpu.py did:
+//
+//	go run ./examples/watchcpu --workload multiprocessing --num-procs 2 \
+//		--total-intervals 12 --filename profile-multiproc-2.png --data-id multiprocessing:2
 package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/cpuwatch"
+	"github.com/corescope/corescope/workload"
 )
 
 func main() {
-	total := flag.Int("total-intervals", 5, "number of intervals to watch")
-	interval := flag.Duration("interval", time.Second, "length of one interval")
-	flag.Parse()
-	if *total <= 0 || *interval <= 0 || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "watchcpu: --total-intervals and --interval must be positive, and no arguments are taken")
-		flag.Usage()
-		os.Exit(2)
+	workload.HandleWorker() // a multiprocessing child stops here
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Exit codes: 2 for bad usage, as the flag package uses; 130 after Ctrl-C,
+// as shells report a SIGINT death.
+const (
+	exitFail        = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// config is the parsed command line.
+type config struct {
+	totalIntervals int
+	interval       time.Duration
+	filename       string
+	dataID         string
+	workload       string
+	numProcs       int
+	numThreads     int
+	size           uint64
+	units          int
+	pin            bool
+	kernel         string
+	format         string
+	jsonFile       string
+	out            string
+	serialTime     time.Duration
+
+	set map[string]bool // flags given on the command line
+}
+
+func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("watchcpu", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&c.totalIntervals, "total-intervals", 0, "least number of intervals to record (default 12 for one run, none for the experiment)")
+	fs.DurationVar(&c.interval, "interval", 0, "length of one sample (default 1s for one run, 500ms for the experiment)")
+	fs.StringVar(&c.filename, "filename", "", "picture to write for one run (default profile-WORKLOAD-N.FORMAT)")
+	fs.StringVar(&c.dataID, "data-id", "", "title of the recording (default WORKLOAD:N)")
+	fs.StringVar(&c.workload, "workload", "", "make one recording of: multiprocessing, threading (Python 3 GIL), threading-py2, threads (locked OS threads), goroutines, non-threaded, do-nothing; empty runs the whole experiment")
+	fs.IntVar(&c.numProcs, "num-procs", 0, "processes for --workload multiprocessing (default: the CPUs this process may use)")
+	fs.IntVar(&c.numThreads, "num-threads", 0, "threads or goroutines for threading, threading-py2, threads, goroutines (default 2)")
+	fs.Uint64Var(&c.size, "size", 0, "iterations of sum(range(n)) per worker and unit (default 2^28, or 2^26 per GIL thread; the experiment uses 2^24)")
+	fs.IntVar(&c.units, "units", 0, "times each worker repeats its sum (default 1 for one run; the experiment sizes it to --serial-time)")
+	fs.BoolVar(&c.pin, "pin-cpu", false, "pin worker i to CPU i")
+	fs.StringVar(&c.kernel, "kernel", "bytecode", "loop to run: bytecode (a Python-like interpreter) or native (a Go loop)")
+	fs.StringVar(&c.format, "format", "", "picture format for one run: png, svg, html, or term (draw live in the terminal); default from --filename, else png")
+	fs.StringVar(&c.jsonFile, "json", "", "write one run's summary as JSON to this file")
+	fs.StringVar(&c.out, "out", "corescope-report", "folder for the experiment's report")
+	fs.DurationVar(&c.serialTime, "serial-time", 3*time.Second, "how long the experiment's serial run should take; the other runs scale from it")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage:\n  watchcpu [flags]                  run the whole experiment, write --out\n  watchcpu --workload NAME [flags]  record one workload, as the seed's watch_cpu.py\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse reads the command line into a config, or returns an error saying
+// what is wrong with it.
+func parse(args []string, stderr io.Writer) (*config, *flag.FlagSet, error) {
+	c := &config{set: map[string]bool{}}
+	fs := newFlagSet(c, stderr)
+	if err := fs.Parse(args); err != nil {
+		return nil, fs, err
+	}
+	fs.Visit(func(f *flag.Flag) { c.set[f.Name] = true })
+	return c, fs, c.check(fs.Args())
+}
+
+// check rejects bad values and flags that contradict each other.
+func (c *config) check(args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected argument %q: watchcpu takes only flags", args[0])
+	}
+	if c.totalIntervals < 0 {
+		return fmt.Errorf("--total-intervals %d is negative", c.totalIntervals)
+	}
+	if c.set["interval"] && c.interval <= 0 {
+		return fmt.Errorf("--interval %v is not positive", c.interval)
+	}
+	if c.set["size"] && c.size == 0 {
+		return fmt.Errorf("--size %d is not positive", c.size)
+	}
+	if c.units < 0 || c.set["units"] && c.units == 0 {
+		return fmt.Errorf("--units %d is not positive", c.units)
+	}
+	if _, err := parseKernel(c.kernel); err != nil {
+		return err
+	}
+	if c.set["num-procs"] && c.numProcs <= 0 {
+		return fmt.Errorf("--num-procs %d is not positive", c.numProcs)
+	}
+	if c.set["num-threads"] && c.numThreads <= 0 {
+		return fmt.Errorf("--num-threads %d is not positive", c.numThreads)
+	}
+	if c.workload == "" {
+		for _, name := range []string{"filename", "data-id", "num-procs", "num-threads", "format", "json"} {
+			if c.set[name] {
+				return fmt.Errorf("--%s applies to one run: give --workload too", name)
+			}
+		}
+		if c.serialTime <= 0 {
+			return fmt.Errorf("--serial-time %v is not positive", c.serialTime)
+		}
+		return nil
+	}
+	for _, name := range []string{"out", "serial-time"} {
+		if c.set[name] {
+			return fmt.Errorf("--%s applies to the whole experiment, not to --workload %s", name, c.workload)
+		}
+	}
+	wl, err := corescope.ParseWorkload(c.workload)
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "corescope: "))
+	}
+	switch {
+	case c.set["num-procs"] && wl != corescope.Multiprocessing:
+		return fmt.Errorf("--num-procs is for --workload multiprocessing, not %s (use --num-threads)", wl)
+	case c.set["num-threads"] && (wl == corescope.Multiprocessing || !wl.Parallel()):
+		return fmt.Errorf("--num-threads does not apply to --workload %s", wl)
+	case !wl.Parallel() && wl != corescope.NonThreaded && c.set["size"]:
+		return fmt.Errorf("--size does not apply to --workload %s", wl)
+	}
+	if c.format == "" {
+		c.format = "png"
+		if ext := strings.TrimPrefix(filepath.Ext(c.filename), "."); ext != "" {
+			c.format = strings.ToLower(ext)
+		}
+	}
+	switch c.format {
+	case "png", "svg", "html":
+		if ext := strings.TrimPrefix(filepath.Ext(c.filename), "."); c.filename != "" && !strings.EqualFold(ext, c.format) {
+			return fmt.Errorf("--filename %q does not end in .%s as --format %s needs", c.filename, c.format, c.format)
+		}
+	case "term":
+		if c.filename != "" {
+			return fmt.Errorf("--format term draws in the terminal and writes no --filename")
+		}
+	default:
+		return fmt.Errorf("--format %q: want png, svg, html or term", c.format)
+	}
+	return nil
+}
+
+func parseKernel(s string) (workload.Kernel, error) {
+	k, err := workload.ParseKernel(s)
+	if err != nil {
+		return 0, fmt.Errorf("--kernel %q: want bytecode or native", s)
+	}
+	return k, nil
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	c, fs, err := parse(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		if c != nil { // the flag package has already said what is wrong
+			fmt.Fprintln(stderr, "watchcpu:", err)
+			fs.Usage()
+		}
+		return exitUsage
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills at once
+	}()
 
-	n := 0
-	err := cpuwatch.Watch(ctx, *interval, func(s cpuwatch.Sample) {
-		if n == 0 {
-			var h strings.Builder
-			fmt.Fprintf(&h, "%-12s %6s", "time", "all")
-			for _, c := range s.Cores {
-				fmt.Fprintf(&h, " %6s", fmt.Sprintf("cpu%d", c.ID))
-			}
-			fmt.Println(h.String())
-		}
-		var row strings.Builder
-		fmt.Fprintf(&row, "%-12s %5.1f%%", s.Time.Format("15:04:05.000"), 100*s.Total.Busy())
-		for _, c := range s.Cores {
-			fmt.Fprintf(&row, " %5.1f%%", 100*c.Busy())
-		}
-		fmt.Println(row.String())
-		if n++; n == *total {
-			cancel()
-		}
-	})
-	if err != nil && ctx.Err() == nil || n < *total {
-		fmt.Fprintln(os.Stderr, "watchcpu:", err)
-		os.Exit(1)
+	if c.workload == "" {
+		err = experiment(ctx, c, stdout, stderr)
+	} else {
+		err = one(ctx, c, stdout, stderr)
+	}
+	switch {
+	case err == nil:
+		return 0
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "watchcpu: interrupted; every worker has been stopped")
+		return exitInterrupted
+	default:
+		fmt.Fprintln(stderr, "watchcpu:", err)
+		return exitFail
 	}
 }
+
+// one makes a single recording, as the seed's watch_cpu.py did.
+func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
+	wl, _ := corescope.ParseWorkload(c.workload)
+	kernel, _ := parseKernel(c.kernel)
+	spec := corescope.Spec{Workload: wl, Kernel: kernel, Unit: c.size, Units: c.units, Pin: c.pin}
+	switch {
+	case wl == corescope.Multiprocessing:
+		spec.Workers = c.numProcs
+		if spec.Workers == 0 {
+			spec.Workers = corescope.UsableCPUs()
+		}
+	case wl.Parallel():
+		spec.Workers = c.numThreads
+		if spec.Workers == 0 {
+			spec.Workers = 2
+		}
+	}
+	if spec.Unit == 0 {
+		spec.Unit = corescope.SeedUnit
+		if wl.GIL() {
+			spec.Unit = corescope.SeedUnit / 4
+		}
+	}
+	if wl == corescope.DoNothing {
+		spec.Idle = 5 * time.Second // the seed's do_nothing.py slept for a while
+	}
+	w := cpuwatch.Watcher{Interval: c.interval, MinSamples: c.totalIntervals}
+	if w.Interval == 0 {
+		w.Interval = time.Second
+	}
+	if !c.set["total-intervals"] {
+		w.MinSamples = 12
+	}
+
+	var live func() error
+	if c.format == "term" {
+		live = startLive(ctx, w.Interval, stdout)
+	}
+	res, err := spec.Run(ctx, &w)
+	if live != nil {
+		if lerr := live(); err == nil {
+			err = lerr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if c.dataID != "" {
+		res.DataID = c.dataID
+		res.Recording.DataID = c.dataID
+	}
+
+	printResults(stdout, wl, res.Results)
+	fmt.Fprintf(stdout, "wall %.2f s, user %.2f s, system %.2f s: %.2f cores used, %.2f cores seen busy\n",
+		res.WallSeconds, res.UserSeconds, res.SystemSeconds, res.CoresUsed, res.EffectiveCores)
+	if res.GIL != nil {
+		fmt.Fprintf(stdout, "GIL: %d switches, %d acquisitions, %d drop requests, %.2f s waited\n",
+			res.GIL.Switches, res.GIL.Acquisitions, res.GIL.DropRequests, res.GIL.WaitSeconds)
+	}
+	if c.format != "term" {
+		name := c.filename
+		if name == "" {
+			name = "profile-" + strings.ReplaceAll(spec.DataID(), ":", "-") + "." + c.format
+		}
+		if err := savePicture(name, c.format, res.Recording); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "Saved", name)
+	}
+	if c.jsonFile != "" {
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(c.jsonFile, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "Saved", c.jsonFile)
+	}
+	return nil
+}
+
+// printResults prints the workers' sums the way each seed script did.
+func printResults(w io.Writer, wl corescope.Workload, results []uint64) {
+	switch {
+	case wl == corescope.DoNothing:
+		fmt.Fprintln(w, "Did nothing")
+	case wl == corescope.Multiprocessing: // pool.map printed a Python list
+		s := make([]string, len(results))
+		for i, r := range results {
+			s[i] = fmt.Sprint(r)
+		}
+		fmt.Fprintf(w, "[%s]\n", strings.Join(s, ", "))
+	default: // each thread printed its own line
+		for _, r := range results {
+			fmt.Fprintln(w, r)
+		}
+	}
+}
+

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/corescope/corescope"
+	"github.com/corescope/corescope/cpuwatch"
+)
+
+// experimentUnit is the experiment's default unit, 1/16 of the seed's 2^28:
+// small enough that the bytecode kernel's serial run is repeated a few
+// times, so every run can be sized to the time budget.
+const experimentUnit = corescope.SeedUnit / 16
+
+// experiment runs the seed's whole matrix, writes the report folder and
+// prints the table.
+func experiment(ctx context.Context, c *config, stdout, stderr io.Writer) error {
+	kernel, _ := parseKernel(c.kernel)
+	plan := corescope.Plan{Kernel: kernel, Unit: c.size, Units: c.units, Pin: c.pin, Idle: c.serialTime}
+	if plan.Unit == 0 {
+		plan.Unit = experimentUnit
+	}
+	var nsPerIt float64
+	if plan.Units == 0 {
+		fmt.Fprintf(stderr, "Timing one unit of the %s kernel to size the runs…\n", c.kernel)
+		var err error
+		if nsPerIt, err = plan.Calibrate(ctx, c.serialTime); err != nil {
+			return err
+		}
+	}
+	e := corescope.Experiment{
+		Specs:          plan.Specs(),
+		Watcher:        cpuwatch.Watcher{Interval: c.interval, MinSamples: c.totalIntervals},
+		NsPerIteration: nsPerIt,
+		Progress:       progressPrinter(stderr),
+	}
+	if e.Watcher.Interval == 0 {
+		e.Watcher.Interval = 500 * time.Millisecond
+	}
+	fmt.Fprintf(stderr, "Running %d workloads on %d CPUs; sum(range(%d)) ×%d per worker, %s kernel\n",
+		len(e.Specs), corescope.UsableCPUs(), plan.Unit, max(plan.Units, 1), c.kernel)
+	res, err := e.Run(ctx)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteReport(c.out); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	if err := res.WriteTable(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "Saved", filepath.Join(c.out, corescope.ReportPage))
+	return nil
+}
+
+// progressPrinter shows which run is going, how far it is and the time
+// left: redrawn in place on a terminal, one line per run otherwise.
+func progressPrinter(w io.Writer) func(corescope.Progress) {
+	tty := isTerminal(w)
+	return func(p corescope.Progress) {
+		head := fmt.Sprintf("[%2d/%d] %-20s", p.Run+1, p.Runs, p.Spec.DataID())
+		left := fmt.Sprintf("about %s left", p.Left.Round(time.Second))
+		switch {
+		case tty:
+			const width = 20
+			full := int(p.Fraction() * width)
+			bar := strings.Repeat("█", full) + strings.Repeat("░", width-full)
+			fmt.Fprintf(w, "\r\033[K%s %s %5.1fs  %s", head, bar, p.Elapsed.Seconds(), left)
+			if p.Done {
+				fmt.Fprintln(w)
+			}
+		case p.Done && p.Result != nil:
+			fmt.Fprintf(w, "%s done in %.1fs (workload %.2fs, %.2f cores); %s\n",
+				head, p.Elapsed.Seconds(), p.Result.WallSeconds, p.Result.CoresUsed, left)
+		case p.Elapsed == 0 && !p.Done:
+			fmt.Fprintf(w, "%s starting, expect %.1fs; %s\n", head, p.Expected.Seconds(), left)
+		}
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,211 @@
+package corescope
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/corescope/corescope/heatmap"
+)
+
+// Files of a report folder besides one picture per run.
+const (
+	ReportPage    = "index.html"
+	ReportResults = "results.json"
+)
+
+// PictureName returns the file name of a run's heatmap in a report folder:
+// its DataID with characters unsafe in file names replaced, plus ".png".
+func PictureName(run *Result) string {
+	name := run.DataID
+	if name == "" {
+		name = run.Workload
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '-'
+	}, name) + ".png"
+}
+
+// WriteReport writes a report folder: a heatmap PNG per run (PictureName),
+// results.json (the Results as JSON, every recording included) and
+// index.html, one page that shows the pictures, a table per model, the
+// seed's numbers beside these and what they mean. dir is created if
+// needed; files already in it are overwritten.
+func (r *Results) WriteReport(dir string) error {
+	if len(r.Runs) == 0 {
+		return errNoRuns
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("corescope: report: %w", err)
+	}
+	for _, run := range r.Runs {
+		if run.Recording == nil {
+			continue
+		}
+		if err := writePNG(filepath.Join(dir, PictureName(run)), run); err != nil {
+			return err
+		}
+	}
+	b, err := json.MarshalIndent(r, "", " ")
+	if err != nil {
+		return fmt.Errorf("corescope: report: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ReportResults), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("corescope: report: %w", err)
+	}
+	f, err := os.Create(filepath.Join(dir, ReportPage))
+	if err != nil {
+		return fmt.Errorf("corescope: report: %w", err)
+	}
+	err = r.WriteHTML(f)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("corescope: report: %w", cerr)
+	}
+	return err
+}
+
+func writePNG(name string, run *Result) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return fmt.Errorf("corescope: report: %w", err)
+	}
+	err = heatmap.WritePNG(f, run.Recording, heatmapOptions(run))
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("corescope: report: %s: %w", name, err)
+	}
+	return nil
+}
+
+// heatmapOptions shows user and system time apart: the system share is
+// what tells the Python 2 GIL from the others.
+func heatmapOptions(run *Result) heatmap.Options {
+	return heatmap.Options{Mode: heatmap.Split}
+}
+
+//go:embed report.html
+var reportHTML string
+
+// reportTemplate is parsed once; templates are safe for concurrent use.
+var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"f1":      func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"f2":      func(v float64) string { return fmt.Sprintf("%.2f", v) },
+	"pct":     func(v float64) string { return fmt.Sprintf("%.0f %%", 100*v) },
+	"picture": PictureName,
+	"pow2":    pow2,
+}).Parse(reportHTML))
+
+// pow2 writes n as 2^k when it is a power of two.
+func pow2(n uint64) string {
+	if n != 0 && n&(n-1) == 0 {
+		k := 0
+		for m := n; m > 1; m >>= 1 {
+			k++
+		}
+		return fmt.Sprintf("2^%d", k)
+	}
+	return fmt.Sprint(n)
+}
+
+// group is one model's runs on the report page.
+type group struct {
+	Title, About string
+	Rows         []groupRow
+}
+
+type groupRow struct {
+	Row
+	Run *Result
+}
+
+// page is what the report template sees.
+type page struct {
+	*Results
+	Generated   time.Time
+	Kernel      string
+	Unit, Units uint64
+	SerialWall  float64
+	Groups      []group
+	Seed        []Comparison
+}
+
+// title and about name and describe each model on the report page.
+func (w Workload) title() string {
+	switch w {
+	case DoNothing:
+		return "Baseline (do-nothing)"
+	case NonThreaded:
+		return "Serial (non-threaded)"
+	case Multiprocessing:
+		return "Processes (multiprocessing)"
+	case Threads:
+		return "Locked OS threads, no GIL (threads)"
+	case Goroutines:
+		return "Goroutines (goroutines)"
+	case Threading:
+		return "Python 3 GIL (threading)"
+	case ThreadingPy2:
+		return "Python 2 GIL (threading-py2)"
+	}
+	return string(w)
+}
+
+func (w Workload) about() string {
+	switch w {
+	case DoNothing:
+		return "The machine with nothing of ours running: the background every other picture sits on."
+	case NonThreaded:
+		return "The loop on one thread: the yardstick every speed-up is measured against."
+	case Multiprocessing:
+		return "One child process per worker, each doing the serial run's work, as Python's multiprocessing does."
+	case Threads:
+		return "One goroutine locked to its own OS thread per worker, each doing the serial run's work, with no lock between them."
+	case Goroutines:
+		return "Plain goroutines, each doing the serial run's work, which Go schedules onto GOMAXPROCS threads."
+	case Threading:
+		return "OS threads that must hold an emulated Python 3 GIL to run a bytecode; each does a quarter of the serial run's work, as the seed's threads did."
+	case ThreadingPy2:
+		return "OS threads under an emulated Python 2 GIL, the seed's Python 2.7; each does a quarter of the serial run's work."
+	}
+	return ""
+}
+
+// WriteHTML writes the report page. It refers to each run's picture by
+// PictureName, so it belongs in the folder WriteReport fills.
+func (r *Results) WriteHTML(w io.Writer) error {
+	p := page{Results: r, Generated: time.Now(), Seed: r.CompareSeed()}
+	if s := r.Serial(); s != nil {
+		p.SerialWall, p.Kernel, p.Unit = s.WallSeconds, s.Kernel, s.Unit
+		if s.Unit > 0 {
+			p.Units = s.Size / s.Unit
+		}
+	}
+	rows := r.Table()
+	for _, wl := range Workloads() {
+		g := group{Title: wl.title(), About: wl.about()}
+		for i, run := range r.Runs {
+			if run.Workload == string(wl) {
+				g.Rows = append(g.Rows, groupRow{Row: rows[i], Run: run})
+			}
+		}
+		if len(g.Rows) > 0 {
+			p.Groups = append(p.Groups, g)
+		}
+	}
+	if err := reportTemplate.Execute(w, p); err != nil {
+		return fmt.Errorf("corescope: report: %w", err)
+	}
+	return nil
+}

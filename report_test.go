@@ -1,0 +1,120 @@
+package corescope_test
+
+import (
+	"encoding/json"
+	"image/png"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/corescope/corescope"
+	"github.com/corescope/corescope/cpuwatch"
+)
+
+// recording returns a 2-core recording of n one-second samples in which
+// core 0 is busy with the given user and system fractions during the run
+// (samples 2 … n-3) and idle around it.
+func recording(id string, n int, user, system float64) *cpuwatch.Recording {
+	start := time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC)
+	rec := &cpuwatch.Recording{DataID: id, Interval: time.Second, Start: start,
+		RunStart: start.Add(2 * time.Second), RunEnd: start.Add(time.Duration(n-2) * time.Second),
+		Host: cpuwatch.Host{NumCPU: 2, GOMAXPROCS: 2, UserHZ: 100}}
+	for i := range n {
+		busy := i >= 2 && i < n-2
+		c0 := cpuwatch.Usage{Idle: 1}
+		if busy {
+			c0 = cpuwatch.Usage{User: user, System: system, Idle: 1 - user - system}
+		}
+		rec.Samples = append(rec.Samples, cpuwatch.Sample{
+			Time: start.Add(time.Duration(i+1) * time.Second), Elapsed: time.Second,
+			Cores: []cpuwatch.CoreUsage{{ID: 0, Usage: c0}, {ID: 1, Usage: cpuwatch.Usage{Idle: 1}}},
+		})
+	}
+	return rec
+}
+
+func TestWriteReport(t *testing.T) {
+	r := synthetic()
+	r.Interval = time.Second
+	r.Host = cpuwatch.Host{Hostname: "<test>", NumCPU: 2, GOMAXPROCS: 2, UserHZ: 100}
+	for _, run := range r.Runs {
+		run.Recording = recording(run.DataID, 8, 0.6, 0.3)
+	}
+	r.Runs[3].DataID = "threading-py2:4<script>" // must be escaped, and make a safe file name
+	dir := filepath.Join(t.TempDir(), "report")
+	if err := r.WriteReport(dir); err != nil {
+		t.Fatalf("WriteReport() error = %v", err)
+	}
+
+	page, err := os.ReadFile(filepath.Join(dir, corescope.ReportPage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(page)
+	if strings.Contains(html, "<script>") || strings.Contains(html, "<test>") {
+		t.Errorf("index.html holds unescaped names")
+	}
+	srcs := regexp.MustCompile(`<img src="([^"]+)"`).FindAllStringSubmatch(html, -1)
+	if len(srcs) != len(r.Runs) {
+		t.Fatalf("index.html shows %d pictures, want one per run (%d)", len(srcs), len(r.Runs))
+	}
+	for i, m := range srcs {
+		if want := corescope.PictureName(r.Runs[i]); m[1] != want {
+			t.Errorf("picture %d is %q, want %q", i, m[1], want)
+		}
+		f, err := os.Open(filepath.Join(dir, m[1]))
+		if err != nil {
+			t.Fatalf("picture %q: %v", m[1], err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("picture %q does not decode: %v", m[1], err)
+		}
+		if b := img.Bounds(); b.Dx() < 200 || b.Dy() < 100 {
+			t.Errorf("picture %q is %v, want a readable size", m[1], b)
+		}
+	}
+	for _, want := range []string{"Beside the seed", "14.60", "threading:4", "futex", "Python 2 GIL (threading-py2)", "0.40×"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("index.html lacks %q", want)
+		}
+	}
+
+	b, err := os.ReadFile(filepath.Join(dir, corescope.ReportResults))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back corescope.Results
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("results.json does not decode: %v", err)
+	}
+	if len(back.Runs) != len(r.Runs) || back.Runs[3].GIL == nil || back.Runs[3].GIL.Switches != 500 ||
+		len(back.Runs[1].Recording.Samples) != 8 || back.Runs[2].Results[3] != 4950 {
+		t.Errorf("results.json does not hold the runs: %s", b[:min(len(b), 300)])
+	}
+}
+
+func TestPictureName(t *testing.T) {
+	tests := []struct{ id, want string }{
+		{"multiprocessing:4", "multiprocessing-4.png"},
+		{"../../etc/passwd", "..-..-etc-passwd.png"},
+		{"", "goroutines.png"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := corescope.PictureName(&corescope.Result{DataID: tt.id, Workload: "goroutines"}); got != tt.want {
+				t.Errorf("PictureName(%q) = %q, want %q", tt.id, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWriteReportNoRuns(t *testing.T) {
+	if err := (&corescope.Results{}).WriteReport(t.TempDir()); err == nil {
+		t.Error("WriteReport() of no runs = nil error, want one")
+	}
+}

@@ -325,4 +325,3 @@ func printResults(w io.Writer, wl corescope.Workload, results []uint64) {
 		}
 	}
 }
-

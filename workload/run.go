@@ -22,6 +22,8 @@ type gilLock interface {
 	stats(id int) *GILStats
 	// wake wakes every blocked waiter after the stop bit was set.
 	wake()
+	// bind gives the lock the run's breaker word, before any thread starts.
+	bind(breaker *atomic.Uint32)
 }
 
 // threadsSpec describes a run of in-process workers.
@@ -62,6 +64,9 @@ func runThreads(ctx context.Context, s threadsSpec) (Report, error) {
 	}
 
 	var breaker atomic.Uint32
+	if s.gil != nil {
+		s.gil.bind(&breaker)
+	}
 	stop := func() {
 		breaker.Or(breakStop)
 		if s.gil != nil {

@@ -43,14 +43,7 @@ func (s *sem) tryWait() bool {
 	return d&semValueMask != 0 && s.data.CompareAndSwap(d, d-1)
 }
 
-// wait is sem_wait: decrement the value, sleeping while it is zero.
-func (s *sem) wait() {
-	if !s.tryWait() {
-		s.waitSlow()
-	}
-}
-
-// waitSlow is __new_sem_wait_slow: register as a waiter, then sleep on the
+// waitSlow is __new_sem_wait_slow, sem_wait after a failed tryWait: register as a waiter, then sleep on the
 // value word until a decrement succeeds.
 func (s *sem) waitSlow() {
 	d := s.data.Add(semOneWaiter)

@@ -288,5 +288,8 @@ func seconds(d float64) string {
 
 // trim formats x with up to 3 significant decimals and no trailing zeros.
 func trim(x float64) string {
+	if math.Abs(x) < 5e-4 {
+		return "0"
+	}
 	return strconv.FormatFloat(math.Round(x*1000)/1000, 'f', -1, 64)
 }

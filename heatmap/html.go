@@ -34,10 +34,11 @@ svg rect.cell:hover { stroke: #000; stroke-width: 1.5; }
 {{end}}</svg>
 <div id="tip"></div>
 <script>
+// No ampersands or angle brackets here: the page stays well-formed XML.
 (function () {
   var tip = document.getElementById("tip");
   document.querySelector("svg").addEventListener("mousemove", function (e) {
-    var t = e.target.getAttribute && e.target.getAttribute("data-tip");
+    var t = e.target.getAttribute ? e.target.getAttribute("data-tip") : null;
     if (!t) { tip.style.display = "none"; return; }
     tip.textContent = t;
     tip.style.left = (e.clientX + 12) + "px";

@@ -22,6 +22,7 @@ type chart struct {
 	cols     int
 	cellW    int // pixels per column
 	cellH    int // pixels per row
+	gap      int // background pixels between rows
 	// cells holds rows×cols swatch indices, row-major. lower, if not nil,
 	// colours the lower half of each cell instead (Split mode).
 	cells, lower []uint8
@@ -145,10 +146,11 @@ const (
 func (c *chart) layout(f *fonts) (*layout, error) {
 	l := &layout{}
 	nRows := len(c.rows)
-	gw, gh := c.cols*c.cellW, nRows*c.cellH
+	pitch := c.cellH + c.gap
+	gw, gh := c.cols*c.cellW, nRows*pitch-c.gap
 
 	// Row labels: every step-th row, so that labels never overlap.
-	step := rowStep(c.cellH, f.lineH)
+	step := rowStep(pitch, f.lineH)
 	rowLabelW := 0
 	for r := 0; r < nRows; r += step {
 		rowLabelW = max(rowLabelW, f.width(faceLabel, c.rows[r]))
@@ -219,7 +221,7 @@ func (c *chart) layout(f *fonts) (*layout, error) {
 		line{gx - 1, gy - 1, gx - 1, gy + gh, false},
 		line{gx + gw, gy - 1, gx + gw, gy + gh, false})
 	for r := 0; r < nRows; r += step {
-		cy := gy + r*c.cellH + c.cellH/2
+		cy := gy + r*pitch + c.cellH/2
 		right := gx - labelGap
 		if step > 1 {
 			l.lines = append(l.lines, line{gx - 1 - tickLen, cy, gx - 2, cy, false})
@@ -387,7 +389,7 @@ func (c *chart) raster(l *layout, f *fonts) *image.Paletted {
 		}
 	}
 	for r := range c.rows {
-		top := g.Min.Y + r*c.cellH
+		top := g.Min.Y + r*(c.cellH+c.gap)
 		cells := c.cells[r*c.cols : (r+1)*c.cols]
 		if c.lower == nil {
 			fill(cells, top, top+c.cellH)

@@ -62,7 +62,7 @@ func mustColormap(name string, hex ...string) *Colormap {
 // spaced points) of the published 256-entry tables of matplotlib's
 // perceptually uniform maps (van der Walt and Smith; Nuñez et al. for
 // cividis), rounded to 8 bits. Blending them in OkLab reproduces the
-// published tables to within a few units per channel.
+// published tables to within 6 units (of 255) per channel.
 var (
 	viridis = sync.OnceValue(func() *Colormap {
 		return mustColormap("viridis",

@@ -100,7 +100,9 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 			return nil, fmt.Errorf("heatmap: sample %d ends at %v, before sample %d", i, s.Time, i-1)
 		}
 		d := s.Elapsed.Seconds()
-		if s.Elapsed == 0 {
+		if i == 0 {
+			d = end[0] // origin is one interval before the first sample
+		} else if s.Elapsed == 0 {
 			d = rec.Interval.Seconds()
 			if i > 0 && (d <= 0 || d > end[i]-end[i-1]) {
 				d = end[i] - end[i-1]
@@ -109,6 +111,9 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 		start[i] = end[i] - d
 	}
 	t0, t1 := slices.Min(start), end[n-1]
+	if math.Abs(t0) < 1e-9 {
+		t0 = 0 // rounding of the first sample's start
+	}
 	if !(t1 > t0) || math.IsInf(t1-t0, 0) {
 		return nil, errors.New("heatmap: samples span no time")
 	}

@@ -163,7 +163,11 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 		c.cellH = min(max(o.GridHeight/len(s.ids), 1), 24)
 	}
 	if mode == Split {
-		c.cellH = max(c.cellH, 2)
+		// Halves of at least 2 pixels, and a gap that pairs them per core.
+		c.cellH = max(c.cellH, 4)
+		if c.cellH >= 8 {
+			c.gap = 2
+		}
 	}
 	for _, p := range []int{0, 25, 50, 75, 100} {
 		c.legend.ticks = append(c.legend.ticks, tick{float64(p) / 100, strconv.Itoa(p) + " %"})
@@ -181,7 +185,7 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 		what, c.legend.title = "system time", []string{"system"}
 	case Split:
 		c.cells, c.lower = quantize(s.user), quantize(s.sys)
-		what, c.legend.title = "upper half of each cell user time, lower half system time", []string{"upper: user", "lower: system"}
+		what, c.legend.title = "user time (upper half of each cell) and system time (lower half)", []string{"upper: user", "lower: system"}
 	}
 	c.subtitle = what + " per CPU · " + per
 	if need == fAll {
@@ -234,14 +238,14 @@ func distribution(c *chart, s *series, o resolved, per string) {
 			maxCount = max(maxCount, counts[at])
 		}
 	}
+	// Colour follows log(count): idle machines put every CPU in one bucket,
+	// and a linear scale would leave the few busy ones invisible.
+	logMax := math.Log(float64(max(maxCount, 2)))
+	pos := func(n int) float64 { return math.Log(float64(n)) / logMax }
 	c.cells = make([]uint8, len(counts))
 	for i, n := range counts {
-		switch {
-		case n == 0:
-		case maxCount == 1:
-			c.cells[i] = levels
-		default:
-			c.cells[i] = uint8(1 + (n-1)*(levels-1)/(maxCount-1))
+		if n > 0 {
+			c.cells[i] = uint8(1 + int(pos(n)*(levels-1)+0.5))
 		}
 	}
 	c.rows = make([]string, nb)
@@ -255,11 +259,12 @@ func distribution(c *chart, s *series, o resolved, per string) {
 	}
 	c.legend.title = []string{"CPUs in", "bucket"}
 	c.legend.ticks = []tick{{0, "1"}}
-	if maxCount > 1 {
-		mid := (maxCount + 1) / 2
-		if mid > 1 && mid < maxCount {
-			c.legend.ticks = append(c.legend.ticks, tick{float64(mid-1) / float64(maxCount-1), strconv.Itoa(mid)})
+	for _, n := range []int{2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000} {
+		if n < maxCount {
+			c.legend.ticks = append(c.legend.ticks, tick{pos(n), strconv.Itoa(n)})
 		}
+	}
+	if maxCount > 1 {
 		c.legend.ticks = append(c.legend.ticks, tick{1, strconv.Itoa(maxCount)})
 	}
 	c.subtitle = fmt.Sprintf("busy-time distribution of %d CPUs · %s", nRows, per)
@@ -273,12 +278,18 @@ func distribution(c *chart, s *series, o resolved, per string) {
 // "250 ms".
 func seconds(d float64) string {
 	if d < 1 {
-		return trim(d*1000) + " ms"
+		return strconv.FormatFloat(d*1000, 'g', 3, 64) + " ms"
 	}
-	return trim(d) + " s"
+	if d >= 1000 {
+		return strconv.FormatFloat(d, 'f', 0, 64) + " s"
+	}
+	return strconv.FormatFloat(d, 'g', 3, 64) + " s"
 }
 
 // trim formats x with up to 3 significant decimals and no trailing zeros.
 func trim(x float64) string {
+	if math.Abs(x) < 5e-4 {
+		return "0"
+	}
 	return strconv.FormatFloat(math.Round(x*1000)/1000, 'f', -1, 64)
 }

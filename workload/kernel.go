@@ -173,16 +173,14 @@ var seedCode = [...]instr{
 	16: {opReturnValue, 0},         //
 }
 
-// Ticks per unit of n iterations of seedCode, as CPython 2.7 counts them:
-// the frame's first instruction, after SETUP_LOOP, LOAD_GLOBAL and
-// CALL_FUNCTION, two per iteration (after INPLACE_ADD and JUMP_ABSOLUTE),
-// and after the exhausted FOR_ITER and POP_BLOCK.
-func bytecodeTicks(n uint64) uint64 { return 2*n + 6 }
-
 // runBytecode interprets seedCode for n. Like CPython 2.7's eval loop, the
 // ticker is decremented at the top of the loop only: opcodes that end in
 // `goto fast_next_opcode` (LOAD_FAST, STORE_FAST, LOAD_CONST) or PREDICT
 // their successor (GET_ITER → FOR_ITER, FOR_ITER → STORE_FAST) skip it.
+// A unit of n iterations thus ticks 2n+6 times: at the frame's first
+// instruction, after SETUP_LOOP, LOAD_GLOBAL and CALL_FUNCTION, twice per
+// iteration (after INPLACE_ADD and JUMP_ABSOLUTE), and after the exhausted
+// FOR_ITER and POP_BLOCK.
 func (m *machine) runBytecode(n uint64) (uint64, error) {
 	code := &seedCode
 	var locals [nLocals]uint64

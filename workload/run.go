@@ -22,6 +22,8 @@ type gilLock interface {
 	stats(id int) *GILStats
 	// wake wakes every blocked waiter after the stop bit was set.
 	wake()
+	// bind gives the lock the run's breaker word, before any thread starts.
+	bind(breaker *atomic.Uint32)
 }
 
 // threadsSpec describes a run of in-process workers.
@@ -61,7 +63,14 @@ func runThreads(ctx context.Context, s threadsSpec) (Report, error) {
 		return rep, err
 	}
 
+	if s.lock {
+		defer raiseProcs(s.n + 1)()
+	}
+
 	var breaker atomic.Uint32
+	if s.gil != nil {
+		s.gil.bind(&breaker)
+	}
 	stop := func() {
 		breaker.Or(breakStop)
 		if s.gil != nil {
@@ -241,3 +250,22 @@ func checkResult(unit int, n, got, want uint64) error {
 
 // cpuTimes is a user/system CPU pair from getrusage or wait4.
 type cpuTimes struct{ user, system time.Duration }
+
+// raiseProcs makes GOMAXPROCS at least n until the returned function is
+// called. A locked thread needs a P to run Go code, and one blocked in a
+// futex keeps its P for a while: with fewer Ps than threads, a woken GIL
+// waiter would queue for a P instead of running, and the kernel's scheduling
+// of threads — what the models are about — would become Go's. The restore
+// leaves GOMAXPROCS alone if someone changed it meanwhile.
+func raiseProcs(n int) (restore func()) {
+	prev := runtime.GOMAXPROCS(0)
+	if prev >= n {
+		return func() {}
+	}
+	runtime.GOMAXPROCS(n)
+	return func() {
+		if runtime.GOMAXPROCS(0) == n {
+			runtime.GOMAXPROCS(prev)
+		}
+	}
+}

@@ -12,6 +12,13 @@ import (
 
 func supported(string) error { return nil }
 
+// futex(2) operations (linux/futex.h); x/sys/unix does not export them.
+const (
+	futexWaitOp  = 0
+	futexWakeOp  = 1
+	futexPrivate = 128
+)
+
 func tv(t unix.Timeval) time.Duration { return time.Duration(t.Nano()) }
 
 // threadCPU returns the calling OS thread's CPU time; the caller must be
@@ -69,3 +76,31 @@ func pinThread(cpu int) (restore func() error, err error) {
 		return nil
 	}, nil
 }
+
+// futexWait blocks while *addr == val, for at most timeout if timeout > 0.
+// It returns nil when woken (or spuriously), unix.EAGAIN if *addr != val,
+// unix.ETIMEDOUT or unix.EINTR. It goes through the runtime's syscall path
+// so that the thread's P can run other goroutines meanwhile.
+func futexWait(addr *uint32, val uint32, timeout time.Duration) error {
+	var tsp *unix.Timespec
+	if timeout > 0 {
+		ts := unix.NsecToTimespec(int64(timeout))
+		tsp = &ts
+	}
+	_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)),
+		uintptr(futexWaitOp|futexPrivate), uintptr(val),
+		uintptr(unsafe.Pointer(tsp)), 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// futexWake wakes up to n threads blocked in futexWait on addr. It never
+// blocks, so it is a raw system call, as glibc's sem_post makes it.
+func futexWake(addr *uint32, n int) {
+	unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)),
+		uintptr(futexWakeOp|futexPrivate), uintptr(n), 0, 0, 0)
+}
+
+func isTimeout(err error) bool { return err == unix.ETIMEDOUT }

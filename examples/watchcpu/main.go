@@ -260,9 +260,13 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		w.MinSamples = 12
 	}
 
+	title := spec.DataID()
+	if c.dataID != "" {
+		title = c.dataID
+	}
 	var live func() error
 	if c.format == "term" {
-		live = startLive(ctx, w.Interval, stdout)
+		live = startLive(ctx, w.Interval, stdout, title)
 	}
 	res, err := spec.Run(ctx, &w)
 	if live != nil {
@@ -273,10 +277,7 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if c.dataID != "" {
-		res.DataID = c.dataID
-		res.Recording.DataID = c.dataID
-	}
+	res.DataID, res.Recording.DataID = title, title
 
 	printResults(stdout, wl, res.Results)
 	fmt.Fprintf(stdout, "wall %.2f s, user %.2f s, system %.2f s: %.2f cores used, %.2f cores seen busy\n",

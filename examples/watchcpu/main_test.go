@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"image/png"
@@ -371,4 +372,57 @@ func TestExperiment(t *testing.T) {
 	if !strings.Contains(stderr, fmt.Sprintf("[%d/%d]", len(results.Runs), len(results.Runs))) {
 		t.Errorf("stderr shows no progress for the last run:\n%s", stderr)
 	}
+}
+
+func TestFormats(t *testing.T) {
+	base := []string{"--workload", "non-threaded", "--kernel", "native", "--size", "1024", "--interval", "50ms", "--total-intervals", "2"}
+	t.Run("svg", func(t *testing.T) {
+		dir := t.TempDir()
+		code, stdout, stderr := watchcpu(t, dir, append(base, "--filename", "p.svg")...)
+		if code != 0 {
+			t.Fatalf("exit code %d; stderr:\n%s", code, stderr)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "p.svg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			XMLName xml.Name
+		}
+		if err := xml.Unmarshal(b, &doc); err != nil || doc.XMLName.Local != "svg" {
+			t.Errorf("p.svg: root %q, error %v; want an svg document", doc.XMLName.Local, err)
+		}
+		if !strings.Contains(stdout, "Saved p.svg") {
+			t.Errorf("stdout = %q, want Saved p.svg", stdout)
+		}
+	})
+	t.Run("html", func(t *testing.T) {
+		dir := t.TempDir()
+		code, stdout, stderr := watchcpu(t, dir, append(base, "--format", "html")...)
+		if code != 0 {
+			t.Fatalf("exit code %d; stderr:\n%s", code, stderr)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "profile-non-threaded-1.html"))
+		if err != nil {
+			t.Fatalf("%v; stdout:\n%s", err, stdout)
+		}
+		if !bytes.Contains(b, []byte("non-threaded:1")) || !bytes.Contains(bytes.ToLower(b), []byte("<html")) {
+			t.Errorf("the HTML page lacks <html> or its title")
+		}
+	})
+	t.Run("term", func(t *testing.T) {
+		cmd := exec.CommandContext(t.Context(), binary, append(base, "--format", "term")...)
+		cmd.Dir = t.TempDir()
+		cmd.Env = append(os.Environ(), "NO_COLOR=1", "TERM=dumb")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%v; stdout:\n%s", err, out)
+		}
+		if !bytes.Contains(out, []byte("cpu0")) || !bytes.Contains(out, []byte("523776\n")) {
+			t.Errorf("stdout lacks the live picture's cpu0 row or the result:\n%s", out)
+		}
+		if bytes.Contains(out, []byte("Saved")) {
+			t.Errorf("--format term saved a file:\n%s", out)
+		}
+	})
 }

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
 	"os"
 	"time"
@@ -13,21 +13,47 @@ import (
 
 // savePicture writes rec as a heatmap in the given format.
 func savePicture(name, format string, rec *cpuwatch.Recording) error {
-	if format != "png" {
-		return fmt.Errorf("--format %s: not available yet in this build", format)
-	}
 	f, err := os.Create(name)
 	if err != nil {
 		return err
 	}
-	err = heatmap.WritePNG(f, rec, heatmap.Options{})
+	var opts heatmap.Options
+	switch format {
+	case "svg":
+		err = heatmap.WriteSVG(f, rec, opts)
+	case "html":
+		err = heatmap.WriteHTML(f, rec, opts)
+	default:
+		err = heatmap.WritePNG(f, rec, opts)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	return err
 }
 
-// startLive is pending heatmap's live terminal renderer.
-func startLive(context.Context, time.Duration, io.Writer) func() error {
-	return func() error { return fmt.Errorf("--format term: not available yet in this build") }
+// startLive draws the machine's cores in the terminal as the run goes, from
+// a watch of its own beside the recording's (a Watcher's Record hands out
+// no samples while it runs). The returned function stops it and reports
+// its error.
+func startLive(ctx context.Context, interval time.Duration, out io.Writer, title string) func() error {
+	ctx, cancel := context.WithCancel(ctx)
+	live := heatmap.NewLive(out, heatmap.TerminalOptions{Title: title})
+	done := make(chan error, 1)
+	go func() {
+		var drawErr error
+		err := cpuwatch.Watch(ctx, interval, func(s cpuwatch.Sample) {
+			if drawErr == nil {
+				drawErr = live.Add(s)
+			}
+		})
+		if errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		done <- errors.Join(err, drawErr)
+	}()
+	return func() error {
+		cancel()
+		return <-done
+	}
 }

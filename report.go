@@ -105,6 +105,13 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 	"pct":     func(v float64) string { return fmt.Sprintf("%.0f %%", 100*v) },
 	"picture": PictureName,
 	"pow2":    pow2,
+	"twice":   func(n int) int { return 2 * n },
+	"perSec": func(n int64, secs float64) string {
+		if secs <= 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.0f", float64(n)/secs)
+	},
 }).Parse(reportHTML))
 
 // pow2 writes n as 2^k when it is a power of two.
@@ -180,6 +187,16 @@ func (w Workload) about() string {
 		return "OS threads under an emulated Python 2 GIL, the seed's Python 2.7; each does a quarter of the serial run's work."
 	}
 	return ""
+}
+
+// Find returns the run named id, or nil.
+func (r *Results) Find(id string) *Result {
+	for _, run := range r.Runs {
+		if run.DataID == id {
+			return run
+		}
+	}
+	return nil
 }
 
 // WriteHTML writes the report page. It refers to each run's picture by

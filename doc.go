@@ -22,8 +22,25 @@
 // [cpuwatch.Recording], and the recording becomes a heatmap. cpuwatch and
 // workload do not know about each other; heatmap reads recordings.
 //
-//	rec, err := cpuwatch.Record(ctx, time.Second, func(ctx context.Context) error {
-//		return work(ctx)
-//	})
-//	fmt.Printf("kept %.2f cores busy\n", rec.EffectiveCores())
+// This package is the glue. [Run] runs a [workload.Model] under a
+// [cpuwatch.Watcher] and returns a [Result]: the workload's own report
+// (wall, user and system time, every worker's sum, the GIL's counters) next
+// to what the watcher saw, in one JSON-ready summary:
+//
+//	res, err := corescope.Run(ctx, &cpuwatch.Watcher{Interval: time.Second},
+//		workload.Processes{N: 4, Work: workload.Work{Kernel: workload.Bytecode}})
+//	fmt.Printf("%.2f cores used, %.2f seen busy\n", res.CoresUsed, res.EffectiveCores)
+//
+// [Func] turns any function into a model, so a test can record the code
+// under test and assert on how many cores it kept busy.
+//
+// The seed's experiment is a [Plan] (its matrix of workloads, scaled to the
+// CPUs this process may use), run by an [Experiment] with progress reports
+// into [Results], which print as a table and write a report folder — the
+// heatmaps, results.json and one HTML page that explains them:
+//
+//	plan := corescope.Plan{Kernel: workload.Bytecode, Unit: 1 << 24, Units: 10}
+//	e := corescope.Experiment{Specs: plan.Specs(), Watcher: cpuwatch.Watcher{Interval: time.Second}}
+//	res, err := e.Run(ctx)
+//	err = res.WriteReport("corescope-report")
 package corescope

@@ -7,3 +7,5 @@ require (
 	github.com/prometheus/procfs v0.23.0
 	golang.org/x/sys v0.50.0
 )
+
+require golang.org/x/sync v0.24.0 // indirect

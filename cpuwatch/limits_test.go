@@ -35,8 +35,8 @@ func TestLimitsFixtures(t *testing.T) {
 				CPUSet: []int{0, 1, 2, 3}, Affinity: []int{0, 1, 2, 3}, UsableCPUs: 1},
 		},
 		{
-			name: "v2-unset",
-			want: &cpuwatch.Limits{Cgroup: "v2", CgroupPath: "/", CPUSet: []int{0, 1, 2, 3}, Affinity: []int{0, 1, 2, 3}, UsableCPUs: 4},
+			name:    "v2-unset",
+			want:    &cpuwatch.Limits{Cgroup: "v2", CgroupPath: "/", CPUSet: []int{0, 1, 2, 3}, Affinity: []int{0, 1, 2, 3}, UsableCPUs: 4},
 			wantStr: "4 usable CPUs (affinity 0-3, cpuset 0-3, no quota, cgroup v2)",
 		},
 		{

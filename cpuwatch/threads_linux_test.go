@@ -4,6 +4,7 @@ package cpuwatch_test
 
 import (
 	"context"
+	"os/exec"
 	"runtime"
 	"sync"
 	"testing"
@@ -85,5 +86,51 @@ func TestFollowSelfFindsSpinningThreads(t *testing.T) {
 			t.Errorf("thread %d: never seen on any CPU", tid)
 		}
 		t.Logf("thread %d: busy %v on CPUs %v (of %d)", tid, busy, cpus, online)
+	}
+}
+
+func TestFollowChildrenFindsChildProcess(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh to start as a child")
+	}
+	w := cpuwatch.Watcher{Interval: 20 * time.Millisecond, FollowSelf: true, FollowChildren: true, Lead: 1, Trail: 1}
+	var childPID int
+	rec, err := w.Record(t.Context(), func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, sh, "-c", "while :; do :; done")
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		childPID = cmd.Process.Pid
+		_ = cmd.Wait() // killed by ctx: the expected end
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Record: %v", err)
+	}
+	var busy float64
+	seen := 0
+	for _, s := range rec.Samples {
+		for _, th := range s.Threads {
+			if th.PID == childPID {
+				seen++
+				busy += th.Busy() * s.Elapsed.Seconds()
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatalf("child %d never appeared in Sample.Threads", childPID)
+	}
+	// 300 ms of a shell loop; ask for a sixth of it.
+	if busy < 0.05 {
+		t.Errorf("child %d busy for %.3fs in total, want ≥ 0.05s of its 0.3s loop", childPID, busy)
+	}
+	last := rec.Samples[len(rec.Samples)-1]
+	for _, th := range last.Threads {
+		if th.PID == childPID {
+			t.Errorf("child %d still listed after it exited and was reaped", childPID)
+		}
 	}
 }

@@ -46,8 +46,8 @@ type Limits struct {
 	// self/status. nil when unknown.
 	Affinity []int `json:"affinity,omitempty"`
 	// UsableCPUs is how many CPUs' worth of work the process can really do
-	// at once: the number of CPUs in Affinity (or else CPUSet), or Quota if
-	// that is smaller. 0 when neither is known.
+	// at once: the number of CPUs in Affinity or CPUSet, whichever is
+	// smaller, or Quota if that is smaller still. 0 when none is known.
 	UsableCPUs float64 `json:"usable_cpus"`
 }
 
@@ -139,8 +139,8 @@ func (w *Watcher) Limits() (*Limits, error) {
 	}
 
 	n := len(l.Affinity)
-	if n == 0 {
-		n = len(l.CPUSet)
+	if l.CPUSet != nil && (n == 0 || len(l.CPUSet) < n) {
+		n = len(l.CPUSet) // the affinity mask outgrew a cpuset set later
 	}
 	l.UsableCPUs = float64(n)
 	if l.Quota > 0 && (n == 0 || l.Quota < l.UsableCPUs) {

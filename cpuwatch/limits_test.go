@@ -40,6 +40,11 @@ func TestLimitsFixtures(t *testing.T) {
 			wantStr: "4 usable CPUs (affinity 0-3, cpuset 0-3, no quota, cgroup v2)",
 		},
 		{
+			// Affinity read before the cpuset narrowed: the cpuset binds.
+			name: "v2-cpuset-only",
+			want: &cpuwatch.Limits{Cgroup: "v2", CgroupPath: "/pinned", CPUSet: []int{3}, Affinity: []int{0, 1, 2, 3}, UsableCPUs: 1},
+		},
+		{
 			name: "v1-set",
 			want: &cpuwatch.Limits{Cgroup: "v1", CgroupPath: "/docker/abc", Quota: 0.5, QuotaPeriod: 100 * time.Millisecond,
 				CPUSet: []int{0, 1}, Affinity: []int{0, 1}, UsableCPUs: 0.5},

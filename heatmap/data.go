@@ -1,0 +1,277 @@
+package heatmap
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/corescope/corescope/cpuwatch"
+)
+
+// field selects the usage figures resample accumulates.
+type field uint8
+
+const (
+	fBusy field = 1 << iota
+	fUser
+	fSys
+	fAll = fBusy | fUser | fSys
+)
+
+// series is a recording resampled onto a grid of equal time columns: one
+// row per core in ascending id order. It is the Recording→grid step; the
+// chart builders turn it into coloured cells.
+type series struct {
+	ids    []int
+	cols   int
+	t0, t1 float64 // seconds since the origin at the left and right edges
+	origin time.Time
+	// busy, user and sys hold rows×cols means (row-major), NaN where the
+	// core has no data; only the fields asked for are filled.
+	busy, user, sys []float32
+	// markers are run start and end in seconds since origin; NaN if absent.
+	runStart, runEnd float64
+}
+
+func (s *series) colTime(c int) (from, to float64) {
+	dt := (s.t1 - s.t0) / float64(s.cols)
+	return s.t0 + float64(c)*dt, s.t0 + float64(c+1)*dt
+}
+
+// usageTolerance admits the rounding of fractions that should sum to 1.
+const usageTolerance = 1e-6
+
+// resample checks rec and averages its samples into at most maxCols
+// columns of equal duration, weighting each sample by how much of its
+// interval falls in the column. Bad input gets an error, never a panic.
+//
+// ids are the recording's core ids as coreIDs returns them.
+func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*series, error) {
+	n := len(rec.Samples)
+	if rec.Interval < 0 {
+		return nil, fmt.Errorf("heatmap: negative interval %v", rec.Interval)
+	}
+
+	// Each sample covers [start, end] in seconds since origin.
+	start := make([]float64, n)
+	end := make([]float64, n)
+	allZero := true
+	for i := range rec.Samples {
+		if !rec.Samples[i].Time.IsZero() {
+			allZero = false
+			break
+		}
+	}
+	def := rec.Interval
+	if def <= 0 {
+		def = time.Second
+	}
+	var origin time.Time
+	if !allZero {
+		s0 := rec.Samples[0]
+		d0 := s0.Elapsed
+		if d0 <= 0 {
+			d0 = def
+		}
+		origin = s0.Time.Add(-d0)
+	}
+	for i, s := range rec.Samples {
+		if s.Elapsed < 0 {
+			return nil, fmt.Errorf("heatmap: sample %d has negative elapsed time %v", i, s.Elapsed)
+		}
+		if allZero {
+			d := s.Elapsed
+			if d <= 0 {
+				d = def
+			}
+			if i > 0 {
+				start[i] = end[i-1]
+			}
+			end[i] = start[i] + d.Seconds()
+			continue
+		}
+		if s.Time.IsZero() {
+			return nil, fmt.Errorf("heatmap: sample %d has no time but others have", i)
+		}
+		end[i] = s.Time.Sub(origin).Seconds()
+		if i > 0 && end[i] < end[i-1] {
+			return nil, fmt.Errorf("heatmap: sample %d ends at %v, before sample %d", i, s.Time, i-1)
+		}
+		d := s.Elapsed.Seconds()
+		if i == 0 {
+			d = end[0] // origin is one interval before the first sample
+		} else if s.Elapsed == 0 {
+			d = rec.Interval.Seconds()
+			if i > 0 && (d <= 0 || d > end[i]-end[i-1]) {
+				d = end[i] - end[i-1]
+			}
+		}
+		start[i] = end[i] - d
+	}
+	t0, t1 := slices.Min(start), end[n-1]
+	if math.Abs(t0) < 1e-9 {
+		t0 = 0 // rounding of the first sample's start
+	}
+	if !(t1 > t0) || math.IsInf(t1-t0, 0) {
+		return nil, errors.New("heatmap: samples span no time")
+	}
+
+	rows := len(ids)
+	cols := min(n, maxCols)
+	sr := &series{ids: ids, cols: cols, t0: t0, t1: t1, origin: origin,
+		runStart: math.NaN(), runEnd: math.NaN()}
+	if !allZero && !rec.RunStart.IsZero() {
+		sr.runStart = rec.RunStart.Sub(origin).Seconds()
+		if !rec.RunEnd.IsZero() && !rec.RunEnd.Before(rec.RunStart) {
+			sr.runEnd = rec.RunEnd.Sub(origin).Seconds()
+		}
+	}
+
+	cells := rows * cols
+	weight := make([]float32, cells)
+	alloc := func(f field) []float32 {
+		if need&f == 0 {
+			return nil
+		}
+		return make([]float32, cells)
+	}
+	sr.busy, sr.user, sr.sys = alloc(fBusy), alloc(fUser), alloc(fSys)
+
+	dt := (t1 - t0) / float64(cols)
+	rowOf := make(map[int]int, rows)
+	for r, id := range ids {
+		rowOf[id] = r
+	}
+	for i, s := range rec.Samples {
+		d := end[i] - start[i]
+		if d <= 0 {
+			continue
+		}
+		c0 := max(int((start[i]-t0)/dt), 0)
+		for c := c0; c < cols; c++ {
+			lo, hi := t0+float64(c)*dt, t0+float64(c+1)*dt
+			if lo >= end[i] {
+				break
+			}
+			ov := min(hi, end[i]) - max(lo, start[i])
+			if ov <= dt*1e-9 {
+				continue
+			}
+			w := float32(ov / dt)
+			for k, cu := range s.Cores {
+				r := k
+				if r >= rows || ids[r] != cu.ID {
+					r = rowOf[cu.ID]
+				}
+				at := r*cols + c
+				if need&fBusy != 0 {
+					if bad := checkFrac(cu.Idle, cu.IOWait); bad != "" {
+						return nil, usageErr(i, cu, bad)
+					}
+					sr.busy[at] += w * float32(cu.Busy())
+				}
+				if need&fUser != 0 {
+					if bad := checkFrac(cu.User, cu.Nice); bad != "" {
+						return nil, usageErr(i, cu, bad)
+					}
+					sr.user[at] += w * float32(min(cu.User+cu.Nice, 1))
+				}
+				if need&fSys != 0 {
+					if bad := checkFrac(cu.System, 0); bad != "" {
+						return nil, usageErr(i, cu, bad)
+					}
+					sr.sys[at] += w * float32(cu.System)
+				}
+				weight[at] += w
+			}
+		}
+	}
+	nan := float32(math.NaN())
+	for at, w := range weight {
+		for _, a := range [][]float32{sr.busy, sr.user, sr.sys} {
+			if a == nil {
+				continue
+			}
+			if w <= 0 {
+				a[at] = nan
+			} else {
+				a[at] = min(max(a[at]/w, 0), 1)
+			}
+		}
+	}
+	return sr, nil
+}
+
+// checkFrac returns "" if both values are fractions, else a description of
+// the first that is not.
+func checkFrac(a, b float64) string {
+	ok := func(v float64) bool { return v >= -usageTolerance && v <= 1+usageTolerance }
+	switch {
+	case !ok(a):
+		return fmt.Sprint(a)
+	case !ok(b):
+		return fmt.Sprint(b)
+	}
+	return ""
+}
+
+func usageErr(i int, cu cpuwatch.CoreUsage, v string) error {
+	return fmt.Errorf("heatmap: sample %d cpu %d: usage fraction %s out of [0, 1]", i, cu.ID, v)
+}
+
+// coreIDs returns the ids of every core in any sample, ascending. A sample
+// that names a core twice, or a negative id, is an error.
+func coreIDs(rec *cpuwatch.Recording) ([]int, error) {
+	if rec == nil {
+		return nil, errors.New("heatmap: nil recording")
+	}
+	samples := rec.Samples
+	if len(samples) == 0 {
+		return nil, errors.New("heatmap: recording has no samples")
+	}
+	var ids []int
+	var prev []cpuwatch.CoreUsage
+	seen := map[int]bool{}
+	for i, s := range samples {
+		if sameIDs(prev, s.Cores) {
+			continue
+		}
+		prev = s.Cores
+		here := make(map[int]bool, len(s.Cores))
+		for _, c := range s.Cores {
+			if c.ID < 0 {
+				return nil, fmt.Errorf("heatmap: sample %d has negative cpu id %d", i, c.ID)
+			}
+			if here[c.ID] {
+				return nil, fmt.Errorf("heatmap: sample %d names cpu %d twice", i, c.ID)
+			}
+			here[c.ID] = true
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				ids = append(ids, c.ID)
+			}
+		}
+		if len(seen) > maxRows {
+			return nil, fmt.Errorf("heatmap: more than %d cores", maxRows)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, errors.New("heatmap: recording has no cores")
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+func sameIDs(a, b []cpuwatch.CoreUsage) bool {
+	if len(a) != len(b) || a == nil {
+		return false
+	}
+	for i := range a {
+		if a[i].ID != b[i].ID {
+			return false
+		}
+	}
+	return true
+}

@@ -32,6 +32,7 @@ import (
 
 	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/cpuwatch"
+	"github.com/corescope/corescope/heatmap"
 	"github.com/corescope/corescope/workload"
 )
 
@@ -62,6 +63,7 @@ type config struct {
 	pin            bool
 	kernel         string
 	format         string
+	mode           string
 	jsonFile       string
 	out            string
 	serialTime     time.Duration
@@ -84,6 +86,7 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&c.pin, "pin-cpu", false, "pin worker i to CPU i")
 	fs.StringVar(&c.kernel, "kernel", "bytecode", "loop to run: bytecode (a Python-like interpreter) or native (a Go loop)")
 	fs.StringVar(&c.format, "format", "", "picture format for one run: png, svg, html, or term (draw live in the terminal); default from --filename, else png")
+	fs.StringVar(&c.mode, "mode", "", "what colour shows for one run: busy, user, system or split (user above system in each cell); default split for GIL runs, else busy")
 	fs.StringVar(&c.jsonFile, "json", "", "write one run's summary as JSON to this file")
 	fs.StringVar(&c.out, "out", "corescope-report", "folder for the experiment's report")
 	fs.DurationVar(&c.serialTime, "serial-time", 3*time.Second, "how long the experiment's serial run should take; the other runs scale from it")
@@ -133,7 +136,7 @@ func (c *config) check(args []string) error {
 		return fmt.Errorf("--num-threads %d is not positive", c.numThreads)
 	}
 	if c.workload == "" {
-		for _, name := range []string{"filename", "data-id", "num-procs", "num-threads", "format", "json"} {
+		for _, name := range []string{"filename", "data-id", "num-procs", "num-threads", "format", "mode", "json"} {
 			if c.set[name] {
 				return fmt.Errorf("--%s applies to one run: give --workload too", name)
 			}
@@ -160,6 +163,9 @@ func (c *config) check(args []string) error {
 	case !wl.Parallel() && wl != corescope.NonThreaded && c.set["size"]:
 		return fmt.Errorf("--size does not apply to --workload %s", wl)
 	}
+	if _, err := parseMode(c.mode, wl); err != nil {
+		return err
+	}
 	if c.format == "" {
 		c.format = "png"
 		if ext := strings.TrimPrefix(filepath.Ext(c.filename), "."); ext != "" {
@@ -179,6 +185,27 @@ func (c *config) check(args []string) error {
 		return fmt.Errorf("--format %q: want png, svg, html or term", c.format)
 	}
 	return nil
+}
+
+// parseMode returns the heatmap mode for --mode; "" picks split for the
+// GIL, whose system time is the point, and busy for the rest.
+func parseMode(s string, wl corescope.Workload) (heatmap.Mode, error) {
+	switch s {
+	case "":
+		if wl.GIL() {
+			return heatmap.Split, nil
+		}
+		return heatmap.Busy, nil
+	case "busy":
+		return heatmap.Busy, nil
+	case "user":
+		return heatmap.User, nil
+	case "system":
+		return heatmap.System, nil
+	case "split":
+		return heatmap.Split, nil
+	}
+	return 0, fmt.Errorf("--mode %q: want busy, user, system or split", s)
 }
 
 func parseKernel(s string) (workload.Kernel, error) {
@@ -260,13 +287,14 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		w.MinSamples = 12
 	}
 
+	mode, _ := parseMode(c.mode, wl)
 	title := spec.DataID()
 	if c.dataID != "" {
 		title = c.dataID
 	}
 	var live func() error
 	if c.format == "term" {
-		live = startLive(ctx, w.Interval, stdout, title)
+		live = startLive(ctx, w.Interval, stdout, heatmap.TerminalOptions{Title: title, Mode: mode})
 	}
 	res, err := spec.Run(ctx, &w)
 	if live != nil {
@@ -291,7 +319,7 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		if name == "" {
 			name = "profile-" + strings.ReplaceAll(spec.DataID(), ":", "-") + "." + c.format
 		}
-		if err := savePicture(name, c.format, res.Recording); err != nil {
+		if err := savePicture(name, c.format, res.Recording, heatmap.Options{Mode: mode}); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "Saved", name)

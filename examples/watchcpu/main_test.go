@@ -207,6 +207,8 @@ func TestBadFlags(t *testing.T) {
 		{"experiment flag with workload", []string{"--workload", "non-threaded", "--out", "x"}, "--out applies to the whole experiment"},
 		{"format against filename", []string{"--workload", "non-threaded", "--format", "svg", "--filename", "a.png"}, "does not end in .svg"},
 		{"bad format", []string{"--workload", "non-threaded", "--format", "gif"}, `--format "gif"`},
+		{"bad mode", []string{"--workload", "non-threaded", "--mode", "rainbow"}, `--mode "rainbow"`},
+		{"mode without workload", []string{"--mode", "split"}, "--mode applies to one run"},
 		{"term with filename", []string{"--workload", "non-threaded", "--format", "term", "--filename", "a.png"}, "writes no --filename"},
 		{"zero interval", []string{"--interval", "0s"}, "--interval 0s is not positive"},
 		{"stray argument", []string{"now"}, `unexpected argument "now"`},

@@ -12,12 +12,11 @@ import (
 )
 
 // savePicture writes rec as a heatmap in the given format.
-func savePicture(name, format string, rec *cpuwatch.Recording) error {
+func savePicture(name, format string, rec *cpuwatch.Recording, opts heatmap.Options) error {
 	f, err := os.Create(name)
 	if err != nil {
 		return err
 	}
-	var opts heatmap.Options
 	switch format {
 	case "svg":
 		err = heatmap.WriteSVG(f, rec, opts)
@@ -36,9 +35,9 @@ func savePicture(name, format string, rec *cpuwatch.Recording) error {
 // a watch of its own beside the recording's (a Watcher's Record hands out
 // no samples while it runs). The returned function stops it and reports
 // its error.
-func startLive(ctx context.Context, interval time.Duration, out io.Writer, title string) func() error {
+func startLive(ctx context.Context, interval time.Duration, out io.Writer, opts heatmap.TerminalOptions) func() error {
 	ctx, cancel := context.WithCancel(ctx)
-	live := heatmap.NewLive(out, heatmap.TerminalOptions{Title: title})
+	live := heatmap.NewLive(out, opts)
 	done := make(chan error, 1)
 	go func() {
 		var drawErr error

@@ -243,7 +243,9 @@ func (e *Experiment) report(events <-chan Progress, done chan<- struct{}) {
 			}
 			p := cur
 			p.Elapsed = time.Since(started)
-			p.Left = max(cur.Left-p.Elapsed, max(cur.Expected-p.Elapsed, 0))
+			// The later runs' estimate stands; this run's shrinks to 0 and
+			// stays there if it overruns.
+			p.Left = cur.Left - cur.Expected + max(cur.Expected-p.Elapsed, 0)
 			e.Progress(p)
 		}
 	}

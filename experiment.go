@@ -171,7 +171,8 @@ func (e *Experiment) Run(ctx context.Context) (*Results, error) {
 		est.nsPerIt = 1
 	}
 
-	events := make(chan Progress)
+	// Two events a run at most, so sending never waits for Progress.
+	events := make(chan Progress, 2*len(e.Specs))
 	reporterDone := make(chan struct{})
 	go e.report(events, reporterDone)
 	defer func() {

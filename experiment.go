@@ -372,7 +372,9 @@ func UsableCPUs() int { return runtime.NumCPU() }
 
 // Calibrate runs the plan's serial unit once (or a few times, if one is
 // too quick to time) and sets Units so that the serial run takes about
-// target; the other runs scale from it. It returns the measured cost of
+// target on an otherwise idle core; the other runs scale from it. It
+// measures the worker's CPU time, not its wall time, so a busy machine
+// does not shrink the runs. It returns the measured cost of
 // one iteration in nanoseconds, for Experiment.NsPerIteration.
 func (p *Plan) Calibrate(ctx context.Context, target time.Duration) (float64, error) {
 	if target <= 0 {
@@ -393,8 +395,14 @@ func (p *Plan) Calibrate(ctx context.Context, target time.Duration) (float64, er
 		if it == 0 {
 			return 0, errors.New("corescope: calibrate: the serial run did no iterations")
 		}
-		nsPerIt = float64(rep.Wall) / float64(it)
-		if rep.Wall >= 50*time.Millisecond || units >= 1<<10 {
+		// The worker's own CPU time is what one core needs for the work,
+		// however many other processes competed for the core meanwhile.
+		cost := rep.CPU()
+		if cost <= 0 {
+			cost = rep.Wall
+		}
+		nsPerIt = float64(cost) / float64(it)
+		if cost >= 50*time.Millisecond || units >= 1<<10 {
 			break
 		}
 	}

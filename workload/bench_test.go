@@ -296,4 +296,3 @@ func runPython(b *testing.B, py, mode string, workers int, n uint64) pyResult {
 	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 	return pyResult{sec(wall), sec(user), sec(sys)}
 }
-

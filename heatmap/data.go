@@ -144,47 +144,66 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 	for r, id := range ids {
 		rowOf[id] = r
 	}
-	for i, s := range rec.Samples {
+	type span struct {
+		col int
+		w   float32
+	}
+	var spans []span
+	for i := range rec.Samples {
+		s := &rec.Samples[i]
 		d := end[i] - start[i]
 		if d <= 0 {
 			continue
 		}
-		c0 := max(int((start[i]-t0)/dt), 0)
-		for c := c0; c < cols; c++ {
+		// The columns this sample overlaps, and by how much (in columns).
+		spans = spans[:0]
+		for c := max(int((start[i]-t0)/dt), 0); c < cols; c++ {
 			lo, hi := t0+float64(c)*dt, t0+float64(c+1)*dt
 			if lo >= end[i] {
 				break
 			}
-			ov := min(hi, end[i]) - max(lo, start[i])
-			if ov <= dt*1e-9 {
-				continue
+			if ov := min(hi, end[i]) - max(lo, start[i]); ov > dt*1e-9 {
+				spans = append(spans, span{c, float32(ov / dt)})
 			}
-			w := float32(ov / dt)
-			for k, cu := range s.Cores {
-				r := k
-				if r >= rows || ids[r] != cu.ID {
-					r = rowOf[cu.ID]
+		}
+		for k := range s.Cores {
+			cu := &s.Cores[k]
+			r := k
+			if r >= rows || ids[r] != cu.ID {
+				r = rowOf[cu.ID]
+			}
+			var busy, user, sys float32
+			if need&fBusy != 0 {
+				if !isFrac(cu.Idle) || !isFrac(cu.IOWait) {
+					return nil, usageErr(i, cu.ID, cu.Idle, cu.IOWait)
 				}
-				at := r*cols + c
-				if need&fBusy != 0 {
-					if bad := checkFrac(cu.Idle, cu.IOWait); bad != "" {
-						return nil, usageErr(i, cu, bad)
-					}
-					sr.busy[at] += w * float32(cu.Busy())
+				busy = float32(min(max(1-cu.Idle-cu.IOWait, 0), 1))
+			}
+			if need&fUser != 0 {
+				if !isFrac(cu.User) || !isFrac(cu.Nice) {
+					return nil, usageErr(i, cu.ID, cu.User, cu.Nice)
 				}
-				if need&fUser != 0 {
-					if bad := checkFrac(cu.User, cu.Nice); bad != "" {
-						return nil, usageErr(i, cu, bad)
-					}
-					sr.user[at] += w * float32(min(cu.User+cu.Nice, 1))
+				user = float32(min(cu.User+cu.Nice, 1))
+			}
+			if need&fSys != 0 {
+				if !isFrac(cu.System) {
+					return nil, usageErr(i, cu.ID, cu.System, 0)
 				}
-				if need&fSys != 0 {
-					if bad := checkFrac(cu.System, 0); bad != "" {
-						return nil, usageErr(i, cu, bad)
-					}
-					sr.sys[at] += w * float32(cu.System)
+				sys = float32(cu.System)
+			}
+			base := r * cols
+			for _, sp := range spans {
+				at := base + sp.col
+				if sr.busy != nil {
+					sr.busy[at] += sp.w * busy
 				}
-				weight[at] += w
+				if sr.user != nil {
+					sr.user[at] += sp.w * user
+				}
+				if sr.sys != nil {
+					sr.sys[at] += sp.w * sys
+				}
+				weight[at] += sp.w
 			}
 		}
 	}
@@ -204,21 +223,15 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 	return sr, nil
 }
 
-// checkFrac returns "" if both values are fractions, else a description of
-// the first that is not.
-func checkFrac(a, b float64) string {
-	ok := func(v float64) bool { return v >= -usageTolerance && v <= 1+usageTolerance }
-	switch {
-	case !ok(a):
-		return fmt.Sprint(a)
-	case !ok(b):
-		return fmt.Sprint(b)
-	}
-	return ""
-}
+func isFrac(v float64) bool { return v >= -usageTolerance && v <= 1+usageTolerance }
 
-func usageErr(i int, cu cpuwatch.CoreUsage, v string) error {
-	return fmt.Errorf("heatmap: sample %d cpu %d: usage fraction %s out of [0, 1]", i, cu.ID, v)
+// usageErr reports whichever of a and b is not a fraction.
+func usageErr(i, id int, a, b float64) error {
+	v := a
+	if isFrac(a) {
+		v = b
+	}
+	return fmt.Errorf("heatmap: sample %d cpu %d: usage fraction %v out of [0, 1]", i, id, v)
 }
 
 // coreIDs returns the ids of every core in any sample, ascending. A sample

@@ -7,12 +7,14 @@ import (
 	"math"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/corescope/corescope/cpuwatch"
 )
 
 // benchRec is a recording of cores × n one-second samples with every core
-// busy in a moving pattern, so that cells differ as in a real picture.
+// busy in a moving pattern plus noise, in whole percent as /proc/stat's 100
+// ticks a second give them, so that cells differ as in a real recording.
 func benchRec(cores, n int) *cpuwatch.Recording {
 	rec := &cpuwatch.Recording{DataID: "bench", Interval: time.Second,
 		RunStart: t0.Add(2 * time.Second), RunEnd: t0.Add(time.Duration(n-2) * time.Second)}
@@ -20,7 +22,9 @@ func benchRec(cores, n int) *cpuwatch.Recording {
 		s := cpuwatch.Sample{Time: t0.Add(time.Duration(i+1) * time.Second), Elapsed: time.Second,
 			Cores: make([]cpuwatch.CoreUsage, cores)}
 		for c := range cores {
-			b := 0.5 + 0.5*math.Sin(float64(i)/40+float64(c)/30)
+			noise := float64(uint32(i*7919+c*104729)*2654435761>>24) / 255 // deterministic, in [0, 1)
+			b := 0.45 + 0.45*math.Sin(float64(i)/40+float64(c)/30) + 0.1*noise
+			b = math.Round(b*100) / 100
 			s.Cores[c] = cpuwatch.CoreUsage{ID: c, Usage: cpuwatch.Usage{User: 0.8 * b, System: 0.2 * b, Idle: 1 - b}}
 		}
 		rec.Samples = append(rec.Samples, s)
@@ -66,6 +70,29 @@ func BenchmarkPNG(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkReadInput is a second reference: the least any renderer must do,
+// reading the busy fraction of every core of every sample of the
+// 1024 × 3600 recording once (324 MB of cpuwatch.CoreUsage).
+func BenchmarkReadInput(b *testing.B) {
+	rec := benchRec(1024, 3600)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(rec.Samples)) * int64(len(rec.Samples[0].Cores)) * int64(unsafe.Sizeof(cpuwatch.CoreUsage{})))
+	var sink float64
+	for b.Loop() {
+		var sum float64
+		for i := range rec.Samples {
+			cs := rec.Samples[i].Cores
+			for k := range cs {
+				sum += cs[k].Idle + cs[k].IOWait
+			}
+		}
+		sink += sum
+	}
+	if sink < 0 {
+		b.Fatal("negative idle sum")
 	}
 }
 

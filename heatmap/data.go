@@ -216,10 +216,28 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 				}
 			}
 		}
+		// Fast path for the common case, busy time of a sample that holds
+		// every core in order and falls in one column: one tight loop. It
+		// stops at the first core that needs more care, and the general
+		// loop below carries on from there.
+		k0 := 0
+		if need == fBusy && len(spans) == 1 && cellWeight == nil && len(s.Cores) == rows {
+			w := spans[0].w
+			dst := sr.busy[spans[0].col*rows : (spans[0].col+1)*rows]
+			cores := s.Cores[:len(dst)]
+			idv := ids[:len(dst)]
+			for ; k0 < len(cores); k0++ {
+				cu := &cores[k0]
+				if cu.ID != idv[k0] || !isFrac(cu.Idle) || !isFrac(cu.IOWait) {
+					break
+				}
+				dst[k0] += w * clampFrac(1-cu.Idle-cu.IOWait)
+			}
+		}
 		if len(s.Cores) != rows {
 			toRagged(0)
 		}
-		for k := range s.Cores {
+		for k := k0; k < len(s.Cores); k++ {
 			cu := &s.Cores[k]
 			r := k
 			if !ragged && cu.ID != ids[k] {

@@ -61,7 +61,7 @@ type Watcher struct {
 
 	// SysRoot is the sys file system that Record reads the CPU topology
 	// and cgroup limits from. "" means "/sys"; tests point it at a fixture
-	// tree such as "testdata/smt-on/sys".
+	// tree such as "testdata/topology/smt-on/sys".
 	SysRoot string
 }
 

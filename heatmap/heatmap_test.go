@@ -482,3 +482,44 @@ func TestHTML(t *testing.T) {
 		t.Errorf("no hover text %q in %q", want, tips)
 	}
 }
+
+// TestHotplug covers samples whose cores differ: a core that appears
+// late, one that goes offline, and ids that are not the first sample's.
+func TestHotplug(t *testing.T) {
+	cu := func(id int, busy float64) cpuwatch.CoreUsage {
+		return cpuwatch.CoreUsage{ID: id, Usage: cpuwatch.Usage{User: busy, Idle: 1 - busy}}
+	}
+	sample := func(i int, cores ...cpuwatch.CoreUsage) cpuwatch.Sample {
+		return cpuwatch.Sample{Time: t0.Add(time.Duration(i+1) * time.Second), Elapsed: time.Second, Cores: cores}
+	}
+	rec := &cpuwatch.Recording{Samples: []cpuwatch.Sample{
+		sample(0, cu(0, 1), cu(1, 0)),
+		sample(1, cu(0, 1)),           // cpu1 offline
+		sample(2, cu(0, 1), cu(4, 1)), // cpu4 new, cpu1 still gone
+		sample(3, cu(0, 0), cu(1, 1), cu(4, 0)),
+	}}
+	opts := Options{CellWidth: 20, CellHeight: 20}
+	img := decodePNG(t, rec, opts)
+	c, l := layoutOf(t, rec, opts)
+	if diff := cmp.Diff([]string{"cpu0", "cpu1", "cpu4"}, c.rows); diff != "" {
+		t.Fatalf("rows mismatch (-want +got):\n%s", diff)
+	}
+	top, bottom := Viridis().At(1), Viridis().At(0)
+	want := [][]color.RGBA{
+		{top, top, top, bottom},
+		{bottom, colNoData, colNoData, top},
+		{colNoData, colNoData, top, bottom},
+	}
+	for r, row := range want {
+		for col, w := range row {
+			if got := cellAt(img, c, l, r, col); got != w {
+				t.Errorf("%s col %d = %v, want %v", c.rows[r], col, got, w)
+			}
+		}
+	}
+
+	rec.Samples[3].Cores[2].ID = 1 // cpu1 twice
+	if _, err := Render(rec, opts); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("Render with a duplicate core: error %v, want one about cpu1 twice", err)
+	}
+}

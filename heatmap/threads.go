@@ -184,8 +184,10 @@ func buildThreadChart(rec *cpuwatch.Recording, opts ThreadOptions) (*chart, erro
 			if th.CPU < 0 {
 				return nil, fmt.Errorf("heatmap: sample %d thread %d: negative cpu %d", i, th.TID, th.CPU)
 			}
-			if bad := checkFrac(th.User, th.System); bad != "" {
-				return nil, fmt.Errorf("heatmap: sample %d thread %d: usage fraction %s out of [0, 1]", i, th.TID, bad)
+			for _, v := range []float64{th.User, th.System} {
+				if !(v >= -usageTolerance && v <= 1+usageTolerance) {
+					return nil, fmt.Errorf("heatmap: sample %d thread %d: usage fraction %v out of [0, 1]", i, th.TID, v)
+				}
 			}
 			k := key{th.PID, th.TID}
 			r, ok := rowOf[k]

@@ -48,7 +48,8 @@ type Watcher struct {
 	// given ones, and, with FollowChildren, all descendants of those,
 	// found afresh at every reading so children that come and go are
 	// followed while they live. Threads and processes that exit simply
-	// drop out. Following nothing (the zero value) costs nothing.
+	// drop out. A FollowPIDs entry that does not exist when the watch
+	// starts is an error. Following nothing (the zero value) costs nothing.
 	//
 	// Reading threads costs about one small file read per thread per
 	// interval (see BENCHMARKS.md). At 1 s a sample cannot see a thread
@@ -60,7 +61,7 @@ type Watcher struct {
 
 	// SysRoot is the sys file system that Record reads the CPU topology
 	// and cgroup limits from. "" means "/sys"; tests point it at a fixture
-	// tree such as "testdata/smt-on/sys".
+	// tree such as "testdata/topology/smt-on/sys".
 	SysRoot string
 }
 

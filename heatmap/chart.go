@@ -23,6 +23,10 @@ type chart struct {
 	cellW    int // pixels per column
 	cellH    int // pixels per row
 	gap      int // background pixels between rows
+	// breaks lists, ascending, the rows that start a new group (such as the
+	// logical CPUs of one physical core); each adds breakGap pixels above
+	// the row.
+	breaks []int
 	// cells holds rows×cols swatch indices, row-major. lower, if not nil,
 	// colours the lower half of each cell instead (Split mode).
 	cells, lower []uint8
@@ -35,6 +39,28 @@ type chart struct {
 	legend  legend
 	// tip, if not nil, gives a cell's hover text for SVG and HTML.
 	tip func(row, col int) string
+}
+
+// breakGap is the extra space above a row that starts a group.
+const breakGap = 4
+
+// rowY returns the offset of row r's top from the grid's top.
+func (c *chart) rowY(r int) int {
+	groups := 0
+	for _, b := range c.breaks {
+		if b > 0 && b <= r {
+			groups++
+		}
+	}
+	return r*(c.cellH+c.gap) + groups*breakGap
+}
+
+// gridHeight returns the height of the cells, gaps included.
+func (c *chart) gridHeight() int {
+	if len(c.rows) == 0 {
+		return 0
+	}
+	return c.rowY(len(c.rows)-1) + c.cellH
 }
 
 // marker is a labelled instant on the time axis, such as "run start".
@@ -147,7 +173,7 @@ func (c *chart) layout(f *fonts) (*layout, error) {
 	l := &layout{}
 	nRows := len(c.rows)
 	pitch := c.cellH + c.gap
-	gw, gh := c.cols*c.cellW, nRows*pitch-c.gap
+	gw, gh := c.cols*c.cellW, c.gridHeight()
 
 	// Row labels: every step-th row, so that labels never overlap.
 	step := rowStep(pitch, f.lineH)
@@ -221,7 +247,7 @@ func (c *chart) layout(f *fonts) (*layout, error) {
 		line{gx - 1, gy - 1, gx - 1, gy + gh, false},
 		line{gx + gw, gy - 1, gx + gw, gy + gh, false})
 	for r := 0; r < nRows; r += step {
-		cy := gy + r*pitch + c.cellH/2
+		cy := gy + c.rowY(r) + c.cellH/2
 		right := gx - labelGap
 		if step > 1 {
 			l.lines = append(l.lines, line{gx - 1 - tickLen, cy, gx - 2, cy, false})
@@ -389,7 +415,7 @@ func (c *chart) raster(l *layout, f *fonts) *image.Paletted {
 		}
 	}
 	for r := range c.rows {
-		top := g.Min.Y + r*(c.cellH+c.gap)
+		top := g.Min.Y + c.rowY(r)
 		cells := c.cells[r*c.cols : (r+1)*c.cols]
 		if c.lower == nil {
 			fill(cells, top, top+c.cellH)

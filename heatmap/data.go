@@ -28,12 +28,17 @@ type series struct {
 	cols   int
 	t0, t1 float64 // seconds since the origin at the left and right edges
 	origin time.Time
-	// busy, user and sys hold rows×cols means (row-major), NaN where the
-	// core has no data; only the fields asked for are filled.
+	// busy, user and sys hold the means of rows×cols cells in column-major
+	// order (see at), NaN where the core has no data; only the fields asked
+	// for are filled. Column-major keeps the accumulation of each sample,
+	// which holds every core, to one sequential stretch of memory.
 	busy, user, sys []float32
 	// markers are run start and end in seconds since origin; NaN if absent.
 	runStart, runEnd float64
 }
+
+// at returns the index of cell (row, col) in busy, user and sys.
+func (s *series) at(row, col int) int { return col*len(s.ids) + row }
 
 func (s *series) colTime(c int) (from, to float64) {
 	dt := (s.t1 - s.t0) / float64(s.cols)
@@ -43,11 +48,17 @@ func (s *series) colTime(c int) (from, to float64) {
 // usageTolerance admits the rounding of fractions that should sum to 1.
 const usageTolerance = 1e-6
 
+// errNewCore means a sample holds a core that the ids given to resample
+// lack; the caller retries with every sample's ids.
+var errNewCore = errors.New("heatmap: core not in the id list")
+
 // resample checks rec and averages its samples into at most maxCols
 // columns of equal duration, weighting each sample by how much of its
 // interval falls in the column. Bad input gets an error, never a panic.
 //
-// ids are the recording's core ids as coreIDs returns them.
+// ids must be ascending and unique; resample returns errNewCore if a
+// sample has a core outside them. It reads each core usage once, because
+// for a big recording reading the input is most of the cost.
 func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*series, error) {
 	n := len(rec.Samples)
 	if rec.Interval < 0 {
@@ -70,14 +81,15 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 	}
 	var origin time.Time
 	if !allZero {
-		s0 := rec.Samples[0]
+		s0 := &rec.Samples[0]
 		d0 := s0.Elapsed
 		if d0 <= 0 {
 			d0 = def
 		}
 		origin = s0.Time.Add(-d0)
 	}
-	for i, s := range rec.Samples {
+	for i := range rec.Samples {
+		s := &rec.Samples[i]
 		if s.Elapsed < 0 {
 			return nil, fmt.Errorf("heatmap: sample %d has negative elapsed time %v", i, s.Elapsed)
 		}
@@ -104,7 +116,7 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 			d = end[0] // origin is one interval before the first sample
 		} else if s.Elapsed == 0 {
 			d = rec.Interval.Seconds()
-			if i > 0 && (d <= 0 || d > end[i]-end[i-1]) {
+			if d <= 0 || d > end[i]-end[i-1] {
 				d = end[i] - end[i-1]
 			}
 		}
@@ -130,7 +142,6 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 	}
 
 	cells := rows * cols
-	weight := make([]float32, cells)
 	alloc := func(f field) []float32 {
 		if need&f == 0 {
 			return nil
@@ -138,87 +149,234 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 		return make([]float32, cells)
 	}
 	sr.busy, sr.user, sr.sys = alloc(fBusy), alloc(fUser), alloc(fSys)
+	// While every sample holds every core, one weight per column serves
+	// all its cells; the first sample that lacks a core switches to one
+	// weight per cell.
+	colWeight := make([]float32, cols)
+	var cellWeight []float32
 
 	dt := (t1 - t0) / float64(cols)
-	rowOf := make(map[int]int, rows)
-	for r, id := range ids {
-		rowOf[id] = r
+	var rowOf map[int]int
+	type span struct {
+		col int
+		w   float32
 	}
-	for i, s := range rec.Samples {
+	var spans []span
+	var seen []bool // for a ragged sample: rows already filled
+	for i := range rec.Samples {
+		s := &rec.Samples[i]
 		d := end[i] - start[i]
 		if d <= 0 {
 			continue
 		}
-		c0 := max(int((start[i]-t0)/dt), 0)
-		for c := c0; c < cols; c++ {
+		// The columns this sample overlaps, and by how much (in columns).
+		spans = spans[:0]
+		for c := max(int((start[i]-t0)/dt), 0); c < cols; c++ {
 			lo, hi := t0+float64(c)*dt, t0+float64(c+1)*dt
 			if lo >= end[i] {
 				break
 			}
-			ov := min(hi, end[i]) - max(lo, start[i])
-			if ov <= dt*1e-9 {
-				continue
+			if ov := min(hi, end[i]) - max(lo, start[i]); ov > dt*1e-9 {
+				spans = append(spans, span{c, float32(ov / dt)})
 			}
-			w := float32(ov / dt)
-			for k, cu := range s.Cores {
-				r := k
-				if r >= rows || ids[r] != cu.ID {
-					r = rowOf[cu.ID]
+		}
+		if len(spans) == 0 {
+			continue
+		}
+
+		// A sample whose cores are ids, position by position, needs no
+		// lookups and cannot name a core twice; one that is not switches to
+		// lookups where it departs from them. The check rides along with
+		// the accumulation, so the cores are read only once.
+		ragged := false
+		toRagged := func(k int) {
+			ragged = true
+			if rowOf == nil {
+				rowOf = make(map[int]int, rows)
+				for r, id := range ids {
+					rowOf[id] = r
 				}
-				at := r*cols + c
-				if need&fBusy != 0 {
-					if bad := checkFrac(cu.Idle, cu.IOWait); bad != "" {
-						return nil, usageErr(i, cu, bad)
+				seen = make([]bool, rows)
+			}
+			clear(seen)
+			for kk := range k {
+				seen[kk] = true
+			}
+			if cellWeight == nil {
+				cellWeight = make([]float32, cells)
+				for c, w := range colWeight {
+					for r := range rows {
+						cellWeight[c*rows+r] = w
 					}
-					sr.busy[at] += w * float32(cu.Busy())
 				}
-				if need&fUser != 0 {
-					if bad := checkFrac(cu.User, cu.Nice); bad != "" {
-						return nil, usageErr(i, cu, bad)
+				for _, sp := range spans {
+					for kk := range k {
+						cellWeight[sp.col*rows+kk] += sp.w
 					}
-					sr.user[at] += w * float32(min(cu.User+cu.Nice, 1))
 				}
-				if need&fSys != 0 {
-					if bad := checkFrac(cu.System, 0); bad != "" {
-						return nil, usageErr(i, cu, bad)
-					}
-					sr.sys[at] += w * float32(cu.System)
+			}
+		}
+		// Fast path for the common case, busy time of a sample that holds
+		// every core in order and falls in one column: one tight loop. It
+		// stops at the first core that needs more care, and the general
+		// loop below carries on from there.
+		k0 := 0
+		if need == fBusy && len(spans) == 1 && cellWeight == nil && len(s.Cores) == rows {
+			w := spans[0].w
+			dst := sr.busy[spans[0].col*rows : (spans[0].col+1)*rows]
+			cores := s.Cores[:len(dst)]
+			idv := ids[:len(dst)]
+			for ; k0 < len(cores); k0++ {
+				cu := &cores[k0]
+				if cu.ID != idv[k0] || !isFrac(cu.Idle) || !isFrac(cu.IOWait) {
+					break
 				}
-				weight[at] += w
+				dst[k0] += w * clampFrac(1-cu.Idle-cu.IOWait)
+			}
+		}
+		if len(s.Cores) != rows {
+			toRagged(0)
+		}
+		for k := k0; k < len(s.Cores); k++ {
+			cu := &s.Cores[k]
+			r := k
+			if !ragged && cu.ID != ids[k] {
+				toRagged(k)
+			}
+			if ragged {
+				var ok bool
+				r, ok = rowOf[cu.ID]
+				switch {
+				case cu.ID < 0:
+					return nil, fmt.Errorf("heatmap: sample %d has negative cpu id %d", i, cu.ID)
+				case !ok:
+					return nil, errNewCore
+				case seen[r]:
+					return nil, fmt.Errorf("heatmap: sample %d names cpu %d twice", i, cu.ID)
+				}
+				seen[r] = true
+			}
+			var busy, user, sys float32
+			if need&fBusy != 0 {
+				if !isFrac(cu.Idle) || !isFrac(cu.IOWait) {
+					return nil, usageErr(i, cu.ID, cu.Idle, cu.IOWait)
+				}
+				busy = clampFrac(1 - cu.Idle - cu.IOWait)
+			}
+			if need&fUser != 0 {
+				if !isFrac(cu.User) || !isFrac(cu.Nice) {
+					return nil, usageErr(i, cu.ID, cu.User, cu.Nice)
+				}
+				user = clampFrac(cu.User + cu.Nice)
+			}
+			if need&fSys != 0 {
+				if !isFrac(cu.System) {
+					return nil, usageErr(i, cu.ID, cu.System, 0)
+				}
+				sys = clampFrac(cu.System)
+			}
+			// Local slices: the compiler cannot keep sr's fields in
+			// registers across the stores.
+			busyA, userA, sysA, cw := sr.busy, sr.user, sr.sys, cellWeight
+			for _, sp := range spans {
+				at := sp.col*rows + r
+				if busyA != nil {
+					busyA[at] += sp.w * busy
+				}
+				if userA != nil {
+					userA[at] += sp.w * user
+				}
+				if sysA != nil {
+					sysA[at] += sp.w * sys
+				}
+				if cw != nil {
+					cw[at] += sp.w
+				}
+			}
+		}
+		if cellWeight == nil {
+			for _, sp := range spans {
+				colWeight[sp.col] += sp.w
 			}
 		}
 	}
+
 	nan := float32(math.NaN())
-	for at, w := range weight {
-		for _, a := range [][]float32{sr.busy, sr.user, sr.sys} {
-			if a == nil {
-				continue
-			}
-			if w <= 0 {
-				a[at] = nan
-			} else {
-				a[at] = min(max(a[at]/w, 0), 1)
+	for _, a := range [][]float32{sr.busy, sr.user, sr.sys} {
+		if a == nil {
+			continue
+		}
+		for c := range cols {
+			cell := a[c*rows : (c+1)*rows]
+			for r := range cell {
+				w := colWeight[c]
+				if cellWeight != nil {
+					w = cellWeight[c*rows+r]
+				}
+				switch v := cell[r] / w; {
+				case w <= 0:
+					cell[r] = nan
+				case v > 1: // rounding of the weights
+					cell[r] = 1
+				default:
+					cell[r] = v
+				}
 			}
 		}
 	}
 	return sr, nil
 }
 
-// checkFrac returns "" if both values are fractions, else a description of
-// the first that is not.
-func checkFrac(a, b float64) string {
-	ok := func(v float64) bool { return v >= -usageTolerance && v <= 1+usageTolerance }
-	switch {
-	case !ok(a):
-		return fmt.Sprint(a)
-	case !ok(b):
-		return fmt.Sprint(b)
+// clampFrac converts a checked fraction, which may stray from [0, 1] by
+// usageTolerance, to float32 in [0, 1]. Plain comparisons: the built-in
+// min and max handle NaN and signed zeros, which costs in the hot loop.
+func clampFrac(v float64) float32 {
+	if v < 0 {
+		return 0
 	}
-	return ""
+	if v > 1 {
+		return 1
+	}
+	return float32(v)
 }
 
-func usageErr(i int, cu cpuwatch.CoreUsage, v string) error {
-	return fmt.Errorf("heatmap: sample %d cpu %d: usage fraction %s out of [0, 1]", i, cu.ID, v)
+func isFrac(v float64) bool { return v >= -usageTolerance && v <= 1+usageTolerance }
+
+// usageErr reports whichever of a and b is not a fraction.
+func usageErr(i, id int, a, b float64) error {
+	v := a
+	if isFrac(a) {
+		v = b
+	}
+	return fmt.Errorf("heatmap: sample %d cpu %d: usage fraction %v out of [0, 1]", i, id, v)
+}
+
+// firstIDs returns the core ids of the first sample that has cores, if
+// they are ascending and non-negative, so that a uniform recording is read
+// only once; otherwise, or if resample meets a core outside them, coreIDs
+// reads every sample.
+func firstIDs(rec *cpuwatch.Recording) ([]int, error) {
+	if rec == nil {
+		return nil, errors.New("heatmap: nil recording")
+	}
+	for i := range rec.Samples {
+		cs := rec.Samples[i].Cores
+		if len(cs) == 0 {
+			continue
+		}
+		if len(cs) > maxRows {
+			return nil, fmt.Errorf("heatmap: more than %d cores", maxRows)
+		}
+		ids := make([]int, len(cs))
+		for k := range cs {
+			ids[k] = cs[k].ID
+			if ids[k] < 0 || (k > 0 && ids[k] <= ids[k-1]) {
+				return coreIDs(rec)
+			}
+		}
+		return ids, nil
+	}
+	return coreIDs(rec)
 }
 
 // coreIDs returns the ids of every core in any sample, ascending. A sample

@@ -81,36 +81,30 @@ func effectiveMode(o resolved, rows int) Mode {
 // buildChart converts rec to a chart: the Recording→grid step. extra names
 // fields beyond the mode's own to resample, for hover texts.
 func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error) {
-	ids, err := coreIDs(rec)
+	ids, err := firstIDs(rec)
+	if err != nil {
+		return nil, err
+	}
+	var s *series
+	for retry := false; ; retry = true {
+		s, err = resampleFor(rec, ids, o, extra)
+		if err != errNewCore || retry {
+			break
+		}
+		if ids, err = coreIDs(rec); err != nil {
+			return nil, err
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	mode := effectiveMode(o, len(ids))
-	need := extra
-	switch mode {
-	case Busy, Distribution:
-		need |= fBusy
-	case User:
-		need |= fUser
-	case System:
-		need |= fSys
-	case Split:
-		need |= fUser | fSys
-	}
-	maxCols := o.GridWidth
-	if o.CellWidth > 0 {
-		maxCols = max(o.GridWidth/o.CellWidth, 1)
-	}
-	s, err := resample(rec, ids, maxCols, need)
-	if err != nil {
-		return nil, err
-	}
-
 	c := &chart{
 		title: o.Title,
 		cols:  s.cols,
 		t0:    s.t0, t1: s.t1,
 	}
+
 	if c.title == "" {
 		c.title = rec.DataID
 	}
@@ -175,23 +169,23 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 	var what string
 	switch mode {
 	case Busy:
-		c.cells = quantize(s.busy)
+		c.cells = quantize(s.busy, len(s.ids), s.cols)
 		what, c.legend.title = "busy time (all but idle and iowait)", []string{"busy"}
 	case User:
-		c.cells = quantize(s.user)
+		c.cells = quantize(s.user, len(s.ids), s.cols)
 		what, c.legend.title = "user time (user + nice)", []string{"user"}
 	case System:
-		c.cells = quantize(s.sys)
+		c.cells = quantize(s.sys, len(s.ids), s.cols)
 		what, c.legend.title = "system time", []string{"system"}
 	case Split:
-		c.cells, c.lower = quantize(s.user), quantize(s.sys)
+		c.cells, c.lower = quantize(s.user, len(s.ids), s.cols), quantize(s.sys, len(s.ids), s.cols)
 		what, c.legend.title = "user time (upper half of each cell) and system time (lower half)", []string{"upper: user", "lower: system"}
 	}
 	c.subtitle = what + " per CPU · " + per
-	if need == fAll {
+	if extra == fAll {
 		c.tip = func(r, col int) string {
 			from, to := s.colTime(col)
-			at := r*s.cols + col
+			at := s.at(r, col)
 			head := fmt.Sprintf("%s · %s–%s s", c.rows[r], trim(from), trim(to))
 			if math.IsNaN(float64(s.busy[at])) {
 				return head + " · no data"
@@ -203,18 +197,50 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 	return c, nil
 }
 
+// resampleFor resamples rec with the fields o's mode needs for len(ids)
+// cores, plus extra.
+func resampleFor(rec *cpuwatch.Recording, ids []int, o resolved, extra field) (*series, error) {
+	need := extra
+	switch effectiveMode(o, len(ids)) {
+	case Busy, Distribution:
+		need |= fBusy
+	case User:
+		need |= fUser
+	case System:
+		need |= fSys
+	case Split:
+		need |= fUser | fSys
+	}
+	maxCols := o.GridWidth
+	if o.CellWidth > 0 {
+		maxCols = max(o.GridWidth/o.CellWidth, 1)
+	}
+	return resample(rec, ids, maxCols, need)
+}
+
 // minGridWidth keeps short recordings wide enough for their axis labels.
 const minGridWidth = 240
 
 // quantize maps fractions to swatch indices: NaN to 0 (no data), [0, 1] to
-// the levels 1…levels.
-func quantize(v []float32) []uint8 {
+// the levels 1…levels. It reads v column-major, as series holds it, and
+// returns rows×cols indices row-major, as charts hold them, transposing in
+// tiles so that neither side strides through memory a byte at a time.
+func quantize(v []float32, rows, cols int) []uint8 {
 	out := make([]uint8, len(v))
-	for i, x := range v {
-		if x != x {
-			continue
+	const tile = 64
+	for c0 := 0; c0 < cols; c0 += tile {
+		c1 := min(c0+tile, cols)
+		for r0 := 0; r0 < rows; r0 += tile {
+			r1 := min(r0+tile, rows)
+			for c := c0; c < c1; c++ {
+				col := v[c*rows : (c+1)*rows]
+				for r := r0; r < r1; r++ {
+					if x := col[r]; x == x {
+						out[r*cols+c] = uint8(1 + int(x*(levels-1)+0.5))
+					}
+				}
+			}
 		}
-		out[i] = uint8(1 + int(x*(levels-1)+0.5))
 	}
 	return out
 }
@@ -226,9 +252,8 @@ func distribution(c *chart, s *series, o resolved, per string) {
 	counts := make([]int, nb*s.cols)
 	maxCount := 0
 	nRows := len(s.ids)
-	for r := range nRows {
-		row := s.busy[r*s.cols : (r+1)*s.cols]
-		for col, v := range row {
+	for col := range s.cols {
+		for _, v := range s.busy[col*nRows : (col+1)*nRows] {
 			if v != v {
 				continue
 			}

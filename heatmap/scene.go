@@ -62,10 +62,9 @@ func (c *chart) scene(l *layout) *scene {
 		fills[i] = hexOf(s)
 	}
 	g := l.grid
-	pitch := c.cellH + c.gap
 	half := (c.cellH + 1) / 2
 	for r := range c.rows {
-		y := float64(g.Min.Y + r*pitch)
+		y := float64(g.Min.Y + c.rowY(r))
 		for col := 0; col < c.cols; {
 			at := r*c.cols + col
 			// Without hover texts, runs of equal cells merge into one rect.

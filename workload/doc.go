@@ -39,6 +39,17 @@
 // rusage of each child — not the calling process, which may also run a
 // watcher. [Goroutines] are the exception (see there).
 //
+// # Threads and GOMAXPROCS
+//
+// A locked OS thread still needs one of Go's Ps to run Go code. With fewer
+// Ps than threads, a thread woken from a futex would queue for a P instead
+// of running, and Go's scheduler — not the kernel's — would decide what runs:
+// exactly the effect the GIL models must not hide. So [Serial], [Threads] and
+// [GIL] raise GOMAXPROCS to at least N+1 for the duration of Run (one P per
+// worker and one for the rest of the program, such as a watcher) and put it
+// back afterwards. [Goroutines] leaves GOMAXPROCS alone: how it shapes plain
+// goroutines is what that model shows.
+//
 // # Platforms
 //
 // Per-thread rusage, futexes and affinity are Linux's; elsewhere every model

@@ -127,7 +127,7 @@ func runThreads(ctx context.Context, s threadsSpec) (Report, error) {
 		if err != nil {
 			return rep, err
 		}
-		rep.User, rep.System = self1.user-self0.user, self1.system-self0.system
+		rep.User, rep.System = self1.sub(self0)
 	}
 	if s.gil != nil {
 		rep.GIL = new(GILStats)
@@ -208,7 +208,7 @@ func runWorker(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (wr W
 		if cerr != nil && err == nil {
 			err = cerr
 		}
-		wr.User, wr.System = c1.user-c0.user, c1.system-c0.system
+		wr.User, wr.System = c1.sub(c0)
 	}
 	if err != nil && !errors.Is(err, errStopped) {
 		err = fmt.Errorf("workload: worker %d: %w", id, err)
@@ -250,6 +250,16 @@ func checkResult(unit int, n, got, want uint64) error {
 
 // cpuTimes is a user/system CPU pair from getrusage or wait4.
 type cpuTimes struct{ user, system time.Duration }
+
+// sub returns the user and system time from c0 to c. The total only grows,
+// but the kernel's tick-based split may shift between two readings; the
+// differences are clamped so that neither is negative and they still add
+// up to the total's growth.
+func (c cpuTimes) sub(c0 cpuTimes) (user, system time.Duration) {
+	total := max(c.user+c.system-c0.user-c0.system, 0)
+	system = min(max(c.system-c0.system, 0), total)
+	return total - system, system
+}
 
 // raiseProcs makes GOMAXPROCS at least n until the returned function is
 // called. A locked thread needs a P to run Go code, and one blocked in a

@@ -22,13 +22,22 @@ const (
 func tv(t unix.Timeval) time.Duration { return time.Duration(t.Nano()) }
 
 // threadCPU returns the calling OS thread's CPU time; the caller must be
-// locked to its thread.
+// locked to its thread. The total is the thread's exact runtime
+// (CLOCK_THREAD_CPUTIME_ID); RUSAGE_THREAD, whose user/system split the
+// kernel derives from tick samples, only decides how much of it was system
+// time. Plain rusage would show no CPU at all for a run shorter than a tick.
 func threadCPU() (cpuTimes, error) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return cpuTimes{}, fmt.Errorf("workload: clock_gettime(CLOCK_THREAD_CPUTIME_ID): %w", err)
+	}
 	var ru unix.Rusage
 	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
 		return cpuTimes{}, fmt.Errorf("workload: getrusage(RUSAGE_THREAD): %w", err)
 	}
-	return cpuTimes{tv(ru.Utime), tv(ru.Stime)}, nil
+	total := time.Duration(ts.Nano())
+	sys := min(tv(ru.Stime), total)
+	return cpuTimes{user: total - sys, system: sys}, nil
 }
 
 // processCPU returns the whole calling process's CPU time.

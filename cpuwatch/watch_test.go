@@ -265,3 +265,20 @@ func TestWatchShorthand(t *testing.T) {
 		t.Errorf("Watch(ctx, 0, fn) = %v, want an interval error", err)
 	}
 }
+
+// TestWatchNoCallbackAfterCancel cancels from inside fn with an interval so
+// short that the next tick is always due: Watch must not call fn again,
+// though its select then finds both the timer and ctx ready.
+func TestWatchNoCallbackAfterCancel(t *testing.T) {
+	for i := range 200 {
+		ctx, cancel := context.WithCancel(t.Context())
+		n := 0
+		err := (&cpuwatch.Watcher{Interval: time.Nanosecond, ProcRoot: "testdata/normal/proc"}).Watch(ctx, func(cpuwatch.Sample) {
+			n++
+			cancel()
+		})
+		if !errors.Is(err, context.Canceled) || n != 1 {
+			t.Fatalf("run %d: Watch = %v after %d calls, want %v after 1", i, err, n, context.Canceled)
+		}
+	}
+}

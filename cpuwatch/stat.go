@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // Field indexes into a ticks array, in /proc/stat order.
@@ -130,28 +131,36 @@ func parseCPULine(line []byte) (id int, t ticks, err error) {
 		id, rest = n, rest[i:]
 	}
 	nf := 0
-	for len(rest) > 0 {
-		if rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\r' {
-			rest = rest[1:]
+	for i := 0; i < len(rest); {
+		if c := rest[i]; c == ' ' || c == '\t' || c == '\r' {
+			i++
 			continue
 		}
+		// The hot loop of a watch: no overflow check per digit, as 19
+		// decimal digits always fit in a uint64; longer numbers are
+		// checked below.
+		from := i
 		var v uint64
-		i := 0
-		for ; i < len(rest) && rest[i] >= '0' && rest[i] <= '9'; i++ {
-			d := uint64(rest[i] - '0')
-			if v > (1<<64-1-d)/10 {
+		for ; i < len(rest); i++ {
+			d := rest[i] - '0'
+			if d > 9 {
+				break
+			}
+			v = v*10 + uint64(d)
+		}
+		if i == from || (i < len(rest) && rest[i] != ' ' && rest[i] != '\t' && rest[i] != '\r') {
+			return 0, t, fmt.Errorf("malformed counter in %q", line)
+		}
+		if i-from > 19 {
+			var err error
+			if v, err = strconv.ParseUint(string(rest[from:i]), 10, 64); err != nil {
 				return 0, t, fmt.Errorf("counter overflows in %q", line)
 			}
-			v = v*10 + d
-		}
-		if i == 0 || (i < len(rest) && rest[i] != ' ' && rest[i] != '\t' && rest[i] != '\r') {
-			return 0, t, fmt.Errorf("malformed counter in %q", line)
 		}
 		if nf < numFields {
 			t[nf] = v
 		}
 		nf++
-		rest = rest[i:]
 	}
 	if nf < minFields {
 		return 0, t, fmt.Errorf("cpu line has %d counters, want at least %d: %q", nf, minFields, line)

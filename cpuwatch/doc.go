@@ -23,14 +23,36 @@
 //	fmt.Printf("%.2f cores busy\n", rec.EffectiveCores())
 //
 // A [Watcher] holds the options: the interval, the proc root (a fixture tree
-// in tests), and how much idle time Record keeps around the run.
+// in tests), and how much idle time Record keeps around the run. A
+// [Recording] round-trips through encoding/json and can be written as CSV
+// with [Recording.WriteCSV].
 //
 // # Resolution
 //
 // The kernel counts CPU time in USER_HZ ticks, 100 a second. A sample of
 // interval d sees d×100 ticks per core, so at 1 s a core's usage is exact to
 // 1 %, and at 100 ms it moves in steps of 10 %. Intervals shorter than about
-// 100 ms show mostly quantisation noise.
+// 100 ms show mostly quantisation noise; below 10 ms a core may count no
+// tick at all.
+//
+// Each [Usage] is computed from the ticks a core actually counted between
+// two readings, not from the wall time between them, so its fields always
+// sum to 1 and a late wake-up does not bias it. A core that counted no
+// ticks in an interval (an interval shorter than a tick, or counters that
+// did not move) reports Idle = 1 and every other field 0: never NaN, and it
+// adds nothing to [Sample.BusyCores].
+//
+// # Odd counters
+//
+// Counters can go backwards. Iowait does by design (the kernel moves time
+// from iowait to idle once the waiting task has gone), and such a drop is
+// taken out of idle's rise. A CPU that goes offline and back (hot-plug)
+// restarts some counters: a core whose counters went backwards in total,
+// or that is missing from either reading, is left out of that sample and
+// starts afresh from the next reading. Cores keep their kernel ids, so
+// offline CPUs leave gaps (0, 2, 5). The kernel counts guest time inside
+// user and nice; [Usage] moves it to Guest and GuestNice. No field is ever
+// negative, above 1, or NaN.
 //
 // # Cost
 //

@@ -123,6 +123,11 @@ func (w *Watcher) Watch(ctx context.Context, fn func(Sample)) error {
 			return ctx.Err()
 		case <-timer.C:
 		}
+		// When the timer and ctx are both ready the select picks either;
+		// once ctx is done, deliver nothing more.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := sr.read(&cur); err != nil {
 			return err
 		}

@@ -22,7 +22,18 @@ const (
 
 // PictureName returns the file name of a run's heatmap in a report folder:
 // its DataID with characters unsafe in file names replaced, plus ".png".
-func PictureName(run *Result) string {
+func PictureName(run *Result) string { return fileStem(run) + ".png" }
+
+// ThreadPictureName returns the file name of a run's thread timeline in a
+// report folder, or "" when the recording followed no threads.
+func ThreadPictureName(run *Result) string {
+	if !hasThreads(run) {
+		return ""
+	}
+	return fileStem(run) + "-threads.png"
+}
+
+func fileStem(run *Result) string {
 	name := run.DataID
 	if name == "" {
 		name = run.Workload
@@ -33,11 +44,29 @@ func PictureName(run *Result) string {
 			return r
 		}
 		return '-'
-	}, name) + ".png"
+	}, name)
+}
+
+// hasThreads reports whether the run did work and its recording followed
+// threads (cpuwatch.Watcher.FollowSelf and friends) that were seen using
+// CPU: child processes that live less than an interval never are.
+func hasThreads(run *Result) bool {
+	if run.Recording == nil || run.Workers == 0 {
+		return false
+	}
+	for _, s := range run.Recording.Samples {
+		for _, t := range s.Threads {
+			if t.User+t.System > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // WriteReport writes a report folder: a heatmap PNG per run (PictureName),
-// results.json (the Results as JSON, every recording included) and
+// a thread timeline per run whose watcher followed threads
+// (ThreadPictureName), results.json (the Results as JSON, every recording included) and
 // index.html, one page that shows the pictures, a table per model, the
 // seed's numbers beside these and what they mean. dir is created if
 // needed; files already in it are overwritten.
@@ -52,8 +81,17 @@ func (r *Results) WriteReport(dir string) error {
 		if run.Recording == nil {
 			continue
 		}
-		if err := writePNG(filepath.Join(dir, PictureName(run)), run); err != nil {
+		if err := writePNG(filepath.Join(dir, PictureName(run)), func(w io.Writer) error {
+			return heatmap.WritePNG(w, run.Recording, heatmapOptions(run))
+		}); err != nil {
 			return err
+		}
+		if name := ThreadPictureName(run); name != "" {
+			if err := writePNG(filepath.Join(dir, name), func(w io.Writer) error {
+				return heatmap.WriteThreadsPNG(w, run.Recording, heatmap.ThreadOptions{})
+			}); err != nil {
+				return err
+			}
 		}
 	}
 	b, err := json.MarshalIndent(r, "", " ")
@@ -74,12 +112,13 @@ func (r *Results) WriteReport(dir string) error {
 	return err
 }
 
-func writePNG(name string, run *Result) error {
+// writePNG creates name and fills it with draw.
+func writePNG(name string, draw func(io.Writer) error) error {
 	f, err := os.Create(name)
 	if err != nil {
 		return fmt.Errorf("corescope: report: %w", err)
 	}
-	err = heatmap.WritePNG(f, run.Recording, heatmapOptions(run))
+	err = draw(f)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -104,6 +143,7 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 	"f2":      func(v float64) string { return fmt.Sprintf("%.2f", v) },
 	"pct":     func(v float64) string { return fmt.Sprintf("%.0f %%", 100*v) },
 	"picture": PictureName,
+	"threads": ThreadPictureName,
 	"pow2":    pow2,
 	"twice":   func(n int) int { return 2 * n },
 	"perSec": func(n int64, secs float64) string {

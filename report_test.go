@@ -12,6 +12,7 @@ import (
 
 	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/cpuwatch"
+	"github.com/google/go-cmp/cmp"
 )
 
 // recording returns a 2-core recording of n one-second samples in which
@@ -44,6 +45,13 @@ func TestWriteReport(t *testing.T) {
 		run.Recording = recording(run.DataID, 8, 0.6, 0.3)
 	}
 	r.Runs[3].DataID = "threading-py2:4<script>" // must be escaped, and make a safe file name
+	// The GIL run followed its threads: two workers taking turns on cpu0.
+	for i := range r.Runs[3].Recording.Samples {
+		r.Runs[3].Recording.Samples[i].Threads = []cpuwatch.ThreadUsage{
+			{PID: 100, TID: 101, Name: "worker", User: float64(i % 2), CPU: 0},
+			{PID: 100, TID: 102, Name: "worker", User: float64(1 - i%2), CPU: 0},
+		}
+	}
 	dir := filepath.Join(t.TempDir(), "report")
 	if err := r.WriteReport(dir); err != nil {
 		t.Fatalf("WriteReport() error = %v", err)
@@ -58,13 +66,24 @@ func TestWriteReport(t *testing.T) {
 		t.Errorf("index.html holds unescaped names")
 	}
 	srcs := regexp.MustCompile(`<img src="([^"]+)"`).FindAllStringSubmatch(html, -1)
-	if len(srcs) != len(r.Runs) {
-		t.Fatalf("index.html shows %d pictures, want one per run (%d)", len(srcs), len(r.Runs))
-	}
-	for i, m := range srcs {
-		if want := corescope.PictureName(r.Runs[i]); m[1] != want {
-			t.Errorf("picture %d is %q, want %q", i, m[1], want)
+	var want []string
+	for _, run := range r.Runs {
+		want = append(want, corescope.PictureName(run))
+		if name := corescope.ThreadPictureName(run); name != "" {
+			want = append(want, name)
 		}
+	}
+	if want[len(want)-1] != "threading-py2-4-script--threads.png" || len(want) != len(r.Runs)+1 {
+		t.Fatalf("pictures = %q, want one per run and a thread timeline for the last", want)
+	}
+	var got []string
+	for _, m := range srcs {
+		got = append(got, m[1])
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("index.html pictures mismatch (-want +got):\n%s", diff)
+	}
+	for _, m := range srcs {
 		f, err := os.Open(filepath.Join(dir, m[1]))
 		if err != nil {
 			t.Fatalf("picture %q: %v", m[1], err)

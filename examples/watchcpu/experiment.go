@@ -35,8 +35,11 @@ func experiment(ctx context.Context, c *config, stdout, stderr io.Writer) error 
 		}
 	}
 	e := corescope.Experiment{
-		Specs:          plan.Specs(),
-		Watcher:        cpuwatch.Watcher{Interval: c.interval, MinSamples: c.totalIntervals},
+		Specs: plan.Specs(),
+		// Following this process's threads and its children's gives each
+		// run a thread timeline: which worker ran on which core, when.
+		Watcher: cpuwatch.Watcher{Interval: c.interval, MinSamples: c.totalIntervals,
+			FollowSelf: true, FollowChildren: true},
 		NsPerIteration: nsPerIt,
 		Progress:       progressPrinter(stderr),
 	}

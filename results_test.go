@@ -131,7 +131,9 @@ func TestSeedRuns(t *testing.T) {
 }
 
 func TestCompareSeed(t *testing.T) {
-	cmpRows := synthetic().CompareSeed()
+	r := synthetic()
+	r.Host.NumCPU = 8 // the seed's 4 processes on 4 cores match 8 here
+	cmpRows := r.CompareSeed()
 	if len(cmpRows) != len(corescope.SeedRuns()) {
 		t.Fatalf("CompareSeed() has %d rows, want one per seed run (%d)", len(cmpRows), len(corescope.SeedRuns()))
 	}
@@ -143,11 +145,21 @@ func TestCompareSeed(t *testing.T) {
 	}
 	want := map[string]string{
 		"non-threaded:1":    "non-threaded:1",
-		"multiprocessing:4": "multiprocessing:4",
-		"threading:4":       "threading-py2:4", // the seed's threads were Python 2.7's
+		"multiprocessing:2": "multiprocessing:4", // 1 per 2 cores, on 4 and on 8
+		"threading:4":       "threading-py2:4",   // the seed's threads were Python 2.7's
 	}
 	if diff := cmp.Diff(want, matched); diff != "" {
 		t.Errorf("CompareSeed() pairs mismatch (-want +got):\n%s", diff)
+	}
+	r.Host.NumCPU = 0 // unknown: match by workers
+	matched = map[string]string{}
+	for _, c := range r.CompareSeed() {
+		if c.Ours != nil {
+			matched[c.Seed.DataID] = c.Ours.DataID
+		}
+	}
+	if got := matched["multiprocessing:4"]; got != "multiprocessing:4" {
+		t.Errorf("with NumCPU unknown, multiprocessing:4 pairs with %q, want multiprocessing:4", got)
 	}
 }
 

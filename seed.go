@@ -44,23 +44,38 @@ func (s SeedRun) Speedup() float64 {
 	return perIt * float64(s.Size) * float64(s.Workers) / s.Real
 }
 
-// Comparison pairs one of the seed's runs with the run here that has the
-// same workload and number of workers.
+// SeedCores is how many physical cores the seed's machine had (with 8
+// hyperthreads).
+const SeedCores = 4
+
+// Comparison pairs one of the seed's runs with the run here that matches
+// it: for processes, the one with as many workers per CPU (the seed's 4
+// processes on 4 cores against 2 on a 2-CPU machine); for GIL threads, the
+// one with as many threads, since the lock, not the cores, sets their pace.
 type Comparison struct {
 	Seed SeedRun
-	// Ours is nil when the experiment had no such run.
+	// Ours is nil when the experiment had no matching run.
 	Ours *Result
 	// Speedup is Results.Speedup of Ours, 0 without it.
 	Speedup float64
 }
 
 // CompareSeed returns one Comparison per seed run, in the seed's order.
+// Processes are matched by workers per CPU when r.Host.NumCPU is known,
+// else by workers.
 func (r *Results) CompareSeed() []Comparison {
 	var out []Comparison
 	for _, s := range SeedRuns() {
 		c := Comparison{Seed: s}
+		want := s.Workers
+		if cpus := r.Host.NumCPU; s.Workload == Multiprocessing && cpus > 0 {
+			want = -1
+			if s.Workers*cpus%SeedCores == 0 {
+				want = s.Workers * cpus / SeedCores
+			}
+		}
 		for _, run := range r.Runs {
-			if run.Workload == string(s.Workload) && run.Workers == s.Workers {
+			if run.Workload == string(s.Workload) && run.Workers == want {
 				c.Ours, c.Speedup = run, r.Speedup(run)
 				break
 			}

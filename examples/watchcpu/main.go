@@ -276,15 +276,18 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 			spec.Unit = corescope.SeedUnit / 4
 		}
 	}
-	if wl == corescope.DoNothing {
-		spec.Idle = 5 * time.Second // the seed's do_nothing.py slept for a while
-	}
 	w := cpuwatch.Watcher{Interval: c.interval, MinSamples: c.totalIntervals}
 	if w.Interval == 0 {
 		w.Interval = time.Second
 	}
 	if !c.set["total-intervals"] {
 		w.MinSamples = 12
+	}
+	if wl == corescope.DoNothing {
+		// The baseline fills the recording between the idle lead and
+		// trail, so that its summary covers most of it.
+		idle := w.MinSamples - cpuwatch.DefaultLead - cpuwatch.DefaultTrail - 1
+		spec.Idle = time.Duration(max(idle, 1)) * w.Interval
 	}
 
 	mode, _ := parseMode(c.mode, wl)

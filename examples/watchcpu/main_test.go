@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -321,7 +322,7 @@ func TestInterrupt(t *testing.T) {
 func TestExperiment(t *testing.T) {
 	dir := t.TempDir()
 	code, stdout, stderr := watchcpu(t, dir, "--kernel", "native", "--size", "65536", "--units", "2",
-		"--interval", "50ms", "--out", "report")
+		"--interval", "50ms", "--serial-time", "100ms", "--out", "report")
 	if code != 0 {
 		t.Fatalf("exit code %d, want 0; stderr:\n%s", code, stderr)
 	}
@@ -424,4 +425,61 @@ func TestFormats(t *testing.T) {
 			t.Errorf("--format term saved a file:\n%s", out)
 		}
 	})
+}
+
+func TestInterruptExperiment(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	dir := t.TempDir()
+	// Sized so that each run lasts seconds: the signal lands mid-matrix.
+	cmd := exec.Command(binary, "--kernel", "bytecode", "--size", "16777216", "--units", "2", "--interval", "100ms", "--serial-time", "200ms")
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+
+	// Wait until the multiprocessing runs have started, then interrupt.
+	var seen bytes.Buffer
+	buf := make([]byte, 4096)
+	var kids []int
+	for deadline := time.Now().Add(60 * time.Second); len(kids) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no multiprocessing children after 60s; stderr:\n%s", seen.String())
+		}
+		n, err := stderr.Read(buf)
+		seen.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("stderr ended before the processes ran: %v\n%s", err, seen.String())
+		}
+		if bytes.Contains(seen.Bytes(), []byte("multiprocessing:2")) {
+			for end := time.Now().Add(5 * time.Second); len(kids) == 0 && time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+				kids = children(cmd.Process.Pid)
+			}
+		}
+	}
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(stderr)
+	seen.Write(rest)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Errorf("exit after SIGINT: %v, want exit status 130; stderr:\n%s", err, seen.String())
+	}
+	for _, k := range kids {
+		if _, state := procStat(k); state != 0 {
+			t.Errorf("child %d is still there in state %c after its parent exited", k, state)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "corescope-report")); err == nil {
+		t.Error("an interrupted experiment wrote a report")
+	}
 }

@@ -1,5 +1,6 @@
 // Command watch records every core while something else runs, and writes
-// the heatmap to watch.png:
+// the heatmap to watch.png — and, for a command or a PID, the timeline of
+// its threads (and its children's) to watch-threads.png:
 //
 //	go run ./examples/watch -- make -j4   # run a command and record it
 //	go run ./examples/watch --pid 1234    # record until process 1234 exits
@@ -15,6 +16,8 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,20 +33,22 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
+	w := cpuwatch.Watcher{Interval: *interval}
 	run, title := waitForInterrupt(ctx), "the machine"
 	switch {
 	case *pid > 0 && flag.NArg() > 0:
 		log.Fatal("give --pid or a command, not both")
 	case *pid > 0:
 		run, title = waitForPID(ctx, *pid), fmt.Sprintf("pid %d", *pid)
+		w.FollowPIDs, w.FollowChildren = []int{*pid}, true
 	case flag.NArg() > 0:
 		run, title = command(flag.Args()), flag.Arg(0)
+		w.FollowSelf, w.FollowChildren = true, true // the command is our child
 	}
 	fmt.Fprintf(os.Stderr, "recording %s every %v; Ctrl-C stops\n", title, *interval)
 
 	// Record under a context Ctrl-C does not cancel, so that the trail is
 	// still recorded after the run function returns.
-	w := cpuwatch.Watcher{Interval: *interval}
 	rec, err := w.Record(context.WithoutCancel(ctx), run)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "watch:", err) // the command's failure; the picture is still worth writing
@@ -60,6 +65,24 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("%.2f cores busy over %d samples\nSaved %s\n", rec.EffectiveCores(), len(rec.Samples), *out)
+
+	if len(w.FollowPIDs) > 0 || w.FollowSelf {
+		name := strings.TrimSuffix(*out, filepath.Ext(*out)) + "-threads.png"
+		f, err := os.Create(name)
+		if err != nil {
+			log.Fatal(err)
+		}
+		// It fails if no followed thread was seen using CPU: say so.
+		if err := heatmap.WriteThreadsPNG(f, rec, heatmap.ThreadOptions{}); err != nil {
+			f.Close()
+			os.Remove(name)
+			log.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println("Saved", name)
+	}
 }
 
 // waitForInterrupt returns a run function that lasts until Ctrl-C.

@@ -26,7 +26,7 @@ type Result struct {
 	Workers int `json:"workers"`
 	// Kernel is the kernel the workers ran ("native" or "bytecode"), empty
 	// when nothing ran.
-	Kernel string `json:"kernel,omitempty"`
+	Kernel string `json:"kernel"`
 	// Size is the number of loop iterations each worker did in total.
 	Size uint64 `json:"size"`
 	// Unit is the n of one sum(range(n)), whose result each worker prints.

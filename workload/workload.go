@@ -224,10 +224,17 @@ type GILStats struct {
 	DropRequests int64
 	// Wait is the time threads spent blocked waiting for the lock.
 	Wait time.Duration
-	// Handoff is the total time from a forced drop to another thread
-	// having taken the lock (Python 3 only); Handoff / Switches is the
-	// mean hand-off latency.
+	// Handoff is the total time from a drop to another thread having
+	// taken the lock (Python 3 only); Handoff / Switches is the mean
+	// hand-off latency.
 	Handoff time.Duration
+	// Sleeps counts the FUTEX_WAIT system calls of threads waiting for
+	// the lock or, in Python 3, for a switch.
+	Sleeps int64
+	// Wakes counts the FUTEX_WAKE system calls a release made because a
+	// waiter was registered — for Python 2, whether or not that waiter
+	// then won the lock.
+	Wakes int64
 }
 
 func (s *GILStats) add(o *GILStats) {
@@ -236,6 +243,8 @@ func (s *GILStats) add(o *GILStats) {
 	s.DropRequests += o.DropRequests
 	s.Wait += o.Wait
 	s.Handoff += o.Handoff
+	s.Sleeps += o.Sleeps
+	s.Wakes += o.Wakes
 }
 
 // checkWorkers rejects n <= 0 and absurd worker counts.

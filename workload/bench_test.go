@@ -132,6 +132,8 @@ func BenchmarkVsSerial(b *testing.B) {
 					sum.GIL.Switches += r.GIL.Switches
 					sum.GIL.Handoff += r.GIL.Handoff
 					sum.GIL.Acquisitions += r.GIL.Acquisitions
+					sum.GIL.Wakes += r.GIL.Wakes
+					sum.GIL.Sleeps += r.GIL.Sleeps
 				}
 			}
 			reportVsSerial(b, sum, serialWall)
@@ -142,6 +144,8 @@ func BenchmarkVsSerial(b *testing.B) {
 				} else {
 					b.ReportMetric(float64(sum.GIL.Switches)/sum.Wall.Seconds(), "switches/s")
 					b.ReportMetric(float64(sum.GIL.Acquisitions)/sum.Wall.Seconds(), "acquisitions/s")
+					b.ReportMetric(float64(sum.GIL.Wakes)/sum.Wall.Seconds(), "futex-wakes/s")
+					b.ReportMetric(float64(sum.GIL.Sleeps)/sum.Wall.Seconds(), "futex-waits/s")
 				}
 			}
 		})

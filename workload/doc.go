@@ -34,10 +34,11 @@
 //
 // # Accounting
 //
-// [Report.User] and [Report.System] are the workload's own CPU time:
-// RUSAGE_THREAD measured inside each locked worker thread, or the wait4
-// rusage of each child — not the calling process, which may also run a
-// watcher. [Goroutines] are the exception (see there).
+// [Report.User] and [Report.System] are the workload's own CPU time: each
+// locked worker thread's CPU clock (CLOCK_THREAD_CPUTIME_ID, split into user
+// and system by RUSAGE_THREAD) read inside that thread, or the wait4 rusage
+// of each child — not the calling process, which may also run a watcher.
+// [Goroutines] are the exception (see there).
 //
 // # Threads and GOMAXPROCS
 //

@@ -43,33 +43,38 @@ func (s *sem) tryWait() bool {
 	return d&semValueMask != 0 && s.data.CompareAndSwap(d, d-1)
 }
 
-// waitSlow is __new_sem_wait_slow, sem_wait after a failed tryWait: register as a waiter, then sleep on the
-// value word until a decrement succeeds.
-func (s *sem) waitSlow() {
+// waitSlow is __new_sem_wait_slow, sem_wait after a failed tryWait:
+// register as a waiter, then sleep on the value word until a decrement
+// succeeds. It returns the number of FUTEX_WAIT calls.
+func (s *sem) waitSlow() (sleeps int64) {
 	d := s.data.Add(semOneWaiter)
 	for {
 		if d&semValueMask == 0 {
+			sleeps++
 			futexWait(s.valueWord(), 0, 0)
 			d = s.data.Load()
 			continue
 		}
 		if s.data.CompareAndSwap(d, d-1-semOneWaiter) {
-			return
+			return sleeps
 		}
 		d = s.data.Load()
 	}
 }
 
 // post is sem_post: increment the value, then wake one waiter if any is
-// registered — a system call even when that waiter is not asleep yet.
-func (s *sem) post() {
+// registered — a system call even when that waiter is not asleep yet. It
+// reports whether it made that call.
+func (s *sem) post() (woke bool) {
 	d := s.data.Load()
 	for !s.data.CompareAndSwap(d, d+1) {
 		d = s.data.Load()
 	}
 	if d>>semWaitersShift > 0 {
 		futexWake(s.valueWord(), 1)
+		return true
 	}
+	return false
 }
 
 // fmutex is the classic three-state futex mutex ("Futexes Are Tricky",
@@ -123,11 +128,14 @@ func (c *fcond) wait(m *fmutex, timeout time.Duration) (timedOut bool) {
 	return isTimeout(err)
 }
 
-func (c *fcond) signal() {
+// signal wakes one waiter and reports whether there was one to wake.
+func (c *fcond) signal() (woke bool) {
 	c.seq.Add(1)
 	if c.waiters.Load() > 0 {
 		futexWake(c.word(), 1)
+		return true
 	}
+	return false
 }
 
 func (c *fcond) broadcast() {

@@ -75,7 +75,7 @@ func (g *gil2) acquire(id int) {
 	st := &g.st[id]
 	if !g.sem.tryWait() {
 		t0 := time.Now()
-		g.sem.waitSlow()
+		st.Sleeps += g.sem.waitSlow()
 		st.Wait += time.Since(t0)
 	}
 	g.holding[id] = true
@@ -90,7 +90,9 @@ func (g *gil2) acquire(id int) {
 
 func (g *gil2) release(id int) {
 	g.holding[id] = false
-	g.sem.post()
+	if g.sem.post() {
+		g.st[id].Wakes++
+	}
 }
 
 func (g *gil2) machine(id int, breaker *atomic.Uint32) *machine {
@@ -167,6 +169,7 @@ func (g *gil3) take(id int) error {
 				return errStopped
 			}
 			saved := g.switchNumber
+			st.Sleeps++
 			timedOut := g.cond.wait(&g.mu, g.interval)
 			// If we timed out and no switch occurred in the meantime,
 			// it is time to ask the GIL-holding thread to drop it.
@@ -190,7 +193,9 @@ func (g *gil3) take(id int) error {
 			st.Handoff += time.Since(g.droppedAt)
 		}
 	}
-	g.switchCond.signal()
+	if g.switchCond.signal() {
+		st.Wakes++
+	}
 	g.switchMu.unlock()
 	if g.breaker.Load()&breakDrop != 0 {
 		g.breaker.And(^breakDrop)
@@ -206,7 +211,9 @@ func (g *gil3) drop(id int, forced bool) {
 	g.locked.Store(0)
 	g.holding[id] = false
 	g.droppedAt = time.Now()
-	g.cond.signal()
+	if g.cond.signal() {
+		g.st[id].Wakes++
+	}
 	g.mu.unlock()
 	if forced && g.breaker.Load()&breakDrop != 0 {
 		g.switchMu.lock()
@@ -214,6 +221,7 @@ func (g *gil3) drop(id int, forced bool) {
 		// switch to.
 		if g.lastHolder.Load() == int64(id+1) && g.breaker.Load()&breakStop == 0 {
 			g.breaker.And(^breakDrop)
+			g.st[id].Sleeps++
 			g.switchCond.wait(&g.switchMu, 0)
 		}
 		g.switchMu.unlock()

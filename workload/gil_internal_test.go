@@ -99,6 +99,10 @@ func TestGIL2Acquisitions(t *testing.T) {
 	if want := int64(threads) + int64(periodic); rep.GIL.Acquisitions != want {
 		t.Errorf("Acquisitions = %d, want %d entries + %d periodic", rep.GIL.Acquisitions, threads, periodic)
 	}
+	// Every wake comes from a release, which follows an acquisition.
+	if rep.GIL.Wakes > rep.GIL.Acquisitions {
+		t.Errorf("Wakes = %d > Acquisitions = %d", rep.GIL.Wakes, rep.GIL.Acquisitions)
+	}
 	if rep.GIL.DropRequests != 0 || rep.GIL.Handoff != 0 {
 		t.Errorf("Python 2 run has DropRequests = %d, Handoff = %v; want 0, 0", rep.GIL.DropRequests, rep.GIL.Handoff)
 	}

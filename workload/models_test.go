@@ -302,24 +302,27 @@ func TestCancel(t *testing.T) {
 	long := func(k workload.Kernel) workload.Work {
 		return workload.Work{Kernel: k, N: 1 << 24, Duration: time.Minute}
 	}
-	models := []workload.Model{workload.Idle{Duration: time.Minute}}
+	type named struct {
+		name string
+		m    workload.Model
+	}
+	models := []named{{"idle", workload.Idle{Duration: time.Minute}}}
 	for _, k := range []workload.Kernel{workload.Native, workload.Bytecode} {
 		w := long(k)
-		models = append(models,
+		for _, m := range []workload.Model{
 			workload.Serial{Work: w},
 			workload.Processes{N: 2, Work: w},
 			workload.Threads{N: 2, Work: w, Pin: true},
 			workload.Goroutines{N: 3, Work: w},
 			workload.GIL{N: 3, Work: w, Version: workload.Python2},
 			workload.GIL{N: 3, Work: w, Version: workload.Python3},
-		)
-	}
-	for _, m := range models {
-		name := m.String()
-		if g, ok := m.(workload.GIL); ok {
-			name += "/" + g.Work.Kernel.String()
+		} {
+			models = append(models, named{k.String() + "/" + m.String(), m})
 		}
-		t.Run(name, func(t *testing.T) {
+	}
+	for _, tc := range models {
+		m := tc.m
+		t.Run(tc.name, func(t *testing.T) {
 			goroutines := runtime.NumGoroutine()
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()

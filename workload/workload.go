@@ -53,7 +53,8 @@ const DefaultN uint64 = 1 << 28
 // Limits that reject absurd sizes with an error instead of running for days
 // or spawning a machine to death.
 const (
-	// MaxN bounds Work.N: 2^40 iterations is about 15 minutes natively.
+	// MaxN bounds Work.N: 2^40 iterations take about 10 minutes natively
+	// and hours interpreted.
 	MaxN uint64 = 1 << 40
 	// MaxUnits bounds Work.Units.
 	MaxUnits = 1 << 20
@@ -148,10 +149,11 @@ type Report struct {
 	// Wall is the run's elapsed time, from before the first worker started
 	// to after the last one finished.
 	Wall time.Duration
-	// User and System are the CPU time of the workload itself: per-thread
-	// rusage (RUSAGE_THREAD) measured inside each worker thread, or the
-	// wait4 rusage of each child process — not the whole calling process,
-	// which may also hold a watcher. For [Goroutines], whose goroutines
+	// User and System are the CPU time of the workload itself: each
+	// worker thread's CPU clock, split into user and system by
+	// RUSAGE_THREAD, read inside the thread; or the wait4 rusage of each
+	// child process — not the whole calling process, which may also hold
+	// a watcher. For [Goroutines], whose goroutines
 	// migrate between threads, they are the calling process's rusage
 	// delta over the run instead.
 	User, System time.Duration
@@ -224,10 +226,17 @@ type GILStats struct {
 	DropRequests int64
 	// Wait is the time threads spent blocked waiting for the lock.
 	Wait time.Duration
-	// Handoff is the total time from a forced drop to another thread
-	// having taken the lock (Python 3 only); Handoff / Switches is the
-	// mean hand-off latency.
+	// Handoff is the total time from a drop to another thread having
+	// taken the lock (Python 3 only); Handoff / Switches is the mean
+	// hand-off latency.
 	Handoff time.Duration
+	// Sleeps counts the FUTEX_WAIT system calls of threads waiting for
+	// the lock or, in Python 3, for a switch.
+	Sleeps int64
+	// Wakes counts the FUTEX_WAKE system calls a release made because a
+	// waiter was registered — for Python 2, whether or not that waiter
+	// then won the lock.
+	Wakes int64
 }
 
 func (s *GILStats) add(o *GILStats) {
@@ -236,6 +245,8 @@ func (s *GILStats) add(o *GILStats) {
 	s.DropRequests += o.DropRequests
 	s.Wait += o.Wait
 	s.Handoff += o.Handoff
+	s.Sleeps += o.Sleeps
+	s.Wakes += o.Wakes
 }
 
 // checkWorkers rejects n <= 0 and absurd worker counts.

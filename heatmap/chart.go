@@ -402,11 +402,17 @@ func (c *chart) raster(l *layout, f *fonts) *image.Paletted {
 	g := l.grid
 	rowPix := make([]uint8, g.Dx())
 	fill := func(src []uint8, y0, y1 int) {
-		for i, s := range src {
-			v := idxSwatch + s
-			p := rowPix[i*c.cellW : (i+1)*c.cellW]
-			for k := range p {
-				p[k] = v
+		if c.cellW == 1 {
+			for i, s := range src {
+				rowPix[i] = idxSwatch + s
+			}
+		} else {
+			for i, s := range src {
+				v := idxSwatch + s
+				p := rowPix[i*c.cellW : (i+1)*c.cellW]
+				for k := range p {
+					p[k] = v
+				}
 			}
 		}
 		for y := y0; y < y1; y++ {

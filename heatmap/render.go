@@ -169,29 +169,29 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 	var what string
 	switch mode {
 	case Busy:
-		c.cells = quantize(s.busy, len(s.ids), s.cols)
+		c.cells = quantize(s, s.busy)
 		what, c.legend.title = "busy time (all but idle and iowait)", []string{"busy"}
 	case User:
-		c.cells = quantize(s.user, len(s.ids), s.cols)
+		c.cells = quantize(s, s.user)
 		what, c.legend.title = "user time (user + nice)", []string{"user"}
 	case System:
-		c.cells = quantize(s.sys, len(s.ids), s.cols)
+		c.cells = quantize(s, s.sys)
 		what, c.legend.title = "system time", []string{"system"}
 	case Split:
-		c.cells, c.lower = quantize(s.user, len(s.ids), s.cols), quantize(s.sys, len(s.ids), s.cols)
+		c.cells, c.lower = quantize(s, s.user), quantize(s, s.sys)
 		what, c.legend.title = "user time (upper half of each cell) and system time (lower half)", []string{"upper: user", "lower: system"}
 	}
 	c.subtitle = what + " per CPU · " + per
 	if extra == fAll {
 		c.tip = func(r, col int) string {
 			from, to := s.colTime(col)
-			at := s.at(r, col)
 			head := fmt.Sprintf("%s · %s–%s s", c.rows[r], trim(from), trim(to))
-			if math.IsNaN(float64(s.busy[at])) {
+			busy := s.mean(s.busy, r, col)
+			if busy != busy {
 				return head + " · no data"
 			}
 			return fmt.Sprintf("%s · busy %.1f %% · user %.1f %% · system %.1f %%",
-				head, 100*s.busy[at], 100*s.user[at], 100*s.sys[at])
+				head, 100*busy, 100*s.mean(s.user, r, col), 100*s.mean(s.sys, r, col))
 		}
 	}
 	return c, nil
@@ -221,24 +221,19 @@ func resampleFor(rec *cpuwatch.Recording, ids []int, o resolved, extra field) (*
 // minGridWidth keeps short recordings wide enough for their axis labels.
 const minGridWidth = 240
 
-// quantize maps fractions to swatch indices: NaN to 0 (no data), [0, 1] to
-// the levels 1…levels. It reads v column-major, as series holds it, and
-// returns rows×cols indices row-major, as charts hold them, transposing in
-// tiles so that neither side strides through memory a byte at a time.
-func quantize(v []float32, rows, cols int) []uint8 {
-	out := make([]uint8, len(v))
-	const tile = 64
-	for c0 := 0; c0 < cols; c0 += tile {
-		c1 := min(c0+tile, cols)
-		for r0 := 0; r0 < rows; r0 += tile {
-			r1 := min(r0+tile, rows)
-			for c := c0; c < c1; c++ {
-				col := v[c*rows : (c+1)*rows]
-				for r := r0; r < r1; r++ {
-					if x := col[r]; x == x {
-						out[r*cols+c] = uint8(1 + int(x*(levels-1)+0.5))
-					}
-				}
+// quantize maps the means of the sums a to swatch indices: no data to 0,
+// [0, 1] to the levels 1…levels. It reads s column by column, as series
+// holds it, and returns rows×cols indices row-major, as charts hold them;
+// the strided writes stay within rows cache lines per 64 columns.
+func quantize(s *series, a []float32) []uint8 {
+	rows, cols := len(s.ids), s.cols
+	out := make([]uint8, rows*cols)
+	var buf []float32
+	for c := range cols {
+		buf = s.column(a, c, buf)
+		for r, x := range buf {
+			if x == x {
+				out[r*cols+c] = uint8(1 + int(x*(levels-1)+0.5))
 			}
 		}
 	}
@@ -252,8 +247,10 @@ func distribution(c *chart, s *series, o resolved, per string) {
 	counts := make([]int, nb*s.cols)
 	maxCount := 0
 	nRows := len(s.ids)
+	var buf []float32
 	for col := range s.cols {
-		for _, v := range s.busy[col*nRows : (col+1)*nRows] {
+		buf = s.column(s.busy, col, buf)
+		for _, v := range buf {
 			if v != v {
 				continue
 			}

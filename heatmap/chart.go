@@ -280,7 +280,8 @@ func (c *chart) layout(f *fonts) (*layout, error) {
 		ly += f.lineH
 	}
 	if len(c.legend.bar) > 0 {
-		ly += labelGap / 2
+		// Half a line, so that the top tick's label clears the title.
+		ly += f.lineH / 2
 		barH := min(max(gy+gh-ly, 120), 400)
 		l.bar = image.Rect(lx, ly, lx+barW, ly+barH)
 		kept := thinTicks(c.legend.ticks, barH, f.lineH)

@@ -216,25 +216,34 @@ func (c *chart) writeText(w *bufio.Writer, cs ColorSupport) int {
 	w.WriteString(indent + string(axis) + " s")
 	nl()
 
-	// Colour key.
-	key := make([]uint8, 0, 21)
-	for i := 0; i <= 20; i++ {
-		key = append(key, c.legend.bar[i*(len(c.legend.bar)-1)/20])
-	}
-	lo, hi := "", ""
-	if len(c.legend.ticks) > 0 {
-		lo, hi = c.legend.ticks[0].label, c.legend.ticks[len(c.legend.ticks)-1].label
-	}
-	w.WriteString(indent + strings.Join(c.legend.title, ", ") + ": " + lo + " ")
-	if cs == NoColor {
-		for _, r := range ramp {
-			w.WriteRune(r)
+	// Colour key: a ramp for a colour bar, a swatch per entry otherwise.
+	if bar := c.legend.bar; len(bar) > 0 {
+		key := make([]uint8, 0, 21)
+		for i := 0; i <= 20; i++ {
+			key = append(key, bar[i*(len(bar)-1)/20])
 		}
-	} else {
-		c.writeCells(w, cs, key, key)
+		lo, hi := "", ""
+		if len(c.legend.ticks) > 0 {
+			lo, hi = c.legend.ticks[0].label, c.legend.ticks[len(c.legend.ticks)-1].label
+		}
+		w.WriteString(indent + strings.Join(c.legend.title, ", ") + ": " + lo + " ")
+		if cs == NoColor {
+			w.WriteString(string(ramp))
+		} else {
+			c.writeCells(w, cs, key, key)
+		}
+		w.WriteString(" " + hi)
+		nl()
 	}
-	w.WriteString(" " + hi)
-	nl()
+	if len(c.legend.entries) > 0 && cs != NoColor {
+		w.WriteString(indent + strings.Join(c.legend.title, ", ") + ":")
+		for _, e := range c.legend.entries {
+			w.WriteByte(' ')
+			c.writeCells(w, cs, []uint8{e.swatch}, []uint8{e.swatch})
+			w.WriteString(" " + e.label)
+		}
+		nl()
+	}
 	return n
 }
 

@@ -383,7 +383,9 @@ func NewLive(w io.Writer, opts TerminalOptions) *Live {
 }
 
 // Add records a sample (it keeps a clone, so the watcher may reuse s) and
-// redraws the picture. It returns the error of drawing or writing.
+// redraws the picture. A sample that cannot be drawn, such as one whose
+// time goes backwards, is dropped with an error; the view goes on with the
+// next. It also returns the error of writing to w.
 func (l *Live) Add(s cpuwatch.Sample) error {
 	l.rec.Samples = append(l.rec.Samples, s.Clone())
 	if extra := len(l.rec.Samples) - l.opts.Width; extra > 0 {
@@ -395,6 +397,8 @@ func (l *Live) Add(s cpuwatch.Sample) error {
 	}
 	c, err := buildChart(&l.rec, o, 0)
 	if err != nil {
+		// Drop the sample, so that one bad sample does not end the view.
+		l.rec.Samples = l.rec.Samples[:len(l.rec.Samples)-1]
 		return err
 	}
 	bw := bufio.NewWriter(l.w)

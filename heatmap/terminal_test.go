@@ -150,3 +150,22 @@ func TestLiveKeepsClones(t *testing.T) {
 		t.Errorf("output %q: want the first sample still full, the second empty", buf.String())
 	}
 }
+
+func TestLiveDropsBadSample(t *testing.T) {
+	var buf bytes.Buffer
+	l := NewLive(&buf, TerminalOptions{Color: NoColor})
+	cores := []cpuwatch.CoreUsage{{ID: 0, Usage: cpuwatch.Usage{User: 1}}}
+	steps := []struct {
+		at      time.Duration
+		wantErr bool
+	}{{2 * time.Second, false}, {time.Second, true}, {3 * time.Second, false}}
+	for _, st := range steps {
+		err := l.Add(cpuwatch.Sample{Time: t0.Add(st.at), Elapsed: time.Second, Cores: cores})
+		if (err != nil) != st.wantErr {
+			t.Errorf("Add at %v: error %v, want error %v", st.at, err, st.wantErr)
+		}
+	}
+	if got := len(l.rec.Samples); got != 2 {
+		t.Errorf("Live keeps %d samples, want 2 (the backwards one dropped)", got)
+	}
+}

@@ -39,6 +39,14 @@ type chart struct {
 	legend  legend
 	// tip, if not nil, gives a cell's hover text for SVG and HTML.
 	tip func(row, col int) string
+	// pair, if not nil, labels two rows that share a line of terminal
+	// text; nil joins their labels as "cpu0/1".
+	pair func(upper, lower int) string
+	// plain, if not nil, maps a swatch to a character for terminals
+	// without colour, and plainKey is its key; nil means the ramp
+	// " ░▒▓█" over a continuous map, with '·' for no data.
+	plain    func(swatch uint8) rune
+	plainKey string
 }
 
 // breakGap is the extra space above a row that starts a group.

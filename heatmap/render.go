@@ -270,16 +270,27 @@ func distribution(c *chart, s *series, o resolved, per string) {
 			c.cells[i] = uint8(1 + int(pos(n)*(levels-1)+0.5))
 		}
 	}
+	// Row b (from the top) holds busy fractions in [lo(b), lo(b-1)).
+	lo := func(b int) string { return trim(100 * float64(nb-1-b) / float64(nb)) }
 	c.rows = make([]string, nb)
 	for b := range nb {
-		lo, hi := 100*float64(nb-1-b)/float64(nb), 100*float64(nb-b)/float64(nb)
-		c.rows[b] = trim(lo) + "–" + trim(hi) + " %"
+		c.rows[b] = lo(b) + "–" + lo(b-1) + " %"
 	}
+	// Without colour an empty bucket is blank and any CPUs at all show.
+	c.plain = func(sw uint8) rune {
+		if sw == 0 {
+			return ' '
+		}
+		v := float64(sw-1) / (levels - 1)
+		return ramp[1+int(math.Round(v*float64(len(ramp)-2)))]
+	}
+	c.plainKey = string(ramp[1:])
+	c.pair = func(upper, lower int) string { return lo(lower) + "–" + lo(upper-1) + " %" }
 	c.cellH = o.CellHeight
 	if c.cellH == 0 {
 		c.cellH = min(max(o.GridHeight/nb, 1), 16)
 	}
-	c.legend.title = []string{"CPUs in", "bucket"}
+	c.legend.title = []string{"CPUs"}
 	c.legend.ticks = []tick{{0, "1"}}
 	for _, n := range []int{2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000} {
 		if n < maxCount {

@@ -152,7 +152,11 @@ func (c *chart) writeText(w *bufio.Writer, cs ColorSupport) int {
 		for r := 0; r < len(c.rows); r += 2 {
 			tr := textRow{label: c.rows[r], upper: row(r)}
 			if r+1 < len(c.rows) {
-				tr.label = pairLabel(c.rows[r], c.rows[r+1])
+				if c.pair != nil {
+					tr.label = c.pair(r, r+1)
+				} else {
+					tr.label = pairLabel(c.rows[r], c.rows[r+1])
+				}
 				tr.lower = row(r + 1)
 			}
 			trs = append(trs, tr)
@@ -228,7 +232,11 @@ func (c *chart) writeText(w *bufio.Writer, cs ColorSupport) int {
 		}
 		w.WriteString(indent + strings.Join(c.legend.title, ", ") + ": " + lo + " ")
 		if cs == NoColor {
-			w.WriteString(string(ramp))
+			key := c.plainKey
+			if key == "" {
+				key = string(ramp)
+			}
+			w.WriteString(key)
 		} else {
 			c.writeCells(w, cs, key, key)
 		}
@@ -250,8 +258,12 @@ func (c *chart) writeText(w *bufio.Writer, cs ColorSupport) int {
 // writeCells writes one line of cells: half blocks in colour, or the ramp.
 func (c *chart) writeCells(w *bufio.Writer, cs ColorSupport, upper, lower []uint8) {
 	if cs == NoColor {
+		plain := c.plain
+		if plain == nil {
+			plain = rampRune
+		}
 		for _, s := range upper {
-			w.WriteRune(rampRune(s))
+			w.WriteRune(plain(s))
 		}
 		return
 	}

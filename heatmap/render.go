@@ -282,9 +282,9 @@ func distribution(c *chart, s *series, o resolved, per string) {
 			return ' '
 		}
 		v := float64(sw-1) / (levels - 1)
-		return ramp[1+int(math.Round(v*float64(len(ramp)-2)))]
+		return rampAt(1 + int(math.Round(v*(rampLen-2))))
 	}
-	c.plainKey = string(ramp[1:])
+	c.plainKey = ramp[1:]
 	c.pair = func(upper, lower int) string { return lo(lower) + "–" + lo(upper-1) + " %" }
 	c.cellH = o.CellHeight
 	if c.cellH == 0 {

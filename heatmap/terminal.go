@@ -118,8 +118,14 @@ func WriteTerminal(w io.Writer, rec *cpuwatch.Recording, opts TerminalOptions) e
 	return nil
 }
 
-// ramp is the plain-text scale, from 0 to 100 %.
-var ramp = []rune(" ░▒▓█")
+// ramp is the plain-text scale, from 0 to 100 %: rampLen runes.
+const (
+	ramp    = " ░▒▓█"
+	rampLen = 5
+)
+
+// rampAt returns rune i of ramp.
+func rampAt(i int) rune { return []rune(ramp)[i] }
 
 // writeText draws the chart as text; it returns the number of lines.
 func (c *chart) writeText(w *bufio.Writer, cs ColorSupport) int {
@@ -234,7 +240,7 @@ func (c *chart) writeText(w *bufio.Writer, cs ColorSupport) int {
 		if cs == NoColor {
 			key := c.plainKey
 			if key == "" {
-				key = string(ramp)
+				key = ramp
 			}
 			w.WriteString(key)
 		} else {
@@ -291,7 +297,7 @@ func rampRune(s uint8) rune {
 		return '·'
 	}
 	v := float64(s-1) / (levels - 1)
-	return ramp[int(math.Round(v*float64(len(ramp)-1)))]
+	return rampAt(int(math.Round(v * (rampLen - 1))))
 }
 
 func fgEscape(cs ColorSupport, c color.RGBA) string {

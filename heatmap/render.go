@@ -17,14 +17,14 @@ import (
 // room for, with slot 0 kept for cells without data.
 const levels = maxSwatches - 1
 
-// Swatch slot 0 of every cell chart: no data (a core offline in that
-// column), or an empty distribution bucket.
+// colNoData colours swatch slot 0 of every cell chart: no data (a core
+// offline in that column), or an empty distribution bucket.
 var colNoData = color.RGBA{0xee, 0xee, 0xee, 0xff}
 
 // Render draws rec as a heatmap. The image is an *image.Paletted.
 //
 // Rows are cores in ascending CPU id order, top to bottom, labelled with
-// their ids; columns are equal slices of time, each the mean of the samples
+// their ids (in Distribution mode, busy buckets, highest on top); columns are equal slices of time, each the mean of the samples
 // it overlaps (weighted by overlap), so recordings longer than the width
 // budget are averaged rather than cut. Dashed lines mark the recording's
 // RunStart and RunEnd. Render returns an error, never a panic, for a

@@ -10,9 +10,16 @@ import (
 
 // This file is the drawing layer. It knows nothing of recordings: a chart
 // is rows of coloured cells with row labels, a time axis with markers, and
-// a legend. The Recording→chart step (render.go) and any other source of
-// rows, such as a thread timeline, feed it; layout places every label so
-// that none overlap, and the PNG, SVG and HTML writers draw the same layout.
+// a legend. The Recording→chart step (buildChart in render.go) and any
+// other source of rows, such as a thread timeline, feed it; layout places
+// every label so that none overlap, and every output draws that layout.
+//
+// To draw another kind of rows, fill a chart: swatches (at most
+// maxSwatches colours; categorical ones work as well as a colormap's),
+// cells as swatch indices, a legend with a colour bar or with entries,
+// breaks to group rows, tip for hover texts, pair and plain for the
+// terminal. Then c.writePNG, c.image, c.writeSVG, c.writeHTML and
+// c.writeText give every output.
 
 // chart is the drawing layer's input.
 type chart struct {

@@ -49,6 +49,19 @@ func TestChartCategoricalGroups(t *testing.T) {
 	if got := rgba(img.At(l.grid.Min.X+5, l.grid.Min.Y+2*16+breakGap/2)); got != colBackground {
 		t.Errorf("break pixel = %v, want background", got)
 	}
+	for name, write := range map[string]func(*bytes.Buffer) error{
+		"SVG":  func(b *bytes.Buffer) error { return c.writeSVG(b) },
+		"HTML": func(b *bytes.Buffer) error { return c.writeHTML(b) },
+		"PNG":  func(b *bytes.Buffer) error { return c.writePNG(b) },
+	} {
+		var buf bytes.Buffer
+		if err := write(&buf); err != nil {
+			t.Errorf("write%s: %v", name, err)
+		}
+		if name != "PNG" && !strings.Contains(buf.String(), `fill="#0000dc"`) {
+			t.Errorf("%s lacks the blue swatch", name)
+		}
+	}
 	if len(l.boxes) != 3 {
 		t.Fatalf("%d legend boxes, want 3", len(l.boxes))
 	}

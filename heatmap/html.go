@@ -56,7 +56,16 @@ svg rect.cell:hover { stroke: #000; stroke-width: 1.5; }
 // busy, user and system percentages when the pointer rests on them. It
 // loads nothing from elsewhere.
 func WriteHTML(w io.Writer, rec *cpuwatch.Recording, opts Options) error {
-	sc, err := buildScene(rec, opts)
+	c, err := chartOf(rec, opts, true)
+	if err != nil {
+		return err
+	}
+	return c.writeHTML(w)
+}
+
+// writeHTML writes the chart as a self-contained HTML page.
+func (c *chart) writeHTML(w io.Writer) error {
+	sc, err := c.vector()
 	if err != nil {
 		return err
 	}

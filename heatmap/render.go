@@ -35,14 +35,15 @@ func Render(rec *cpuwatch.Recording, opts Options) (image.Image, error) {
 }
 
 func render(rec *cpuwatch.Recording, opts Options) (*image.Paletted, error) {
-	o, err := opts.resolve()
+	c, err := chartOf(rec, opts, false)
 	if err != nil {
 		return nil, err
 	}
-	c, err := buildChart(rec, o, 0)
-	if err != nil {
-		return nil, err
-	}
+	return c.image()
+}
+
+// image lays the chart out and draws it.
+func (c *chart) image() (*image.Paletted, error) {
 	f := newFonts()
 	l, err := c.layout(f)
 	if err != nil {
@@ -55,7 +56,16 @@ func render(rec *cpuwatch.Recording, opts Options) (*image.Paletted, error) {
 // png.BestSpeed: heatmaps are large flat areas, which compress well even at
 // the fastest level.
 func WritePNG(w io.Writer, rec *cpuwatch.Recording, opts Options) error {
-	img, err := render(rec, opts)
+	c, err := chartOf(rec, opts, false)
+	if err != nil {
+		return err
+	}
+	return c.writePNG(w)
+}
+
+// writePNG draws the chart and writes it as a paletted PNG.
+func (c *chart) writePNG(w io.Writer) error {
+	img, err := c.image()
 	if err != nil {
 		return err
 	}

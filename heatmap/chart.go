@@ -10,9 +10,16 @@ import (
 
 // This file is the drawing layer. It knows nothing of recordings: a chart
 // is rows of coloured cells with row labels, a time axis with markers, and
-// a legend. The Recording→chart step (render.go) and any other source of
-// rows, such as a thread timeline, feed it; layout places every label so
-// that none overlap, and the PNG, SVG and HTML writers draw the same layout.
+// a legend. The Recording→chart step (buildChart in render.go) and any
+// other source of rows, such as a thread timeline, feed it; layout places
+// every label so that none overlap, and every output draws that layout.
+//
+// To draw another kind of rows, fill a chart: swatches (at most
+// maxSwatches colours; categorical ones work as well as a colormap's),
+// cells as swatch indices, a legend with a colour bar or with entries,
+// breaks to group rows, tip for hover texts, pair and plain for the
+// terminal. Then c.writePNG, c.image, c.writeSVG, c.writeHTML and
+// c.writeText give every output.
 
 // chart is the drawing layer's input.
 type chart struct {
@@ -23,6 +30,10 @@ type chart struct {
 	cellW    int // pixels per column
 	cellH    int // pixels per row
 	gap      int // background pixels between rows
+	// breaks lists, ascending, the rows that start a new group (such as the
+	// logical CPUs of one physical core); each adds breakGap pixels above
+	// the row.
+	breaks []int
 	// cells holds rows×cols swatch indices, row-major. lower, if not nil,
 	// colours the lower half of each cell instead (Split mode).
 	cells, lower []uint8
@@ -35,6 +46,36 @@ type chart struct {
 	legend  legend
 	// tip, if not nil, gives a cell's hover text for SVG and HTML.
 	tip func(row, col int) string
+	// pair, if not nil, labels two rows that share a line of terminal
+	// text; nil joins their labels as "cpu0/1".
+	pair func(upper, lower int) string
+	// plain, if not nil, maps a swatch to a character for terminals
+	// without colour, and plainKey is its key; nil means the ramp
+	// " ░▒▓█" over a continuous map, with '·' for no data.
+	plain    func(swatch uint8) rune
+	plainKey string
+}
+
+// breakGap is the extra space above a row that starts a group.
+const breakGap = 4
+
+// rowY returns the offset of row r's top from the grid's top.
+func (c *chart) rowY(r int) int {
+	groups := 0
+	for _, b := range c.breaks {
+		if b > 0 && b <= r {
+			groups++
+		}
+	}
+	return r*(c.cellH+c.gap) + groups*breakGap
+}
+
+// gridHeight returns the height of the cells, gaps included.
+func (c *chart) gridHeight() int {
+	if len(c.rows) == 0 {
+		return 0
+	}
+	return c.rowY(len(c.rows)-1) + c.cellH
 }
 
 // marker is a labelled instant on the time axis, such as "run start".
@@ -147,7 +188,7 @@ func (c *chart) layout(f *fonts) (*layout, error) {
 	l := &layout{}
 	nRows := len(c.rows)
 	pitch := c.cellH + c.gap
-	gw, gh := c.cols*c.cellW, nRows*pitch-c.gap
+	gw, gh := c.cols*c.cellW, c.gridHeight()
 
 	// Row labels: every step-th row, so that labels never overlap.
 	step := rowStep(pitch, f.lineH)
@@ -221,7 +262,7 @@ func (c *chart) layout(f *fonts) (*layout, error) {
 		line{gx - 1, gy - 1, gx - 1, gy + gh, false},
 		line{gx + gw, gy - 1, gx + gw, gy + gh, false})
 	for r := 0; r < nRows; r += step {
-		cy := gy + r*pitch + c.cellH/2
+		cy := gy + c.rowY(r) + c.cellH/2
 		right := gx - labelGap
 		if step > 1 {
 			l.lines = append(l.lines, line{gx - 1 - tickLen, cy, gx - 2, cy, false})
@@ -254,7 +295,8 @@ func (c *chart) layout(f *fonts) (*layout, error) {
 		ly += f.lineH
 	}
 	if len(c.legend.bar) > 0 {
-		ly += labelGap / 2
+		// Half a line, so that the top tick's label clears the title.
+		ly += f.lineH / 2
 		barH := min(max(gy+gh-ly, 120), 400)
 		l.bar = image.Rect(lx, ly, lx+barW, ly+barH)
 		kept := thinTicks(c.legend.ticks, barH, f.lineH)
@@ -376,11 +418,17 @@ func (c *chart) raster(l *layout, f *fonts) *image.Paletted {
 	g := l.grid
 	rowPix := make([]uint8, g.Dx())
 	fill := func(src []uint8, y0, y1 int) {
-		for i, s := range src {
-			v := idxSwatch + s
-			p := rowPix[i*c.cellW : (i+1)*c.cellW]
-			for k := range p {
-				p[k] = v
+		if c.cellW == 1 {
+			for i, s := range src {
+				rowPix[i] = idxSwatch + s
+			}
+		} else {
+			for i, s := range src {
+				v := idxSwatch + s
+				p := rowPix[i*c.cellW : (i+1)*c.cellW]
+				for k := range p {
+					p[k] = v
+				}
 			}
 		}
 		for y := y0; y < y1; y++ {
@@ -389,7 +437,7 @@ func (c *chart) raster(l *layout, f *fonts) *image.Paletted {
 		}
 	}
 	for r := range c.rows {
-		top := g.Min.Y + r*(c.cellH+c.gap)
+		top := g.Min.Y + c.rowY(r)
 		cells := c.cells[r*c.cols : (r+1)*c.cols]
 		if c.lower == nil {
 			fill(cells, top, top+c.cellH)

@@ -3,21 +3,48 @@
 // interval (or per group of intervals, for long recordings), colour =
 // utilisation.
 //
-//	err := heatmap.WritePNG(f, rec, heatmap.Options{})
+//	f, err := os.Create("run.png")
+//	…
+//	err = heatmap.WritePNG(f, rec, heatmap.Options{})
 //
 // The zero [Options] give a good picture: busy time in [Viridis], titled
-// with the recording's DataID, a time axis in seconds, a colour bar, and
-// dashed markers where the recorded run started and ended. [Mode] selects
-// user time, system time, both at once ([Split]), or a Brendan-Gregg-style
-// utilisation distribution ([Distribution]), which is chosen automatically
-// for machines with more than 64 cores.
+// with the recording's DataID, a time axis in seconds, a colour bar in
+// percent, and dashed markers where the recorded run started and ended.
+// [Mode] selects user time, system time, both at once ([Split]: the upper
+// half of each cell is user time, the lower half system time, which shows
+// the kernel time of contended locks), or a utilisation distribution in
+// the style of Brendan Gregg ([Distribution]: x = time, y = busy bucket,
+// colour = how many CPUs), chosen automatically above 64 cores.
 //
-// The same picture comes as an [image.Image] ([Render]), a paletted PNG
+// The same layout comes as an [image.Image] ([Render]), a paletted PNG
 // ([WritePNG]), SVG ([WriteSVG]) and a self-contained HTML page whose cells
-// show their exact values on hover ([WriteHTML]). [WriteTerminal] and [Live]
-// draw it with coloured half blocks in a terminal.
+// show their exact values on hover ([WriteHTML]). [WriteTerminal] draws it
+// with coloured half blocks, two rows to a line, in 24-bit or 256 colours,
+// or as a plain " ░▒▓█" ramp where colour is unavailable or NO_COLOR is
+// set; [Live] redraws such a picture in place as a watch delivers samples.
 //
-// Colour maps are 256-entry tables built from published keypoints blended
-// in OkLab; every built-in one is perceptually uniform and readable with
-// colour blindness. None is a rainbow.
+// # Columns and rows
+//
+// Columns are equal slices of time from the start of the first sample to
+// the end of the last; each cell is the mean of the samples it overlaps,
+// weighted by overlap, so a recording longer than the width budget is
+// averaged, not cut, and samples of uneven length (a watcher that skipped
+// ticks) land where they belong. Cores absent from a sample (offline,
+// hot-plugged) leave that cell grey. Row labels skip rows as needed to stay
+// legible, down to one pixel per row.
+//
+// # Colour
+//
+// A [Colormap] is a 256-entry table blended in OkLab from evenly spaced
+// keypoints. The built-in maps, [Viridis] (the default), [Magma], [Inferno]
+// and [Cividis], are perceptually uniform and readable with colour
+// blindness; [NewColormap] makes others from hex colours. None is a
+// rainbow.
+//
+// # Bad input
+//
+// Every writer returns an error prefixed "heatmap: ", never a panic, for a
+// recording it cannot draw faithfully: no samples or cores, sample times
+// out of order, usage fractions outside [0, 1] or NaN, a core listed twice
+// in a sample, or options out of range.
 package heatmap

@@ -81,7 +81,7 @@ func near(a, b color.RGBA, tol int) bool {
 // cellAt returns the pixel in the middle of cell (row, col).
 func cellAt(img image.Image, c *chart, l *layout, row, col int) color.RGBA {
 	x := l.grid.Min.X + col*c.cellW + c.cellW/2
-	y := l.grid.Min.Y + row*(c.cellH+c.gap) + c.cellH/2
+	y := l.grid.Min.Y + c.rowY(row) + c.cellH/2
 	return rgba(img.At(x, y))
 }
 
@@ -152,7 +152,7 @@ func TestSplitHalves(t *testing.T) {
 		row          int
 		upper, lower color.RGBA
 	}{{0, vir.At(1), vir.At(0)}, {1, vir.At(0), vir.At(1)}} {
-		top := l.grid.Min.Y + tc.row*(c.cellH+c.gap)
+		top := l.grid.Min.Y + c.rowY(tc.row)
 		x := l.grid.Min.X + 5
 		if got := rgba(img.At(x, top+2)); got != tc.upper {
 			t.Errorf("row %d upper half = %v, want %v", tc.row, got, tc.upper)
@@ -521,5 +521,31 @@ func TestHotplug(t *testing.T) {
 	rec.Samples[3].Cores[2].ID = 1 // cpu1 twice
 	if _, err := Render(rec, opts); err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("Render with a duplicate core: error %v, want one about cpu1 twice", err)
+	}
+}
+
+// TestCoresOutOfOrder checks a sample that lists its cores in another
+// order than the first sample: the fast path gives way to lookups mid-way,
+// and every value still lands in its core's row.
+func TestCoresOutOfOrder(t *testing.T) {
+	cu := func(id int, busy float64) cpuwatch.CoreUsage {
+		return cpuwatch.CoreUsage{ID: id, Usage: cpuwatch.Usage{User: busy, Idle: 1 - busy}}
+	}
+	rec := &cpuwatch.Recording{Samples: []cpuwatch.Sample{
+		{Time: t0.Add(time.Second), Elapsed: time.Second, Cores: []cpuwatch.CoreUsage{cu(0, 1), cu(1, 0), cu(2, 1)}},
+		{Time: t0.Add(2 * time.Second), Elapsed: time.Second, Cores: []cpuwatch.CoreUsage{cu(0, 0), cu(2, 0), cu(1, 1)}},
+		{Time: t0.Add(3 * time.Second), Elapsed: time.Second, Cores: []cpuwatch.CoreUsage{cu(0, 1), cu(1, 1), cu(2, 1)}},
+	}}
+	opts := Options{CellWidth: 20, CellHeight: 20}
+	img := decodePNG(t, rec, opts)
+	c, l := layoutOf(t, rec, opts)
+	top, bottom := Viridis().At(1), Viridis().At(0)
+	want := [][]color.RGBA{{top, bottom, top}, {bottom, top, top}, {top, bottom, top}}
+	for r, row := range want {
+		for col, w := range row {
+			if got := cellAt(img, c, l, r, col); got != w {
+				t.Errorf("%s col %d = %v, want %v", c.rows[r], col, got, w)
+			}
+		}
 	}
 }

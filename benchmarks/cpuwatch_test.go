@@ -88,7 +88,7 @@ func BenchmarkPerCPUTimes(b *testing.B) {
 	}
 	for _, n := range []int{256, 1024} {
 		root := fixtureRoot(n)
-		b.Run(fmt.Sprintf("cpus=%d/cpuwatch", n), func(b *testing.B) { benchWatch(b, root, n) })
-		b.Run(fmt.Sprintf("cpus=%d/gopsutil", n), func(b *testing.B) { benchGopsutil(b, root, n) })
+		b.Run(fmt.Sprintf("cpus=%d/impl=cpuwatch", n), func(b *testing.B) { benchWatch(b, root, n) })
+		b.Run(fmt.Sprintf("cpus=%d/impl=gopsutil", n), func(b *testing.B) { benchGopsutil(b, root, n) })
 	}
 }

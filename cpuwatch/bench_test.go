@@ -94,8 +94,8 @@ func BenchmarkSample(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("/proc/stat is Linux-only")
 	}
-	b.Run("pread", func(b *testing.B) { benchPread(b, "/proc") })
-	b.Run("cpuwatch", func(b *testing.B) { benchSample(b, "/proc") })
+	b.Run("impl=pread", func(b *testing.B) { benchPread(b, "/proc") })
+	b.Run("impl=cpuwatch", func(b *testing.B) { benchSample(b, "/proc") })
 }
 
 // BenchmarkSynthetic compares a sample on the generated 256- and 1024-CPU
@@ -103,9 +103,9 @@ func BenchmarkSample(b *testing.B) {
 func BenchmarkSynthetic(b *testing.B) {
 	for _, n := range syntheticSizes {
 		root := syntheticRoot(n)
-		b.Run(fmt.Sprintf("cpus=%d/pread", n), func(b *testing.B) { benchPread(b, root) })
-		b.Run(fmt.Sprintf("cpus=%d/cpuwatch", n), func(b *testing.B) { benchSample(b, root) })
-		b.Run(fmt.Sprintf("cpus=%d/procfs", n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("cpus=%d/impl=pread", n), func(b *testing.B) { benchPread(b, root) })
+		b.Run(fmt.Sprintf("cpus=%d/impl=cpuwatch", n), func(b *testing.B) { benchSample(b, root) })
+		b.Run(fmt.Sprintf("cpus=%d/impl=procfs", n), func(b *testing.B) {
 			fs, err := procfs.NewFS(root)
 			if err != nil {
 				b.Fatal(err)

@@ -176,6 +176,14 @@ func parseCPULine(line []byte) (id int, t ticks, err error) {
 // drop in iowait is taken out of idle's rise rather than counted twice.
 // Guest time is moved out of user and nice, where the kernel also counts it.
 func usageOf(prev, cur *ticks) Usage {
+	var u Usage
+	u.setFrom(prev, cur)
+	return u
+}
+
+// setFrom sets u to usageOf(prev, cur) in place: diff fills a slice of
+// CoreUsage this way without copying each Usage twice.
+func (u *Usage) setFrom(prev, cur *ticks) {
 	var d [numFields]float64
 	for i := range d {
 		d[i] = tickDelta(prev[i], cur[i])
@@ -190,9 +198,10 @@ func usageOf(prev, cur *ticks) Usage {
 		sum += v
 	}
 	if sum == 0 {
-		return Usage{Idle: 1}
+		*u = Usage{Idle: 1}
+		return
 	}
-	return Usage{
+	*u = Usage{
 		User:      d[fUser] / sum,
 		Nice:      d[fNice] / sum,
 		System:    d[fSystem] / sum,
@@ -252,7 +261,8 @@ func diff(dst []CoreUsage, prev, cur *reading) []CoreUsage {
 		if c.t.sum() < p.t.sum() {
 			continue
 		}
-		dst = append(dst, CoreUsage{ID: c.id, Usage: usageOf(&p.t, &c.t)})
+		dst = append(dst, CoreUsage{ID: c.id})
+		dst[len(dst)-1].setFrom(&p.t, &c.t)
 	}
 	return dst
 }

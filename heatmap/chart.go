@@ -10,9 +10,16 @@ import (
 
 // This file is the drawing layer. It knows nothing of recordings: a chart
 // is rows of coloured cells with row labels, a time axis with markers, and
-// a legend. The Recording→chart step (render.go) and any other source of
-// rows, such as a thread timeline, feed it; layout places every label so
-// that none overlap, and the PNG, SVG and HTML writers draw the same layout.
+// a legend. The Recording→chart step (buildChart in render.go) and any
+// other source of rows, such as a thread timeline, feed it; layout places
+// every label so that none overlap, and every output draws that layout.
+//
+// To draw another kind of rows, fill a chart: swatches (at most
+// maxSwatches colours; categorical ones work as well as a colormap's),
+// cells as swatch indices, a legend with a colour bar or with entries,
+// breaks to group rows, tip for hover texts, pair and plain for the
+// terminal. Then c.writePNG, c.image, c.writeSVG, c.writeHTML and
+// c.writeText give every output.
 
 // chart is the drawing layer's input.
 type chart struct {
@@ -39,6 +46,14 @@ type chart struct {
 	legend  legend
 	// tip, if not nil, gives a cell's hover text for SVG and HTML.
 	tip func(row, col int) string
+	// pair, if not nil, labels two rows that share a line of terminal
+	// text; nil joins their labels as "cpu0/1".
+	pair func(upper, lower int) string
+	// plain, if not nil, maps a swatch to a character for terminals
+	// without colour, and plainKey is its key; nil means the ramp
+	// " ░▒▓█" over a continuous map, with '·' for no data.
+	plain    func(swatch uint8) rune
+	plainKey string
 }
 
 // breakGap is the extra space above a row that starts a group.
@@ -280,7 +295,8 @@ func (c *chart) layout(f *fonts) (*layout, error) {
 		ly += f.lineH
 	}
 	if len(c.legend.bar) > 0 {
-		ly += labelGap / 2
+		// Half a line, so that the top tick's label clears the title.
+		ly += f.lineH / 2
 		barH := min(max(gy+gh-ly, 120), 400)
 		l.bar = image.Rect(lx, ly, lx+barW, ly+barH)
 		kept := thinTicks(c.legend.ticks, barH, f.lineH)
@@ -402,11 +418,17 @@ func (c *chart) raster(l *layout, f *fonts) *image.Paletted {
 	g := l.grid
 	rowPix := make([]uint8, g.Dx())
 	fill := func(src []uint8, y0, y1 int) {
-		for i, s := range src {
-			v := idxSwatch + s
-			p := rowPix[i*c.cellW : (i+1)*c.cellW]
-			for k := range p {
-				p[k] = v
+		if c.cellW == 1 {
+			for i, s := range src {
+				rowPix[i] = idxSwatch + s
+			}
+		} else {
+			for i, s := range src {
+				v := idxSwatch + s
+				p := rowPix[i*c.cellW : (i+1)*c.cellW]
+				for k := range p {
+					p[k] = v
+				}
 			}
 		}
 		for y := y0; y < y1; y++ {

@@ -28,17 +28,66 @@ type series struct {
 	cols   int
 	t0, t1 float64 // seconds since the origin at the left and right edges
 	origin time.Time
-	// busy, user and sys hold the means of rows×cols cells in column-major
-	// order (see at), NaN where the core has no data; only the fields asked
-	// for are filled. Column-major keeps the accumulation of each sample,
-	// which holds every core, to one sequential stretch of memory.
+	// busy, user and sys hold the weighted sums of rows×cols cells in
+	// column-major order (see at); only the fields asked for are filled.
+	// Column-major keeps the accumulation of each sample, which holds every
+	// core, to one sequential stretch of memory. column and mean divide by
+	// the weights.
 	busy, user, sys []float32
+	// colWeight is the weight of every cell of a column, unless cellWeight
+	// is not nil: then some sample lacked some core, and each cell has its
+	// own.
+	colWeight, cellWeight []float32
 	// markers are run start and end in seconds since origin; NaN if absent.
 	runStart, runEnd float64
 }
 
 // at returns the index of cell (row, col) in busy, user and sys.
 func (s *series) at(row, col int) int { return col*len(s.ids) + row }
+
+// mean returns the mean of cell (row, col) of the sums a: a fraction, or
+// NaN where the core has no data.
+func (s *series) mean(a []float32, row, col int) float32 {
+	at := s.at(row, col)
+	w := s.colWeight[col]
+	if s.cellWeight != nil {
+		w = s.cellWeight[at]
+	}
+	if w <= 0 {
+		return float32(math.NaN())
+	}
+	return min(a[at]/w, 1)
+}
+
+// column returns the means of column col of the sums a, top row first,
+// in buf (which it grows as needed).
+func (s *series) column(a []float32, col int, buf []float32) []float32 {
+	rows := len(s.ids)
+	buf = append(buf[:0], a[col*rows:(col+1)*rows]...)
+	if s.cellWeight == nil {
+		w := s.colWeight[col]
+		if w <= 0 {
+			nan := float32(math.NaN())
+			for r := range buf {
+				buf[r] = nan
+			}
+			return buf
+		}
+		inv := 1 / w
+		for r, v := range buf {
+			// Rounding of the weights may overshoot 1 by an ulp or so.
+			if v *= inv; v > 1 {
+				v = 1
+			}
+			buf[r] = v
+		}
+		return buf
+	}
+	for r := range buf {
+		buf[r] = s.mean(a, r, col)
+	}
+	return buf
+}
 
 func (s *series) colTime(c int) (from, to float64) {
 	dt := (s.t1 - s.t0) / float64(s.cols)
@@ -301,29 +350,7 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 		}
 	}
 
-	nan := float32(math.NaN())
-	for _, a := range [][]float32{sr.busy, sr.user, sr.sys} {
-		if a == nil {
-			continue
-		}
-		for c := range cols {
-			cell := a[c*rows : (c+1)*rows]
-			for r := range cell {
-				w := colWeight[c]
-				if cellWeight != nil {
-					w = cellWeight[c*rows+r]
-				}
-				switch v := cell[r] / w; {
-				case w <= 0:
-					cell[r] = nan
-				case v > 1: // rounding of the weights
-					cell[r] = 1
-				default:
-					cell[r] = v
-				}
-			}
-		}
-	}
+	sr.colWeight, sr.cellWeight = colWeight, cellWeight
 	return sr, nil
 }
 

@@ -1,6 +1,7 @@
 package heatmap_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"os"
@@ -83,4 +84,24 @@ func ExampleNewColormap() {
 	// the sRGB average of 128.
 	fmt.Println(m.At(0), m.At(0.5), m.At(1))
 	// Output: {0 0 0 255} {100 100 100 255} {255 255 255 255}
+}
+
+// A live view of the machine: each sample redraws the picture in place.
+// (Compiled, not run: it watches the real machine for ten seconds.)
+func ExampleNewLive() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	live := heatmap.NewLive(os.Stdout, heatmap.TerminalOptions{Title: "this machine"})
+	var drawErr error
+	err := cpuwatch.Watch(ctx, time.Second, func(s cpuwatch.Sample) {
+		if drawErr == nil {
+			drawErr = live.Add(s) // Add keeps a clone of s
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		log.Fatal(err)
+	}
+	if drawErr != nil {
+		log.Fatal(drawErr)
+	}
 }

@@ -22,7 +22,7 @@ svg rect.cell:hover { stroke: #000; stroke-width: 1.5; }
 </style>
 </head>
 <body>
-<svg xmlns="http://www.w3.org/2000/svg" width="{{.W}}" height="{{.H}}" viewBox="0 0 {{.W}} {{.H}}" font-size="12">
+<svg xmlns="http://www.w3.org/2000/svg" width="{{.W}}" height="{{.H}}" viewBox="0 0 {{.W}} {{.H}}" font-family="` + fontFamily + `" font-size="12">
 <rect width="{{.W}}" height="{{.H}}" fill="#ffffff"/>
 <g shape-rendering="crispEdges">
 {{range .Cells}}{{if .Tip}}<rect class="cell" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Fill}}" data-tip="{{.Tip}}"><title>{{.Tip}}</title></rect>
@@ -56,7 +56,16 @@ svg rect.cell:hover { stroke: #000; stroke-width: 1.5; }
 // busy, user and system percentages when the pointer rests on them. It
 // loads nothing from elsewhere.
 func WriteHTML(w io.Writer, rec *cpuwatch.Recording, opts Options) error {
-	sc, err := buildScene(rec, opts)
+	c, err := chartOf(rec, opts, true)
+	if err != nil {
+		return err
+	}
+	return c.writeHTML(w)
+}
+
+// writeHTML writes the chart as a self-contained HTML page.
+func (c *chart) writeHTML(w io.Writer) error {
+	sc, err := c.vector()
 	if err != nil {
 		return err
 	}

@@ -17,14 +17,14 @@ import (
 // room for, with slot 0 kept for cells without data.
 const levels = maxSwatches - 1
 
-// Swatch slot 0 of every cell chart: no data (a core offline in that
-// column), or an empty distribution bucket.
+// colNoData colours swatch slot 0 of every cell chart: no data (a core
+// offline in that column), or an empty distribution bucket.
 var colNoData = color.RGBA{0xee, 0xee, 0xee, 0xff}
 
 // Render draws rec as a heatmap. The image is an *image.Paletted.
 //
 // Rows are cores in ascending CPU id order, top to bottom, labelled with
-// their ids; columns are equal slices of time, each the mean of the samples
+// their ids (in Distribution mode, busy buckets, highest on top); columns are equal slices of time, each the mean of the samples
 // it overlaps (weighted by overlap), so recordings longer than the width
 // budget are averaged rather than cut. Dashed lines mark the recording's
 // RunStart and RunEnd. Render returns an error, never a panic, for a
@@ -35,14 +35,15 @@ func Render(rec *cpuwatch.Recording, opts Options) (image.Image, error) {
 }
 
 func render(rec *cpuwatch.Recording, opts Options) (*image.Paletted, error) {
-	o, err := opts.resolve()
+	c, err := chartOf(rec, opts, false)
 	if err != nil {
 		return nil, err
 	}
-	c, err := buildChart(rec, o, 0)
-	if err != nil {
-		return nil, err
-	}
+	return c.image()
+}
+
+// image lays the chart out and draws it.
+func (c *chart) image() (*image.Paletted, error) {
 	f := newFonts()
 	l, err := c.layout(f)
 	if err != nil {
@@ -55,7 +56,16 @@ func render(rec *cpuwatch.Recording, opts Options) (*image.Paletted, error) {
 // png.BestSpeed: heatmaps are large flat areas, which compress well even at
 // the fastest level.
 func WritePNG(w io.Writer, rec *cpuwatch.Recording, opts Options) error {
-	img, err := render(rec, opts)
+	c, err := chartOf(rec, opts, false)
+	if err != nil {
+		return err
+	}
+	return c.writePNG(w)
+}
+
+// writePNG draws the chart and writes it as a paletted PNG.
+func (c *chart) writePNG(w io.Writer) error {
+	img, err := c.image()
 	if err != nil {
 		return err
 	}
@@ -169,29 +179,29 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 	var what string
 	switch mode {
 	case Busy:
-		c.cells = quantize(s.busy, len(s.ids), s.cols)
+		c.cells = quantize(s, s.busy)
 		what, c.legend.title = "busy time (all but idle and iowait)", []string{"busy"}
 	case User:
-		c.cells = quantize(s.user, len(s.ids), s.cols)
+		c.cells = quantize(s, s.user)
 		what, c.legend.title = "user time (user + nice)", []string{"user"}
 	case System:
-		c.cells = quantize(s.sys, len(s.ids), s.cols)
+		c.cells = quantize(s, s.sys)
 		what, c.legend.title = "system time", []string{"system"}
 	case Split:
-		c.cells, c.lower = quantize(s.user, len(s.ids), s.cols), quantize(s.sys, len(s.ids), s.cols)
+		c.cells, c.lower = quantize(s, s.user), quantize(s, s.sys)
 		what, c.legend.title = "user time (upper half of each cell) and system time (lower half)", []string{"upper: user", "lower: system"}
 	}
 	c.subtitle = what + " per CPU · " + per
 	if extra == fAll {
 		c.tip = func(r, col int) string {
 			from, to := s.colTime(col)
-			at := s.at(r, col)
 			head := fmt.Sprintf("%s · %s–%s s", c.rows[r], trim(from), trim(to))
-			if math.IsNaN(float64(s.busy[at])) {
+			busy := s.mean(s.busy, r, col)
+			if busy != busy {
 				return head + " · no data"
 			}
 			return fmt.Sprintf("%s · busy %.1f %% · user %.1f %% · system %.1f %%",
-				head, 100*s.busy[at], 100*s.user[at], 100*s.sys[at])
+				head, 100*busy, 100*s.mean(s.user, r, col), 100*s.mean(s.sys, r, col))
 		}
 	}
 	return c, nil
@@ -221,24 +231,19 @@ func resampleFor(rec *cpuwatch.Recording, ids []int, o resolved, extra field) (*
 // minGridWidth keeps short recordings wide enough for their axis labels.
 const minGridWidth = 240
 
-// quantize maps fractions to swatch indices: NaN to 0 (no data), [0, 1] to
-// the levels 1…levels. It reads v column-major, as series holds it, and
-// returns rows×cols indices row-major, as charts hold them, transposing in
-// tiles so that neither side strides through memory a byte at a time.
-func quantize(v []float32, rows, cols int) []uint8 {
-	out := make([]uint8, len(v))
-	const tile = 64
-	for c0 := 0; c0 < cols; c0 += tile {
-		c1 := min(c0+tile, cols)
-		for r0 := 0; r0 < rows; r0 += tile {
-			r1 := min(r0+tile, rows)
-			for c := c0; c < c1; c++ {
-				col := v[c*rows : (c+1)*rows]
-				for r := r0; r < r1; r++ {
-					if x := col[r]; x == x {
-						out[r*cols+c] = uint8(1 + int(x*(levels-1)+0.5))
-					}
-				}
+// quantize maps the means of the sums a to swatch indices: no data to 0,
+// [0, 1] to the levels 1…levels. It reads s column by column, as series
+// holds it, and returns rows×cols indices row-major, as charts hold them;
+// the strided writes stay within rows cache lines per 64 columns.
+func quantize(s *series, a []float32) []uint8 {
+	rows, cols := len(s.ids), s.cols
+	out := make([]uint8, rows*cols)
+	var buf []float32
+	for c := range cols {
+		buf = s.column(a, c, buf)
+		for r, x := range buf {
+			if x == x {
+				out[r*cols+c] = uint8(1 + int(x*(levels-1)+0.5))
 			}
 		}
 	}
@@ -252,8 +257,10 @@ func distribution(c *chart, s *series, o resolved, per string) {
 	counts := make([]int, nb*s.cols)
 	maxCount := 0
 	nRows := len(s.ids)
+	var buf []float32
 	for col := range s.cols {
-		for _, v := range s.busy[col*nRows : (col+1)*nRows] {
+		buf = s.column(s.busy, col, buf)
+		for _, v := range buf {
 			if v != v {
 				continue
 			}
@@ -273,16 +280,27 @@ func distribution(c *chart, s *series, o resolved, per string) {
 			c.cells[i] = uint8(1 + int(pos(n)*(levels-1)+0.5))
 		}
 	}
+	// Row b (from the top) holds busy fractions in [lo(b), lo(b-1)).
+	lo := func(b int) string { return trim(100 * float64(nb-1-b) / float64(nb)) }
 	c.rows = make([]string, nb)
 	for b := range nb {
-		lo, hi := 100*float64(nb-1-b)/float64(nb), 100*float64(nb-b)/float64(nb)
-		c.rows[b] = trim(lo) + "–" + trim(hi) + " %"
+		c.rows[b] = lo(b) + "–" + lo(b-1) + " %"
 	}
+	// Without colour an empty bucket is blank and any CPUs at all show.
+	c.plain = func(sw uint8) rune {
+		if sw == 0 {
+			return ' '
+		}
+		v := float64(sw-1) / (levels - 1)
+		return rampAt(1 + int(math.Round(v*(rampLen-2))))
+	}
+	c.plainKey = ramp[1:]
+	c.pair = func(upper, lower int) string { return lo(lower) + "–" + lo(upper-1) + " %" }
 	c.cellH = o.CellHeight
 	if c.cellH == 0 {
 		c.cellH = min(max(o.GridHeight/nb, 1), 16)
 	}
-	c.legend.title = []string{"CPUs in", "bucket"}
+	c.legend.title = []string{"CPUs"}
 	c.legend.ticks = []tick{{0, "1"}}
 	for _, n := range []int{2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000} {
 		if n < maxCount {

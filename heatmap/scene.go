@@ -37,18 +37,23 @@ type vtext struct {
 
 func hexOf(c color.RGBA) string { return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B) }
 
-// buildScene renders rec's chart as vector shapes with hover texts.
-func buildScene(rec *cpuwatch.Recording, opts Options) (*scene, error) {
+// chartOf resolves opts and converts rec to a chart; hover asks for the
+// figures the SVG and HTML hover texts show.
+func chartOf(rec *cpuwatch.Recording, opts Options, hover bool) (*chart, error) {
 	o, err := opts.resolve()
 	if err != nil {
 		return nil, err
 	}
-	c, err := buildChart(rec, o, fAll)
-	if err != nil {
-		return nil, err
+	var extra field
+	if hover {
+		extra = fAll
 	}
-	f := newFonts()
-	l, err := c.layout(f)
+	return buildChart(rec, o, extra)
+}
+
+// vector lays the chart out as vector shapes.
+func (c *chart) vector() (*scene, error) {
+	l, err := c.layout(newFonts())
 	if err != nil {
 		return nil, err
 	}

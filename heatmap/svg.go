@@ -16,7 +16,16 @@ const fontFamily = "Go, 'Go Regular', 'Helvetica Neue', Arial, sans-serif"
 // same layout as Render. Each cell carries a <title> with its exact values,
 // which viewers show on hover.
 func WriteSVG(w io.Writer, rec *cpuwatch.Recording, opts Options) error {
-	sc, err := buildScene(rec, opts)
+	c, err := chartOf(rec, opts, true)
+	if err != nil {
+		return err
+	}
+	return c.writeSVG(w)
+}
+
+// writeSVG writes the chart as a standalone SVG document.
+func (c *chart) writeSVG(w io.Writer) error {
+	sc, err := c.vector()
 	if err != nil {
 		return err
 	}

@@ -118,8 +118,14 @@ func WriteTerminal(w io.Writer, rec *cpuwatch.Recording, opts TerminalOptions) e
 	return nil
 }
 
-// ramp is the plain-text scale, from 0 to 100 %.
-var ramp = []rune(" ░▒▓█")
+// ramp is the plain-text scale, from 0 to 100 %: rampLen runes.
+const (
+	ramp    = " ░▒▓█"
+	rampLen = 5
+)
+
+// rampAt returns rune i of ramp.
+func rampAt(i int) rune { return []rune(ramp)[i] }
 
 // writeText draws the chart as text; it returns the number of lines.
 func (c *chart) writeText(w *bufio.Writer, cs ColorSupport) int {
@@ -152,7 +158,11 @@ func (c *chart) writeText(w *bufio.Writer, cs ColorSupport) int {
 		for r := 0; r < len(c.rows); r += 2 {
 			tr := textRow{label: c.rows[r], upper: row(r)}
 			if r+1 < len(c.rows) {
-				tr.label = pairLabel(c.rows[r], c.rows[r+1])
+				if c.pair != nil {
+					tr.label = c.pair(r, r+1)
+				} else {
+					tr.label = pairLabel(c.rows[r], c.rows[r+1])
+				}
 				tr.lower = row(r + 1)
 			}
 			trs = append(trs, tr)
@@ -216,33 +226,50 @@ func (c *chart) writeText(w *bufio.Writer, cs ColorSupport) int {
 	w.WriteString(indent + string(axis) + " s")
 	nl()
 
-	// Colour key.
-	key := make([]uint8, 0, 21)
-	for i := 0; i <= 20; i++ {
-		key = append(key, c.legend.bar[i*(len(c.legend.bar)-1)/20])
-	}
-	lo, hi := "", ""
-	if len(c.legend.ticks) > 0 {
-		lo, hi = c.legend.ticks[0].label, c.legend.ticks[len(c.legend.ticks)-1].label
-	}
-	w.WriteString(indent + strings.Join(c.legend.title, ", ") + ": " + lo + " ")
-	if cs == NoColor {
-		for _, r := range ramp {
-			w.WriteRune(r)
+	// Colour key: a ramp for a colour bar, a swatch per entry otherwise.
+	if bar := c.legend.bar; len(bar) > 0 {
+		key := make([]uint8, 0, 21)
+		for i := 0; i <= 20; i++ {
+			key = append(key, bar[i*(len(bar)-1)/20])
 		}
-	} else {
-		c.writeCells(w, cs, key, key)
+		lo, hi := "", ""
+		if len(c.legend.ticks) > 0 {
+			lo, hi = c.legend.ticks[0].label, c.legend.ticks[len(c.legend.ticks)-1].label
+		}
+		w.WriteString(indent + strings.Join(c.legend.title, ", ") + ": " + lo + " ")
+		if cs == NoColor {
+			key := c.plainKey
+			if key == "" {
+				key = ramp
+			}
+			w.WriteString(key)
+		} else {
+			c.writeCells(w, cs, key, key)
+		}
+		w.WriteString(" " + hi)
+		nl()
 	}
-	w.WriteString(" " + hi)
-	nl()
+	if len(c.legend.entries) > 0 && cs != NoColor {
+		w.WriteString(indent + strings.Join(c.legend.title, ", ") + ":")
+		for _, e := range c.legend.entries {
+			w.WriteByte(' ')
+			c.writeCells(w, cs, []uint8{e.swatch}, []uint8{e.swatch})
+			w.WriteString(" " + e.label)
+		}
+		nl()
+	}
 	return n
 }
 
 // writeCells writes one line of cells: half blocks in colour, or the ramp.
 func (c *chart) writeCells(w *bufio.Writer, cs ColorSupport, upper, lower []uint8) {
 	if cs == NoColor {
+		plain := c.plain
+		if plain == nil {
+			plain = rampRune
+		}
 		for _, s := range upper {
-			w.WriteRune(rampRune(s))
+			w.WriteRune(plain(s))
 		}
 		return
 	}
@@ -270,7 +297,7 @@ func rampRune(s uint8) rune {
 		return '·'
 	}
 	v := float64(s-1) / (levels - 1)
-	return ramp[int(math.Round(v*float64(len(ramp)-1)))]
+	return rampAt(int(math.Round(v * (rampLen - 1))))
 }
 
 func fgEscape(cs ColorSupport, c color.RGBA) string {
@@ -374,7 +401,9 @@ func NewLive(w io.Writer, opts TerminalOptions) *Live {
 }
 
 // Add records a sample (it keeps a clone, so the watcher may reuse s) and
-// redraws the picture. It returns the error of drawing or writing.
+// redraws the picture. A sample that cannot be drawn, such as one whose
+// time goes backwards, is dropped with an error; the view goes on with the
+// next. It also returns the error of writing to w.
 func (l *Live) Add(s cpuwatch.Sample) error {
 	l.rec.Samples = append(l.rec.Samples, s.Clone())
 	if extra := len(l.rec.Samples) - l.opts.Width; extra > 0 {
@@ -386,6 +415,8 @@ func (l *Live) Add(s cpuwatch.Sample) error {
 	}
 	c, err := buildChart(&l.rec, o, 0)
 	if err != nil {
+		// Drop the sample, so that one bad sample does not end the view.
+		l.rec.Samples = l.rec.Samples[:len(l.rec.Samples)-1]
 		return err
 	}
 	bw := bufio.NewWriter(l.w)

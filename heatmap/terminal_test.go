@@ -150,3 +150,63 @@ func TestLiveKeepsClones(t *testing.T) {
 		t.Errorf("output %q: want the first sample still full, the second empty", buf.String())
 	}
 }
+
+func TestLiveDropsBadSample(t *testing.T) {
+	var buf bytes.Buffer
+	l := NewLive(&buf, TerminalOptions{Color: NoColor})
+	cores := []cpuwatch.CoreUsage{{ID: 0, Usage: cpuwatch.Usage{User: 1}}}
+	steps := []struct {
+		at      time.Duration
+		wantErr bool
+	}{{2 * time.Second, false}, {time.Second, true}, {3 * time.Second, false}}
+	for _, st := range steps {
+		err := l.Add(cpuwatch.Sample{Time: t0.Add(st.at), Elapsed: time.Second, Cores: cores})
+		if (err != nil) != st.wantErr {
+			t.Errorf("Add at %v: error %v, want error %v", st.at, err, st.wantErr)
+		}
+	}
+	if got := len(l.rec.Samples); got != 2 {
+		t.Errorf("Live keeps %d samples, want 2 (the backwards one dropped)", got)
+	}
+}
+
+func TestTerminalDistributionLabels(t *testing.T) {
+	ids := make([]int, 100)
+	for i := range ids {
+		ids[i] = i
+	}
+	rec := makeRec(ids, 4, func(i, id int) (float64, float64) { return 1, 0 })
+	var buf bytes.Buffer
+	if err := WriteTerminal(&buf, rec, TerminalOptions{Color: TrueColor}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"90–100 % ", " 0–10 % ", "CPUs: 1 "} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+func TestTerminalDistributionPlain(t *testing.T) {
+	ids := make([]int, 100)
+	for i := range ids {
+		ids[i] = i
+	}
+	// One CPU fully busy, 99 idle: the top bucket holds the fewest CPUs
+	// and must still show; empty buckets are blank.
+	rec := makeRec(ids, 3, func(i, id int) (float64, float64) {
+		if id == 0 {
+			return 1, 0
+		}
+		return 0, 0
+	})
+	var buf bytes.Buffer
+	if err := WriteTerminal(&buf, rec, TerminalOptions{Color: NoColor}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"95–100 % ░░░\n", "90–95 %    \n", "0–5 % ███\n", "CPUs: 1 ░▒▓█ 99"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, buf.String())
+		}
+	}
+}

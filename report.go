@@ -82,7 +82,9 @@ func (r *Results) WriteReport(dir string) error {
 			continue
 		}
 		if err := writePNG(filepath.Join(dir, PictureName(run)), func(w io.Writer) error {
-			return heatmap.WritePNG(w, run.Recording, heatmapOptions(run))
+			// Split shows user and system time apart: the system share
+			// is what tells the Python 2 GIL from the others.
+			return heatmap.WritePNG(w, run.Recording, heatmap.Options{Mode: heatmap.Split})
 		}); err != nil {
 			return err
 		}
@@ -126,12 +128,6 @@ func writePNG(name string, draw func(io.Writer) error) error {
 		return fmt.Errorf("corescope: report: %s: %w", name, err)
 	}
 	return nil
-}
-
-// heatmapOptions shows user and system time apart: the system share is
-// what tells the Python 2 GIL from the others.
-func heatmapOptions(run *Result) heatmap.Options {
-	return heatmap.Options{Mode: heatmap.Split}
 }
 
 //go:embed report.html

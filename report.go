@@ -14,9 +14,11 @@ import (
 	"github.com/corescope/corescope/heatmap"
 )
 
-// Files of a report folder besides one picture per run.
+// Files of a report folder besides the pictures.
 const (
-	ReportPage    = "index.html"
+	// ReportPage is the page a person opens.
+	ReportPage = "index.html"
+	// ReportResults holds the Results as JSON, every recording included.
 	ReportResults = "results.json"
 )
 

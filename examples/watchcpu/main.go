@@ -276,7 +276,9 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 			spec.Unit = corescope.SeedUnit / 4
 		}
 	}
-	w := cpuwatch.Watcher{Interval: c.interval, MinSamples: c.totalIntervals}
+	// Following this process's threads and its children's lets the
+	// picture come with a thread timeline: which worker ran where.
+	w := cpuwatch.Watcher{Interval: c.interval, MinSamples: c.totalIntervals, FollowSelf: true, FollowChildren: true}
 	if w.Interval == 0 {
 		w.Interval = time.Second
 	}
@@ -326,6 +328,13 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintln(stdout, "Saved", name)
+		if c.format != "html" && corescope.ThreadPictureName(res) != "" {
+			name = strings.TrimSuffix(name, filepath.Ext(name)) + "-threads." + c.format
+			if err := saveThreads(name, c.format, res.Recording); err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, "Saved", name)
+		}
 	}
 	if c.jsonFile != "" {
 		b, err := json.MarshalIndent(res, "", "  ")

@@ -125,6 +125,11 @@ func TestOneRun(t *testing.T) {
 				t.Errorf("stdout = %q, want Saved lines for both files", stdout)
 			}
 			checkPNG(t, filepath.Join(dir, "out.png"))
+			// A run long enough to be seen on the CPU comes with its thread
+			// timeline; the native kernel's short runs may not.
+			if strings.Contains(stdout, "Saved out-threads.png\n") {
+				checkPNG(t, filepath.Join(dir, "out-threads.png"))
+			}
 
 			var s summary
 			b, err := os.ReadFile(filepath.Join(dir, "out.json"))
@@ -482,4 +487,18 @@ func TestInterruptExperiment(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "corescope-report")); err == nil {
 		t.Error("an interrupted experiment wrote a report")
 	}
+}
+
+func TestThreadTimeline(t *testing.T) {
+	dir := t.TempDir()
+	// Two bytecode workers of ~0.3 s each: every 100 ms sample sees them run.
+	code, stdout, stderr := watchcpu(t, dir, "--workload", "threads", "--num-threads", "2", "--kernel", "bytecode",
+		"--size", "16777216", "--interval", "100ms", "--total-intervals", "3")
+	if code != 0 {
+		t.Fatalf("exit code %d; stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "Saved profile-threads-2-threads.png\n") {
+		t.Fatalf("stdout = %q, want the thread timeline saved", stdout)
+	}
+	checkPNG(t, filepath.Join(dir, "profile-threads-2-threads.png"))
 }

@@ -31,6 +31,23 @@ func savePicture(name, format string, rec *cpuwatch.Recording, opts heatmap.Opti
 	return err
 }
 
+// saveThreads writes rec's thread timeline as PNG or SVG.
+func saveThreads(name, format string, rec *cpuwatch.Recording) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if format == "svg" {
+		err = heatmap.WriteThreadsSVG(f, rec, heatmap.ThreadOptions{})
+	} else {
+		err = heatmap.WriteThreadsPNG(f, rec, heatmap.ThreadOptions{})
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // startLive draws the machine's cores in the terminal as the run goes, from
 // a watch of its own beside the recording's (a Watcher's Record hands out
 // no samples while it runs). The returned function stops it and reports

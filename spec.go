@@ -71,7 +71,7 @@ type Spec struct {
 	// Idle is how long DoNothing waits; 0 means one second.
 	Idle time.Duration
 	// Pin pins worker i to the i-th CPU the process may use, as the seed's
-	// --pin-cpu did.
+	// --pin-cpu did. Goroutines ignore it: the Go scheduler places them.
 	Pin bool
 }
 

@@ -160,8 +160,10 @@ func (c *config) check(args []string) error {
 		return fmt.Errorf("--num-procs is for --workload multiprocessing, not %s (use --num-threads)", wl)
 	case c.set["num-threads"] && (wl == corescope.Multiprocessing || !wl.Parallel()):
 		return fmt.Errorf("--num-threads does not apply to --workload %s", wl)
-	case !wl.Parallel() && wl != corescope.NonThreaded && c.set["size"]:
-		return fmt.Errorf("--size does not apply to --workload %s", wl)
+	case wl == corescope.DoNothing && (c.set["size"] || c.set["units"]):
+		return fmt.Errorf("--size and --units do not apply to --workload %s", wl)
+	case c.pin && (wl == corescope.Goroutines || wl == corescope.DoNothing):
+		return fmt.Errorf("--pin-cpu does not apply to --workload %s", wl)
 	}
 	if _, err := parseMode(c.mode, wl); err != nil {
 		return err
@@ -170,6 +172,9 @@ func (c *config) check(args []string) error {
 		c.format = "png"
 		if ext := strings.TrimPrefix(filepath.Ext(c.filename), "."); ext != "" {
 			c.format = strings.ToLower(ext)
+			if c.format != "png" && c.format != "svg" && c.format != "html" {
+				return fmt.Errorf("--filename %q: want a .png, .svg or .html file", c.filename)
+			}
 		}
 	}
 	switch c.format {

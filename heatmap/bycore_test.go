@@ -130,3 +130,18 @@ func TestByCoreErrors(t *testing.T) {
 		t.Errorf("WriteByCorePNG(nil): error = %v, want a heatmap error", err)
 	}
 }
+
+func TestByCoreDistributionUnchanged(t *testing.T) {
+	var ids []int
+	top := &cpuwatch.Topology{}
+	for id := range 80 {
+		ids = append(ids, id)
+		top.CPUs = append(top.CPUs, cpuwatch.LogicalCPU{ID: id, Core: id % 40, Siblings: []int{id % 40, id%40 + 40}})
+	}
+	rec := makeRec(ids, 3, func(i, id int) (float64, float64) { return 0.5, 0 })
+	rec.Host.Topology = top
+	_, c, _ := decodeByCore(t, rec, Options{})
+	if len(c.rows) != DefaultBuckets || c.breaks != nil {
+		t.Errorf("80 cores: %d rows, breaks %v; want the %d-bucket distribution, ungrouped", len(c.rows), c.breaks, DefaultBuckets)
+	}
+}

@@ -6,11 +6,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// selfAffinity returns the CPUs this process's calling thread may run on.
-// Go threads inherit the process's mask, so it stands for the process.
+// selfAffinity returns the CPUs this process's main thread may run on.
+// Threads inherit the mask they are created with; the main thread's
+// stands for the process, where the calling thread's might have been
+// narrowed on purpose (a pinned worker).
 func selfAffinity() ([]int, error) {
 	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
+	if err := unix.SchedGetaffinity(unix.Getpid(), &set); err != nil {
 		return nil, fmt.Errorf("cpuwatch: sched_getaffinity: %w", err)
 	}
 	var ids []int

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/png"
 	"io"
 	"slices"
 	"strconv"
@@ -15,7 +16,7 @@ import (
 
 // RenderByCore draws rec like Render, but with the core rows ordered and
 // grouped by physical core, from the topology the recording carries
-// (cpuwatch.Record keeps it in Host.Topology). A grey rule separates
+// (cpuwatch.Record keeps it in Host.Topology). Extra space separates
 // physical cores; SMT (hyperthread) siblings sit next to each other, joined
 // by a bar left of the grid, and the first row of each group names its
 // core. That is what it takes to read "8 busy CPUs" on a machine with 4
@@ -35,11 +36,19 @@ func RenderByCore(rec *cpuwatch.Recording, opts Options) (image.Image, error) {
 // WriteByCorePNG renders rec grouped by physical core, as RenderByCore
 // does, and writes it to w as a paletted PNG.
 func WriteByCorePNG(w io.Writer, rec *cpuwatch.Recording, opts Options) error {
-	img, err := RenderByCore(rec, opts)
+	c, l, f, err := buildByCore(rec, opts)
 	if err != nil {
 		return err
 	}
-	return encodePNG(w, img)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(bw, c.raster(l, f)); err != nil {
+		return fmt.Errorf("heatmap: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("heatmap: %w", err)
+	}
+	return nil
 }
 
 // WriteByCoreSVG writes rec grouped by physical core to w as a standalone
@@ -166,12 +175,7 @@ func buildByCore(rec *cpuwatch.Recording, opts Options) (*chart, *layout, *fonts
 		}
 	}
 	c.rows = labels
-	// Rules between cores live in the gaps between rows.
-	if c.cellH >= 4 {
-		c.gap = max(c.gap, 2)
-	} else {
-		c.gap = max(c.gap, 1)
-	}
+	c.breaks = starts
 	c.subtitle += " · rows grouped by physical core"
 	smt := slices.ContainsFunc(groups, func(g coreGroup) bool { return len(g.ids) > 1 })
 	if smt {
@@ -182,21 +186,17 @@ func buildByCore(rec *cpuwatch.Recording, opts Options) (*chart, *layout, *fonts
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	// The SMT bars: the chart has no shape for them, so they are added to
+	// the laid-out lines, which every output draws.
 	g := l.grid
-	pitch := c.cellH + c.gap
 	for i, s := range starts {
-		if i > 0 {
-			// The whole gap above the group's first row, across the grid.
-			for y := g.Min.Y + s*pitch - c.gap; y < g.Min.Y+s*pitch; y++ {
-				l.lines = append(l.lines, line{g.Min.X, y, g.Max.X - 1, y, false})
-			}
-		}
 		n := len(groups[i].ids)
-		if n > 1 {
-			top, bottom := g.Min.Y+s*pitch, g.Min.Y+(s+n)*pitch-c.gap-1
-			for x := g.Min.X - 4; x <= g.Min.X-3; x++ {
-				l.lines = append(l.lines, line{x, top, x, bottom, false})
-			}
+		if n < 2 {
+			continue
+		}
+		top, bottom := g.Min.Y+c.rowY(s), g.Min.Y+c.rowY(s+n-1)+c.cellH-1
+		for x := g.Min.X - 4; x <= g.Min.X-3; x++ {
+			l.lines = append(l.lines, line{x, top, x, bottom, false})
 		}
 	}
 	return c, l, f, nil

@@ -56,20 +56,26 @@ func TestByCoreGroupsSiblings(t *testing.T) {
 			t.Errorf("row %q = %v, want %v (busy %v)", c.rows[r], got, want, b)
 		}
 	}
-	pitch := c.cellH + c.gap
+	// Physical cores stand further apart than siblings, with background
+	// between them.
+	if within, between := c.rowY(1)-c.rowY(0), c.rowY(2)-c.rowY(1); between <= within {
+		t.Errorf("row pitch between cores = %d, within a core = %d; want more between", between, within)
+	}
 	x := l.grid.Min.X + l.grid.Dx()/2
-	// Between siblings a white gap; between cores a grey rule.
-	if got := rgba(img.At(x, l.grid.Min.Y+pitch-1)); got != colBackground {
-		t.Errorf("gap between cpu0 and its sibling cpu2 = %v, want background %v", got, colBackground)
+	for y := l.grid.Min.Y + c.rowY(1) + c.cellH; y < l.grid.Min.Y+c.rowY(2); y++ {
+		if got := rgba(img.At(x, y)); got != colBackground {
+			t.Errorf("between core 0 and core 1 at y=%d: %v, want background %v", y, got, colBackground)
+		}
 	}
-	if got := rgba(img.At(x, l.grid.Min.Y+2*pitch-1)); got != colAxis {
-		t.Errorf("gap between core 0 and core 1 = %v, want the rule %v", got, colAxis)
-	}
-	// The SMT bar left of the grid spans both rows of a core.
-	for _, y := range []int{l.grid.Min.Y + c.cellH/2, l.grid.Min.Y + pitch + c.cellH/2} {
+	// The SMT bar left of the grid spans both rows of a core, and not the
+	// space between cores.
+	for _, y := range []int{l.grid.Min.Y + c.cellH/2, l.grid.Min.Y + c.rowY(1) + c.cellH/2, l.grid.Min.Y + c.rowY(3) + c.cellH/2} {
 		if got := rgba(img.At(l.grid.Min.X-3, y)); got != colAxis {
 			t.Errorf("SMT bar at y=%d = %v, want %v", y, got, colAxis)
 		}
+	}
+	if got := rgba(img.At(l.grid.Min.X-3, l.grid.Min.Y+c.rowY(2)-2)); got == colAxis {
+		t.Errorf("SMT bar drawn between two cores")
 	}
 	if !strings.Contains(c.subtitle, "SMT siblings") {
 		t.Errorf("subtitle = %q, want it to explain the SMT bar", c.subtitle)
@@ -100,7 +106,7 @@ func TestByCoreSplitAndSVG(t *testing.T) {
 	rec.Host.Topology = smtTopology()
 	img, c, l := decodeByCore(t, rec, Options{Mode: Split, CellWidth: 40, CellHeight: 20})
 	// Row 1 is cpu2: user 20 % in its upper half.
-	y := l.grid.Min.Y + (c.cellH+c.gap)*1 + 2
+	y := l.grid.Min.Y + c.rowY(1) + 2
 	if got, want := rgba(img.At(l.grid.Min.X+20, y)), Viridis().At(0.2); !near(got, want, 3) {
 		t.Errorf("cpu2 upper half = %v, want %v", got, want)
 	}
@@ -122,5 +128,20 @@ func TestByCoreErrors(t *testing.T) {
 	}
 	if err := WriteByCorePNG(&buf, nil, Options{}); err == nil || !strings.HasPrefix(err.Error(), "heatmap: ") {
 		t.Errorf("WriteByCorePNG(nil): error = %v, want a heatmap error", err)
+	}
+}
+
+func TestByCoreDistributionUnchanged(t *testing.T) {
+	var ids []int
+	top := &cpuwatch.Topology{}
+	for id := range 80 {
+		ids = append(ids, id)
+		top.CPUs = append(top.CPUs, cpuwatch.LogicalCPU{ID: id, Core: id % 40, Siblings: []int{id % 40, id%40 + 40}})
+	}
+	rec := makeRec(ids, 3, func(i, id int) (float64, float64) { return 0.5, 0 })
+	rec.Host.Topology = top
+	_, c, _ := decodeByCore(t, rec, Options{})
+	if len(c.rows) != DefaultBuckets || c.breaks != nil {
+		t.Errorf("80 cores: %d rows, breaks %v; want the %d-bucket distribution, ungrouped", len(c.rows), c.breaks, DefaultBuckets)
 	}
 }

@@ -41,6 +41,18 @@
 // blindness; [NewColormap] makes others from hex colours. None is a
 // rainbow.
 //
+// # Threads and physical cores
+//
+// [RenderThreads] (and [WriteThreadsPNG], [WriteThreadsSVG],
+// [WriteThreadsHTML]) draws a recording made by a watcher that follows
+// processes as a thread timeline: one row per thread, the hue the CPU it
+// ran on ([OkabeIto] palette), the strength how much of the interval it
+// ran. Threads taking turns under a lock, such as Python's GIL, show as
+// one strong cell per column passing from row to row and from colour to
+// colour. [RenderByCore] (and [WriteByCorePNG], [WriteByCoreSVG]) groups
+// the core rows by physical core from the recording's topology, with SMT
+// siblings side by side.
+//
 // # Bad input
 //
 // Every writer returns an error prefixed "heatmap: ", never a panic, for a

@@ -1,13 +1,11 @@
 package heatmap
 
 import (
-	"bufio"
 	"cmp"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"io"
 	"math"
 	"slices"
@@ -90,22 +88,17 @@ func RenderThreads(rec *cpuwatch.Recording, opts ThreadOptions) (image.Image, er
 	if err != nil {
 		return nil, err
 	}
-	f := newFonts()
-	l, err := c.layout(f)
-	if err != nil {
-		return nil, err
-	}
-	return c.raster(l, f), nil
+	return c.image()
 }
 
 // WriteThreadsPNG renders rec's thread timeline, as RenderThreads does,
 // and writes it to w as a paletted PNG.
 func WriteThreadsPNG(w io.Writer, rec *cpuwatch.Recording, opts ThreadOptions) error {
-	img, err := RenderThreads(rec, opts)
+	c, err := buildThreadChart(rec, opts)
 	if err != nil {
 		return err
 	}
-	return encodePNG(w, img)
+	return c.writePNG(w)
 }
 
 // WriteThreadsSVG writes rec's thread timeline to w as a standalone SVG
@@ -116,28 +109,18 @@ func WriteThreadsSVG(w io.Writer, rec *cpuwatch.Recording, opts ThreadOptions) e
 	if err != nil {
 		return err
 	}
-	l, err := c.layout(newFonts())
+	return c.writeSVG(w)
+}
+
+// WriteThreadsHTML writes rec's thread timeline to w as a self-contained
+// HTML page, as WriteHTML does for cores: hovering a cell names the
+// thread, the interval, its CPU and how much it ran.
+func WriteThreadsHTML(w io.Writer, rec *cpuwatch.Recording, opts ThreadOptions) error {
+	c, err := buildThreadChart(rec, opts)
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	c.scene(l).writeSVG(bw, true)
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("heatmap: %w", err)
-	}
-	return nil
-}
-
-func encodePNG(w io.Writer, img image.Image) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(bw, img); err != nil {
-		return fmt.Errorf("heatmap: %w", err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("heatmap: %w", err)
-	}
-	return nil
+	return c.writeHTML(w)
 }
 
 // threadRow is one thread across the recording.

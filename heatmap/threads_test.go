@@ -221,6 +221,19 @@ func TestThreadTimelineSVG(t *testing.T) {
 	}
 }
 
+func TestThreadTimelineHTML(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteThreadsHTML(&buf, gilRec(), ThreadOptions{}); err != nil {
+		t.Fatalf("WriteThreadsHTML: %v", err)
+	}
+	page := buf.String()
+	for _, want := range []string{"<html", "<svg", "102 b · 1–2 s · cpu1 · ran 100 %"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+}
+
 func TestThreadTimelineRealTimes(t *testing.T) {
 	// Samples of a live 10 ms watch: times on the clock, not from zero.
 	rec := gilRec()

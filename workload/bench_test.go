@@ -161,6 +161,8 @@ func reportVsSerial(b *testing.B, sum workload.Report, serialWall, busy time.Dur
 	// What the rest of the machine burned meanwhile: other processes
 	// competing for the two cores make parallel models look worse.
 	b.ReportMetric(max(float64(busy-sum.CPU())/float64(sum.Wall), 0), "others-cores")
+	// The whole machine as /proc/stat saw it, for comparison with cores.
+	b.ReportMetric(float64(busy)/float64(sum.Wall), "machine-cores")
 }
 
 // machineBusy returns the non-idle CPU time of all cores so far, from the

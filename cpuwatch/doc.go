@@ -23,14 +23,36 @@
 //	fmt.Printf("%.2f cores busy\n", rec.EffectiveCores())
 //
 // A [Watcher] holds the options: the interval, the proc root (a fixture tree
-// in tests), and how much idle time Record keeps around the run.
+// in tests), and how much idle time Record keeps around the run. A
+// [Recording] round-trips through encoding/json and can be written as CSV
+// with [Recording.WriteCSV].
 //
 // # Resolution
 //
 // The kernel counts CPU time in USER_HZ ticks, 100 a second. A sample of
 // interval d sees d×100 ticks per core, so at 1 s a core's usage is exact to
 // 1 %, and at 100 ms it moves in steps of 10 %. Intervals shorter than about
-// 100 ms show mostly quantisation noise.
+// 100 ms show mostly quantisation noise; below 10 ms a core may count no
+// tick at all.
+//
+// Each [Usage] is computed from the ticks a core actually counted between
+// two readings, not from the wall time between them, so its fields always
+// sum to 1 and a late wake-up does not bias it. A core that counted no
+// ticks in an interval (an interval shorter than a tick, or counters that
+// did not move) reports Idle = 1 and every other field 0: never NaN, and it
+// adds nothing to [Sample.BusyCores].
+//
+// # Odd counters
+//
+// Counters can go backwards. Iowait does by design (the kernel moves time
+// from iowait to idle once the waiting task has gone), and such a drop is
+// taken out of idle's rise. A CPU that goes offline and back (hot-plug)
+// restarts some counters: a core whose counters went backwards in total,
+// or that is missing from either reading, is left out of that sample and
+// starts afresh from the next reading. Cores keep their kernel ids, so
+// offline CPUs leave gaps (0, 2, 5). The kernel counts guest time inside
+// user and nice; [Usage] moves it to Guest and GuestNice. No field is ever
+// negative, above 1, or NaN.
 //
 // # Cost
 //
@@ -38,6 +60,23 @@
 // whole watch, and a scan of its cpu lines only; in steady state it
 // allocates nothing. The watcher's own cost therefore stays out of the
 // pictures it draws.
+//
+// # Threads, topology and limits
+//
+// A Watcher told to follow processes (FollowSelf, FollowPIDs,
+// FollowChildren) adds to every sample one [ThreadUsage] per thread of
+// theirs: its CPU time in the interval and the core it last ran on, read
+// from /proc/<pid>/task/<tid>/stat. That is what no per-core monitor
+// shows: threads serialised by a lock take turns, each on whatever core
+// the scheduler picked, so several cores look partly busy while only one
+// thread runs at a time. A 1 s interval cannot see a thread hop between
+// cores within the second, so this view allows intervals down to 10 ms;
+// the CPU times are then coarse (one tick is 10 ms) but the core is exact.
+//
+// [Record] also keeps, in [Host], the machine's [Topology] (which logical
+// CPUs share a physical core) and this process's [Limits] (its affinity
+// mask, cgroup cpuset and CPU quota), so a recording made in a container
+// says how many of the cores it shows the workload could ever use.
 //
 // # Platforms
 //

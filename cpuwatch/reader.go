@@ -29,11 +29,10 @@ func openStat(procRoot string) (*statReader, error) {
 		}
 		procRoot = procfs.DefaultMountPoint
 	}
-	fs, err := procfs.NewFS(procRoot)
-	if err != nil {
+	// procfs checks the tree; the hot path then reads stat itself.
+	if _, err := procfs.NewFS(procRoot); err != nil {
 		return nil, fmt.Errorf("cpuwatch: proc root %q: %w", procRoot, err)
 	}
-	_ = fs // procfs has checked the tree; the hot path reads stat itself
 	path := filepath.Join(procRoot, "stat")
 	f, err := os.Open(path)
 	if err != nil {
@@ -69,21 +68,26 @@ func (s *statReader) read(r *reading) error {
 // CPUs than Linux supports, and stops a runaway file from eating memory.
 const maxStatBuf = 64 << 20
 
-// cpuBlockEnds reports whether b holds a complete line that does not start
-// with "cpu" after at least one that does: the cpu block is complete.
+// cpuBlockEnds reports whether b holds the start of a line that does not
+// begin with "cpu" after at least one complete line that does: the cpu
+// block, as reading.parse sees it, is complete. Like parse, it skips any
+// lines before the first cpu line.
 func cpuBlockEnds(b []byte) bool {
+	sawCPU := false
 	for {
+		if len(b) < len("cpu") {
+			return false
+		}
+		cpu := hasCPUPrefix(b)
+		if sawCPU && !cpu {
+			return true
+		}
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
 			return false
 		}
+		sawCPU = sawCPU || cpu
 		b = b[i+1:]
-		if len(b) < len("cpu") {
-			return false
-		}
-		if !hasCPUPrefix(b) {
-			return true
-		}
 	}
 }
 

@@ -43,6 +43,13 @@ type Host struct {
 	// UserHZ is the tick rate of /proc/stat's counters: the resolution of
 	// every sample is one tick per core per interval.
 	UserHZ int `json:"user_hz"`
+	// Topology is how the online CPUs sit on physical cores, and Limits
+	// what of them this process could use; nil when they could not be
+	// read, with the reason in Notes.
+	Topology *Topology `json:"topology,omitempty"`
+	Limits   *Limits   `json:"limits,omitempty"`
+	// Notes says what could not be found out about the host, and why.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // userHZ is USER_HZ, the unit of /proc/stat. The kernel fixes it at 100 for
@@ -59,22 +66,39 @@ func Record(ctx context.Context, interval time.Duration, run func(context.Contex
 //
 // It samples Lead idle intervals first, then calls run on the caller's
 // goroutine with a context that is cancelled if the watch fails, then keeps
-// sampling for Trail more intervals (and until it has MinSamples). It
-// returns the recording together with run's error; if the watch itself
-// fails, or ctx is cancelled, that error is returned too and the recording
-// holds what was sampled until then. A nil run records Lead+Trail intervals
-// of the machine alone.
+// sampling until it has the sample that covers the moment run returned and
+// Trail more (and MinSamples in all). It returns the recording together
+// with run's error; if the watch itself fails, or ctx is cancelled, that
+// error is returned too and the recording holds what was sampled until
+// then. A nil run records Lead+Trail intervals of the machine alone, and
+// leaves RunStart and RunEnd zero.
 func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (*Recording, error) {
 	lead, trail := orDefault(w.Lead, DefaultLead), orDefault(w.Trail, DefaultTrail)
 	rec := &Recording{Interval: w.Interval, Host: hostFacts()}
+	w.describeHost(&rec.Host)
 
 	var (
 		mu      sync.Mutex
 		cond    = sync.NewCond(&mu)
-		watched bool  // the watch goroutine has returned
-		werr    error // what it returned
-		target  = -1  // sample count that ends the recording; -1 until run returns
+		watched bool      // the watch goroutine has returned
+		werr    error     // what it returned
+		endAt   time.Time // when run returned; zero until then
 	)
+	// enough reports, with mu held, whether the recording is complete: it
+	// has the sample whose interval holds endAt, trail samples after that,
+	// and MinSamples in all. It goes by time, not by counting samples, so a
+	// sample taken at the very moment run returns counts the same whichever
+	// goroutine gets the lock first.
+	enough := func() bool {
+		if endAt.IsZero() || len(rec.Samples) < w.MinSamples {
+			return false
+		}
+		n := 0
+		for i := len(rec.Samples) - 1; i >= 0 && !rec.Samples[i].Time.Before(endAt); i-- {
+			n++
+		}
+		return n > trail
+	}
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go func() {
@@ -88,7 +112,7 @@ func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (
 			}
 			rec.Samples = append(rec.Samples, s.Clone())
 			cond.Broadcast()
-			if target >= 0 && len(rec.Samples) >= target {
+			if enough() {
 				stop()
 			}
 		})
@@ -109,23 +133,20 @@ func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (
 	mu.Unlock()
 
 	var runErr error
+	end := time.Now()
 	if !failed && run != nil {
-		rec.RunStart = time.Now()
+		rec.RunStart = end
 		runErr = run(wctx)
-		rec.RunEnd = time.Now()
-	} else if !failed {
-		rec.RunStart = time.Now()
-		rec.RunEnd = rec.RunStart
+		end = time.Now()
+		rec.RunEnd = end
 	}
+	// With no run, RunStart and RunEnd stay zero, so the Window, and with it
+	// Summary and EffectiveCores, covers the whole recording.
 
 	mu.Lock()
-	if !watched {
-		// The sample in progress when run returned covers the end of the
-		// run; the trail counts whole intervals after it.
-		target = max(len(rec.Samples)+1+trail, w.MinSamples)
-		if len(rec.Samples) >= target {
-			stop()
-		}
+	endAt = end
+	if enough() {
+		stop()
 	}
 	for !watched {
 		cond.Wait()
@@ -135,6 +156,9 @@ func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (
 
 	if errors.Is(err, context.Canceled) && ctx.Err() == nil {
 		err = nil // we stopped the watch ourselves
+	}
+	if err != nil && errors.Is(runErr, err) {
+		err = nil // run already reports it, typically ctx.Err()
 	}
 	return rec, errors.Join(runErr, err)
 }

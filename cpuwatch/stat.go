@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // Field indexes into a ticks array, in /proc/stat order.
@@ -60,7 +61,7 @@ func (r *reading) parse(b []byte) error {
 		} else {
 			b = nil
 		}
-		if !bytes.HasPrefix(line, []byte("cpu")) {
+		if !hasCPUPrefix(line) {
 			if sawTotal || len(r.cores) > 0 {
 				break
 			}
@@ -130,28 +131,36 @@ func parseCPULine(line []byte) (id int, t ticks, err error) {
 		id, rest = n, rest[i:]
 	}
 	nf := 0
-	for len(rest) > 0 {
-		if rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\r' {
-			rest = rest[1:]
+	for i := 0; i < len(rest); {
+		if c := rest[i]; c == ' ' || c == '\t' || c == '\r' {
+			i++
 			continue
 		}
+		// The hot loop of a watch: no overflow check per digit, as 19
+		// decimal digits always fit in a uint64; longer numbers are
+		// checked below.
+		from := i
 		var v uint64
-		i := 0
-		for ; i < len(rest) && rest[i] >= '0' && rest[i] <= '9'; i++ {
-			d := uint64(rest[i] - '0')
-			if v > (1<<64-1-d)/10 {
+		for ; i < len(rest); i++ {
+			d := rest[i] - '0'
+			if d > 9 {
+				break
+			}
+			v = v*10 + uint64(d)
+		}
+		if i == from || (i < len(rest) && rest[i] != ' ' && rest[i] != '\t' && rest[i] != '\r') {
+			return 0, t, fmt.Errorf("malformed counter in %q", line)
+		}
+		if i-from > 19 {
+			var err error
+			if v, err = strconv.ParseUint(string(rest[from:i]), 10, 64); err != nil {
 				return 0, t, fmt.Errorf("counter overflows in %q", line)
 			}
-			v = v*10 + d
-		}
-		if i == 0 || (i < len(rest) && rest[i] != ' ' && rest[i] != '\t' && rest[i] != '\r') {
-			return 0, t, fmt.Errorf("malformed counter in %q", line)
 		}
 		if nf < numFields {
 			t[nf] = v
 		}
 		nf++
-		rest = rest[i:]
 	}
 	if nf < minFields {
 		return 0, t, fmt.Errorf("cpu line has %d counters, want at least %d: %q", nf, minFields, line)
@@ -160,27 +169,39 @@ func parseCPULine(line []byte) (id int, t ticks, err error) {
 }
 
 // usageOf turns the counters of two readings of the same cpu line into
-// fractions. A counter that went backwards (iowait does; see the kernel's
-// Documentation/filesystems/proc.rst) contributes nothing instead of a
-// negative amount. Guest time is moved out of user and nice, where the kernel
-// also counts it.
+// fractions. A counter that went backwards contributes nothing instead of a
+// negative amount. Iowait does go backwards (see the kernel's
+// Documentation/filesystems/proc.rst): the tickless idle code moves time it
+// had shown as iowait over to idle once the waiting task has gone, so a
+// drop in iowait is taken out of idle's rise rather than counted twice.
+// Guest time is moved out of user and nice, where the kernel also counts it.
 func usageOf(prev, cur *ticks) Usage {
+	var u Usage
+	u.setFrom(prev, cur)
+	return u
+}
+
+// setFrom sets u to usageOf(prev, cur) in place: diff fills a slice of
+// CoreUsage this way without copying each Usage twice.
+func (u *Usage) setFrom(prev, cur *ticks) {
 	var d [numFields]float64
 	for i := range d {
-		if cur[i] > prev[i] {
-			d[i] = float64(cur[i] - prev[i])
-		}
+		d[i] = tickDelta(prev[i], cur[i])
 	}
-	d[fUser] = max(d[fUser]-d[fGuest], 0)
-	d[fNice] = max(d[fNice]-d[fGuestNice], 0)
+	if prev[fIOWait] > cur[fIOWait] {
+		d[fIdle] = nonNegative(d[fIdle] - tickDelta(cur[fIOWait], prev[fIOWait]))
+	}
+	d[fUser] = nonNegative(d[fUser] - d[fGuest])
+	d[fNice] = nonNegative(d[fNice] - d[fGuestNice])
 	var sum float64
 	for _, v := range d {
 		sum += v
 	}
 	if sum == 0 {
-		return Usage{Idle: 1}
+		*u = Usage{Idle: 1}
+		return
 	}
-	return Usage{
+	*u = Usage{
 		User:      d[fUser] / sum,
 		Nice:      d[fNice] / sum,
 		System:    d[fSystem] / sum,
@@ -197,13 +218,30 @@ func usageOf(prev, cur *ticks) Usage {
 // sum returns the total ticks a line has counted, guest time excluded since
 // it is already inside user and nice.
 func (t *ticks) sum() uint64 {
-	var s uint64
-	for i, v := range t {
-		if i != fGuest && i != fGuestNice {
-			s += v
-		}
+	return t[fUser] + t[fNice] + t[fSystem] + t[fIdle] + t[fIOWait] + t[fIRQ] + t[fSoftIRQ] + t[fSteal]
+}
+
+// tickDelta returns cur − prev, or 0 if the counter went backwards. It
+// converts through int64 when it can, a single instruction on amd64, where
+// converting a uint64 takes a branchy sequence: this runs ten times per
+// core per sample.
+func tickDelta(prev, cur uint64) float64 {
+	if cur <= prev {
+		return 0
 	}
-	return s
+	if d := cur - prev; d < 1<<63 {
+		return float64(int64(d))
+	}
+	return float64(cur - prev)
+}
+
+// nonNegative clamps x at 0. Unlike the max builtin it need not order NaN
+// and signed zeros, which cannot occur here, so it compiles to less.
+func nonNegative(x float64) float64 {
+	if x < 0 {
+		return 0
+	}
+	return x
 }
 
 // diff appends to dst the usage of every core present in both readings.
@@ -223,7 +261,8 @@ func diff(dst []CoreUsage, prev, cur *reading) []CoreUsage {
 		if c.t.sum() < p.t.sum() {
 			continue
 		}
-		dst = append(dst, CoreUsage{ID: c.id, Usage: usageOf(&p.t, &c.t)})
+		dst = append(dst, CoreUsage{ID: c.id})
+		dst[len(dst)-1].setFrom(&p.t, &c.t)
 	}
 	return dst
 }

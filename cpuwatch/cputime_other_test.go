@@ -1,0 +1,5 @@
+//go:build !unix
+
+package cpuwatch
+
+func processCPUTime() (int64, bool) { return 0, false }

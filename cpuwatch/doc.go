@@ -61,6 +61,23 @@
 // allocates nothing. The watcher's own cost therefore stays out of the
 // pictures it draws.
 //
+// # Threads, topology and limits
+//
+// A Watcher told to follow processes (FollowSelf, FollowPIDs,
+// FollowChildren) adds to every sample one [ThreadUsage] per thread of
+// theirs: its CPU time in the interval and the core it last ran on, read
+// from /proc/<pid>/task/<tid>/stat. That is what no per-core monitor
+// shows: threads serialised by a lock take turns, each on whatever core
+// the scheduler picked, so several cores look partly busy while only one
+// thread runs at a time. A 1 s interval cannot see a thread hop between
+// cores within the second, so this view allows intervals down to 10 ms;
+// the CPU times are then coarse (one tick is 10 ms) but the core is exact.
+//
+// [Record] also keeps, in [Host], the machine's [Topology] (which logical
+// CPUs share a physical core) and this process's [Limits] (its affinity
+// mask, cgroup cpuset and CPU quota), so a recording made in a container
+// says how many of the cores it shows the workload could ever use.
+//
 // # Platforms
 //
 // /proc/stat is Linux's. Elsewhere a Watcher with an empty ProcRoot returns

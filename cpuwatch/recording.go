@@ -43,6 +43,13 @@ type Host struct {
 	// UserHZ is the tick rate of /proc/stat's counters: the resolution of
 	// every sample is one tick per core per interval.
 	UserHZ int `json:"user_hz"`
+	// Topology is how the online CPUs sit on physical cores, and Limits
+	// what of them this process could use; nil when they could not be
+	// read, with the reason in Notes.
+	Topology *Topology `json:"topology,omitempty"`
+	Limits   *Limits   `json:"limits,omitempty"`
+	// Notes says what could not be found out about the host, and why.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // userHZ is USER_HZ, the unit of /proc/stat. The kernel fixes it at 100 for
@@ -68,6 +75,7 @@ func Record(ctx context.Context, interval time.Duration, run func(context.Contex
 func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (*Recording, error) {
 	lead, trail := orDefault(w.Lead, DefaultLead), orDefault(w.Trail, DefaultTrail)
 	rec := &Recording{Interval: w.Interval, Host: hostFacts()}
+	w.describeHost(&rec.Host)
 
 	var (
 		mu      sync.Mutex

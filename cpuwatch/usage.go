@@ -53,6 +53,10 @@ type Sample struct {
 	// Cores holds one entry per core present in both readings, in ascending
 	// ID order.
 	Cores []CoreUsage `json:"cores"`
+	// Threads holds, when the watcher follows processes, one entry per
+	// thread of theirs present at the end of the interval, in (PID, TID)
+	// order. It is nil when the watcher follows none.
+	Threads []ThreadUsage `json:"threads,omitempty"`
 }
 
 // Start returns the beginning of the interval the sample covers.
@@ -70,10 +74,13 @@ func (s Sample) BusyCores() float64 {
 
 // Clone returns a copy of s that shares no memory with it. A callback that
 // keeps a Sample beyond its return must keep a clone, because the watcher
-// reuses the Cores slice for the next sample.
+// reuses the Cores and Threads slices for the next sample.
 func (s Sample) Clone() Sample {
 	if s.Cores != nil {
 		s.Cores = append(make([]CoreUsage, 0, len(s.Cores)), s.Cores...)
+	}
+	if s.Threads != nil {
+		s.Threads = append(make([]ThreadUsage, 0, len(s.Threads)), s.Threads...)
 	}
 	return s
 }

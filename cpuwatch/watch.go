@@ -42,6 +42,27 @@ type Watcher struct {
 	// MinSamples is the fewest samples Record returns: it keeps sampling
 	// after the trail until it has this many. Zero means no minimum.
 	MinSamples int
+
+	// FollowSelf, FollowPIDs and FollowChildren choose the processes whose
+	// threads every sample carries in Sample.Threads: this process, the
+	// given ones, and, with FollowChildren, all descendants of those,
+	// found afresh at every reading so children that come and go are
+	// followed while they live. Threads and processes that exit simply
+	// drop out. A FollowPIDs entry that does not exist when the watch
+	// starts is an error. Following nothing (the zero value) costs nothing.
+	//
+	// Reading threads costs about one small file read per thread per
+	// interval (see BENCHMARKS.md). At 1 s a sample cannot see a thread
+	// move between cores within the second; intervals down to 10 ms show
+	// the moves, at the price of coarse CPU times (see ThreadUsage).
+	FollowSelf     bool
+	FollowPIDs     []int
+	FollowChildren bool
+
+	// SysRoot is the sys file system that Record reads the CPU topology
+	// and cgroup limits from. "" means "/sys"; tests point it at a fixture
+	// tree such as "testdata/topology/smt-on/sys".
+	SysRoot string
 }
 
 // Watch samples the machine every interval until ctx is done, calling fn
@@ -76,10 +97,20 @@ func (w *Watcher) Watch(ctx context.Context, fn func(Sample)) error {
 		return err
 	}
 	defer sr.Close()
+	tr, err := w.openThreads()
+	if err != nil {
+		return err
+	}
 
 	var prev, cur reading
 	if err := sr.read(&prev); err != nil {
 		return err
+	}
+	var threads []ThreadUsage
+	if tr != nil {
+		if _, err := tr.read(nil, 0); err != nil {
+			return err
+		}
 	}
 	start := time.Now()
 	prevAt := start
@@ -113,6 +144,12 @@ func (w *Watcher) Watch(ctx context.Context, fn func(Sample)) error {
 			// The aggregate went backwards (a CPU came back from hot-plug
 			// with reset counters): the cores present tell the truth.
 			s.Total = meanUsage(cores)
+		}
+		if tr != nil {
+			if threads, err = tr.read(threads[:0], s.Elapsed); err != nil {
+				return err
+			}
+			s.Threads = threads
 		}
 		prev, cur = cur, prev
 		prevAt = now

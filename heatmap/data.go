@@ -1,0 +1,462 @@
+package heatmap
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/corescope/corescope/cpuwatch"
+)
+
+// field selects the usage figures resample accumulates.
+type field uint8
+
+const (
+	fBusy field = 1 << iota
+	fUser
+	fSys
+	fAll = fBusy | fUser | fSys
+)
+
+// series is a recording resampled onto a grid of equal time columns: one
+// row per core in ascending id order. It is the Recording→grid step; the
+// chart builders turn it into coloured cells.
+type series struct {
+	ids    []int
+	cols   int
+	t0, t1 float64 // seconds since the origin at the left and right edges
+	origin time.Time
+	// busy, user and sys hold the weighted sums of rows×cols cells in
+	// column-major order (see at); only the fields asked for are filled.
+	// Column-major keeps the accumulation of each sample, which holds every
+	// core, to one sequential stretch of memory. column and mean divide by
+	// the weights.
+	busy, user, sys []float32
+	// colWeight is the weight of every cell of a column, unless cellWeight
+	// is not nil: then some sample lacked some core, and each cell has its
+	// own.
+	colWeight, cellWeight []float32
+	// markers are run start and end in seconds since origin; NaN if absent.
+	runStart, runEnd float64
+}
+
+// at returns the index of cell (row, col) in busy, user and sys.
+func (s *series) at(row, col int) int { return col*len(s.ids) + row }
+
+// mean returns the mean of cell (row, col) of the sums a: a fraction, or
+// NaN where the core has no data.
+func (s *series) mean(a []float32, row, col int) float32 {
+	at := s.at(row, col)
+	w := s.colWeight[col]
+	if s.cellWeight != nil {
+		w = s.cellWeight[at]
+	}
+	if w <= 0 {
+		return float32(math.NaN())
+	}
+	return min(a[at]/w, 1)
+}
+
+// column returns the means of column col of the sums a, top row first,
+// in buf (which it grows as needed).
+func (s *series) column(a []float32, col int, buf []float32) []float32 {
+	rows := len(s.ids)
+	buf = append(buf[:0], a[col*rows:(col+1)*rows]...)
+	if s.cellWeight == nil {
+		w := s.colWeight[col]
+		if w <= 0 {
+			nan := float32(math.NaN())
+			for r := range buf {
+				buf[r] = nan
+			}
+			return buf
+		}
+		inv := 1 / w
+		for r, v := range buf {
+			// Rounding of the weights may overshoot 1 by an ulp or so.
+			if v *= inv; v > 1 {
+				v = 1
+			}
+			buf[r] = v
+		}
+		return buf
+	}
+	for r := range buf {
+		buf[r] = s.mean(a, r, col)
+	}
+	return buf
+}
+
+func (s *series) colTime(c int) (from, to float64) {
+	dt := (s.t1 - s.t0) / float64(s.cols)
+	return s.t0 + float64(c)*dt, s.t0 + float64(c+1)*dt
+}
+
+// usageTolerance admits the rounding of fractions that should sum to 1.
+const usageTolerance = 1e-6
+
+// errNewCore means a sample holds a core that the ids given to resample
+// lack; the caller retries with every sample's ids.
+var errNewCore = errors.New("heatmap: core not in the id list")
+
+// resample checks rec and averages its samples into at most maxCols
+// columns of equal duration, weighting each sample by how much of its
+// interval falls in the column. Bad input gets an error, never a panic.
+//
+// ids must be ascending and unique; resample returns errNewCore if a
+// sample has a core outside them. It reads each core usage once, because
+// for a big recording reading the input is most of the cost.
+func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*series, error) {
+	n := len(rec.Samples)
+	if rec.Interval < 0 {
+		return nil, fmt.Errorf("heatmap: negative interval %v", rec.Interval)
+	}
+
+	// Each sample covers [start, end] in seconds since origin.
+	start := make([]float64, n)
+	end := make([]float64, n)
+	allZero := true
+	for i := range rec.Samples {
+		if !rec.Samples[i].Time.IsZero() {
+			allZero = false
+			break
+		}
+	}
+	def := rec.Interval
+	if def <= 0 {
+		def = time.Second
+	}
+	var origin time.Time
+	if !allZero {
+		s0 := &rec.Samples[0]
+		d0 := s0.Elapsed
+		if d0 <= 0 {
+			d0 = def
+		}
+		origin = s0.Time.Add(-d0)
+	}
+	for i := range rec.Samples {
+		s := &rec.Samples[i]
+		if s.Elapsed < 0 {
+			return nil, fmt.Errorf("heatmap: sample %d has negative elapsed time %v", i, s.Elapsed)
+		}
+		if allZero {
+			d := s.Elapsed
+			if d <= 0 {
+				d = def
+			}
+			if i > 0 {
+				start[i] = end[i-1]
+			}
+			end[i] = start[i] + d.Seconds()
+			continue
+		}
+		if s.Time.IsZero() {
+			return nil, fmt.Errorf("heatmap: sample %d has no time but others have", i)
+		}
+		end[i] = s.Time.Sub(origin).Seconds()
+		if i > 0 && end[i] < end[i-1] {
+			return nil, fmt.Errorf("heatmap: sample %d ends at %v, before sample %d", i, s.Time, i-1)
+		}
+		d := s.Elapsed.Seconds()
+		if i == 0 {
+			d = end[0] // origin is one interval before the first sample
+		} else if s.Elapsed == 0 {
+			d = rec.Interval.Seconds()
+			if d <= 0 || d > end[i]-end[i-1] {
+				d = end[i] - end[i-1]
+			}
+		}
+		start[i] = end[i] - d
+	}
+	t0, t1 := slices.Min(start), end[n-1]
+	if math.Abs(t0) < 1e-9 {
+		t0 = 0 // rounding of the first sample's start
+	}
+	if !(t1 > t0) || math.IsInf(t1-t0, 0) {
+		return nil, errors.New("heatmap: samples span no time")
+	}
+
+	rows := len(ids)
+	cols := min(n, maxCols)
+	sr := &series{ids: ids, cols: cols, t0: t0, t1: t1, origin: origin,
+		runStart: math.NaN(), runEnd: math.NaN()}
+	if !allZero && !rec.RunStart.IsZero() {
+		sr.runStart = rec.RunStart.Sub(origin).Seconds()
+		if !rec.RunEnd.IsZero() && !rec.RunEnd.Before(rec.RunStart) {
+			sr.runEnd = rec.RunEnd.Sub(origin).Seconds()
+		}
+	}
+
+	cells := rows * cols
+	alloc := func(f field) []float32 {
+		if need&f == 0 {
+			return nil
+		}
+		return make([]float32, cells)
+	}
+	sr.busy, sr.user, sr.sys = alloc(fBusy), alloc(fUser), alloc(fSys)
+	// While every sample holds every core, one weight per column serves
+	// all its cells; the first sample that lacks a core switches to one
+	// weight per cell.
+	colWeight := make([]float32, cols)
+	var cellWeight []float32
+
+	dt := (t1 - t0) / float64(cols)
+	var rowOf map[int]int
+	type span struct {
+		col int
+		w   float32
+	}
+	var spans []span
+	var seen []bool // for a ragged sample: rows already filled
+	for i := range rec.Samples {
+		s := &rec.Samples[i]
+		d := end[i] - start[i]
+		if d <= 0 {
+			continue
+		}
+		// The columns this sample overlaps, and by how much (in columns).
+		spans = spans[:0]
+		for c := max(int((start[i]-t0)/dt), 0); c < cols; c++ {
+			lo, hi := t0+float64(c)*dt, t0+float64(c+1)*dt
+			if lo >= end[i] {
+				break
+			}
+			if ov := min(hi, end[i]) - max(lo, start[i]); ov > dt*1e-9 {
+				spans = append(spans, span{c, float32(ov / dt)})
+			}
+		}
+		if len(spans) == 0 {
+			continue
+		}
+
+		// A sample whose cores are ids, position by position, needs no
+		// lookups and cannot name a core twice; one that is not switches to
+		// lookups where it departs from them. The check rides along with
+		// the accumulation, so the cores are read only once.
+		ragged := false
+		toRagged := func(k int) {
+			ragged = true
+			if rowOf == nil {
+				rowOf = make(map[int]int, rows)
+				for r, id := range ids {
+					rowOf[id] = r
+				}
+				seen = make([]bool, rows)
+			}
+			clear(seen)
+			for kk := range k {
+				seen[kk] = true
+			}
+			if cellWeight == nil {
+				cellWeight = make([]float32, cells)
+				for c, w := range colWeight {
+					for r := range rows {
+						cellWeight[c*rows+r] = w
+					}
+				}
+				for _, sp := range spans {
+					for kk := range k {
+						cellWeight[sp.col*rows+kk] += sp.w
+					}
+				}
+			}
+		}
+		// Fast path for the common case, busy time of a sample that holds
+		// every core in order and falls in one column: one tight loop. It
+		// stops at the first core that needs more care, and the general
+		// loop below carries on from there.
+		k0 := 0
+		if need == fBusy && len(spans) == 1 && cellWeight == nil && len(s.Cores) == rows {
+			w := spans[0].w
+			dst := sr.busy[spans[0].col*rows : (spans[0].col+1)*rows]
+			cores := s.Cores[:len(dst)]
+			idv := ids[:len(dst)]
+			for ; k0 < len(cores); k0++ {
+				cu := &cores[k0]
+				if cu.ID != idv[k0] || !isFrac(cu.Idle) || !isFrac(cu.IOWait) {
+					break
+				}
+				dst[k0] += w * clampFrac(1-cu.Idle-cu.IOWait)
+			}
+		}
+		if len(s.Cores) != rows {
+			toRagged(0)
+		}
+		for k := k0; k < len(s.Cores); k++ {
+			cu := &s.Cores[k]
+			r := k
+			if !ragged && cu.ID != ids[k] {
+				toRagged(k)
+			}
+			if ragged {
+				var ok bool
+				r, ok = rowOf[cu.ID]
+				switch {
+				case cu.ID < 0:
+					return nil, fmt.Errorf("heatmap: sample %d has negative cpu id %d", i, cu.ID)
+				case !ok:
+					return nil, errNewCore
+				case seen[r]:
+					return nil, fmt.Errorf("heatmap: sample %d names cpu %d twice", i, cu.ID)
+				}
+				seen[r] = true
+			}
+			var busy, user, sys float32
+			if need&fBusy != 0 {
+				if !isFrac(cu.Idle) || !isFrac(cu.IOWait) {
+					return nil, usageErr(i, cu.ID, cu.Idle, cu.IOWait)
+				}
+				busy = clampFrac(1 - cu.Idle - cu.IOWait)
+			}
+			if need&fUser != 0 {
+				if !isFrac(cu.User) || !isFrac(cu.Nice) {
+					return nil, usageErr(i, cu.ID, cu.User, cu.Nice)
+				}
+				user = clampFrac(cu.User + cu.Nice)
+			}
+			if need&fSys != 0 {
+				if !isFrac(cu.System) {
+					return nil, usageErr(i, cu.ID, cu.System, 0)
+				}
+				sys = clampFrac(cu.System)
+			}
+			// Local slices: the compiler cannot keep sr's fields in
+			// registers across the stores.
+			busyA, userA, sysA, cw := sr.busy, sr.user, sr.sys, cellWeight
+			for _, sp := range spans {
+				at := sp.col*rows + r
+				if busyA != nil {
+					busyA[at] += sp.w * busy
+				}
+				if userA != nil {
+					userA[at] += sp.w * user
+				}
+				if sysA != nil {
+					sysA[at] += sp.w * sys
+				}
+				if cw != nil {
+					cw[at] += sp.w
+				}
+			}
+		}
+		if cellWeight == nil {
+			for _, sp := range spans {
+				colWeight[sp.col] += sp.w
+			}
+		}
+	}
+
+	sr.colWeight, sr.cellWeight = colWeight, cellWeight
+	return sr, nil
+}
+
+// clampFrac converts a checked fraction, which may stray from [0, 1] by
+// usageTolerance, to float32 in [0, 1]. Plain comparisons: the built-in
+// min and max handle NaN and signed zeros, which costs in the hot loop.
+func clampFrac(v float64) float32 {
+	if v < 0 {
+		return 0
+	}
+	if v > 1 {
+		return 1
+	}
+	return float32(v)
+}
+
+func isFrac(v float64) bool { return v >= -usageTolerance && v <= 1+usageTolerance }
+
+// usageErr reports whichever of a and b is not a fraction.
+func usageErr(i, id int, a, b float64) error {
+	v := a
+	if isFrac(a) {
+		v = b
+	}
+	return fmt.Errorf("heatmap: sample %d cpu %d: usage fraction %v out of [0, 1]", i, id, v)
+}
+
+// firstIDs returns the core ids of the first sample that has cores, if
+// they are ascending and non-negative, so that a uniform recording is read
+// only once; otherwise, or if resample meets a core outside them, coreIDs
+// reads every sample.
+func firstIDs(rec *cpuwatch.Recording) ([]int, error) {
+	if rec == nil {
+		return nil, errors.New("heatmap: nil recording")
+	}
+	for i := range rec.Samples {
+		cs := rec.Samples[i].Cores
+		if len(cs) == 0 {
+			continue
+		}
+		if len(cs) > maxRows {
+			return nil, fmt.Errorf("heatmap: more than %d cores", maxRows)
+		}
+		ids := make([]int, len(cs))
+		for k := range cs {
+			ids[k] = cs[k].ID
+			if ids[k] < 0 || (k > 0 && ids[k] <= ids[k-1]) {
+				return coreIDs(rec)
+			}
+		}
+		return ids, nil
+	}
+	return coreIDs(rec)
+}
+
+// coreIDs returns the ids of every core in any sample, ascending. A sample
+// that names a core twice, or a negative id, is an error.
+func coreIDs(rec *cpuwatch.Recording) ([]int, error) {
+	if rec == nil {
+		return nil, errors.New("heatmap: nil recording")
+	}
+	samples := rec.Samples
+	if len(samples) == 0 {
+		return nil, errors.New("heatmap: recording has no samples")
+	}
+	var ids []int
+	var prev []cpuwatch.CoreUsage
+	seen := map[int]bool{}
+	for i, s := range samples {
+		if sameIDs(prev, s.Cores) {
+			continue
+		}
+		prev = s.Cores
+		here := make(map[int]bool, len(s.Cores))
+		for _, c := range s.Cores {
+			if c.ID < 0 {
+				return nil, fmt.Errorf("heatmap: sample %d has negative cpu id %d", i, c.ID)
+			}
+			if here[c.ID] {
+				return nil, fmt.Errorf("heatmap: sample %d names cpu %d twice", i, c.ID)
+			}
+			here[c.ID] = true
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				ids = append(ids, c.ID)
+			}
+		}
+		if len(seen) > maxRows {
+			return nil, fmt.Errorf("heatmap: more than %d cores", maxRows)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, errors.New("heatmap: recording has no cores")
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+func sameIDs(a, b []cpuwatch.CoreUsage) bool {
+	if len(a) != len(b) || a == nil {
+		return false
+	}
+	for i := range a {
+		if a[i].ID != b[i].ID {
+			return false
+		}
+	}
+	return true
+}

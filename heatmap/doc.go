@@ -1,0 +1,62 @@
+// Package heatmap draws a [cpuwatch.Recording] as a per-core × time
+// heatmap: one row per core, labelled with its real CPU id, one column per
+// interval (or per group of intervals, for long recordings), colour =
+// utilisation.
+//
+//	f, err := os.Create("run.png")
+//	…
+//	err = heatmap.WritePNG(f, rec, heatmap.Options{})
+//
+// The zero [Options] give a good picture: busy time in [Viridis], titled
+// with the recording's DataID, a time axis in seconds, a colour bar in
+// percent, and dashed markers where the recorded run started and ended.
+// [Mode] selects user time, system time, both at once ([Split]: the upper
+// half of each cell is user time, the lower half system time, which shows
+// the kernel time of contended locks), or a utilisation distribution in
+// the style of Brendan Gregg ([Distribution]: x = time, y = busy bucket,
+// colour = how many CPUs), chosen automatically above 64 cores.
+//
+// The same layout comes as an [image.Image] ([Render]), a paletted PNG
+// ([WritePNG]), SVG ([WriteSVG]) and a self-contained HTML page whose cells
+// show their exact values on hover ([WriteHTML]). [WriteTerminal] draws it
+// with coloured half blocks, two rows to a line, in 24-bit or 256 colours,
+// or as a plain " ░▒▓█" ramp where colour is unavailable or NO_COLOR is
+// set; [Live] redraws such a picture in place as a watch delivers samples.
+//
+// # Columns and rows
+//
+// Columns are equal slices of time from the start of the first sample to
+// the end of the last; each cell is the mean of the samples it overlaps,
+// weighted by overlap, so a recording longer than the width budget is
+// averaged, not cut, and samples of uneven length (a watcher that skipped
+// ticks) land where they belong. Cores absent from a sample (offline,
+// hot-plugged) leave that cell grey. Row labels skip rows as needed to stay
+// legible, down to one pixel per row.
+//
+// # Colour
+//
+// A [Colormap] is a 256-entry table blended in OkLab from evenly spaced
+// keypoints. The built-in maps, [Viridis] (the default), [Magma], [Inferno]
+// and [Cividis], are perceptually uniform and readable with colour
+// blindness; [NewColormap] makes others from hex colours. None is a
+// rainbow.
+//
+// # Threads and physical cores
+//
+// [RenderThreads] (and [WriteThreadsPNG], [WriteThreadsSVG],
+// [WriteThreadsHTML]) draws a recording made by a watcher that follows
+// processes as a thread timeline: one row per thread, the hue the CPU it
+// ran on ([OkabeIto] palette), the strength how much of the interval it
+// ran. Threads taking turns under a lock, such as Python's GIL, show as
+// one strong cell per column passing from row to row and from colour to
+// colour. [RenderByCore] (and [WriteByCorePNG], [WriteByCoreSVG]) groups
+// the core rows by physical core from the recording's topology, with SMT
+// siblings side by side.
+//
+// # Bad input
+//
+// Every writer returns an error prefixed "heatmap: ", never a panic, for a
+// recording it cannot draw faithfully: no samples or cores, sample times
+// out of order, usage fractions outside [0, 1] or NaN, a core listed twice
+// in a sample, or options out of range.
+package heatmap

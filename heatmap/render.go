@@ -1,0 +1,338 @@
+package heatmap
+
+import (
+	"bufio"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"math"
+	"strconv"
+
+	"github.com/corescope/corescope/cpuwatch"
+)
+
+// levels is how many colours of a map a picture uses: all the palette has
+// room for, with slot 0 kept for cells without data.
+const levels = maxSwatches - 1
+
+// colNoData colours swatch slot 0 of every cell chart: no data (a core
+// offline in that column), or an empty distribution bucket.
+var colNoData = color.RGBA{0xee, 0xee, 0xee, 0xff}
+
+// Render draws rec as a heatmap. The image is an *image.Paletted.
+//
+// Rows are cores in ascending CPU id order, top to bottom, labelled with
+// their ids (in Distribution mode, busy buckets, highest on top); columns are equal slices of time, each the mean of the samples
+// it overlaps (weighted by overlap), so recordings longer than the width
+// budget are averaged rather than cut. Dashed lines mark the recording's
+// RunStart and RunEnd. Render returns an error, never a panic, for a
+// recording it cannot draw: no samples, no cores, times out of order,
+// usage fractions outside [0, 1], or a picture beyond 128 Mpx.
+func Render(rec *cpuwatch.Recording, opts Options) (image.Image, error) {
+	return render(rec, opts)
+}
+
+func render(rec *cpuwatch.Recording, opts Options) (*image.Paletted, error) {
+	c, err := chartOf(rec, opts, false)
+	if err != nil {
+		return nil, err
+	}
+	return c.image()
+}
+
+// image lays the chart out and draws it.
+func (c *chart) image() (*image.Paletted, error) {
+	f := newFonts()
+	l, err := c.layout(f)
+	if err != nil {
+		return nil, err
+	}
+	return c.raster(l, f), nil
+}
+
+// WritePNG renders rec and writes it to w as a paletted PNG at
+// png.BestSpeed: heatmaps are large flat areas, which compress well even at
+// the fastest level.
+func WritePNG(w io.Writer, rec *cpuwatch.Recording, opts Options) error {
+	c, err := chartOf(rec, opts, false)
+	if err != nil {
+		return err
+	}
+	return c.writePNG(w)
+}
+
+// writePNG draws the chart and writes it as a paletted PNG.
+func (c *chart) writePNG(w io.Writer) error {
+	img, err := c.image()
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(bw, img); err != nil {
+		return fmt.Errorf("heatmap: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("heatmap: %w", err)
+	}
+	return nil
+}
+
+// effectiveMode returns the mode drawn for rows cores.
+func effectiveMode(o resolved, rows int) Mode {
+	if o.Mode != Distribution && o.MaxRows > 0 && rows > o.MaxRows {
+		return Distribution
+	}
+	return o.Mode
+}
+
+// buildChart converts rec to a chart: the Recording→grid step. extra names
+// fields beyond the mode's own to resample, for hover texts.
+func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error) {
+	ids, err := firstIDs(rec)
+	if err != nil {
+		return nil, err
+	}
+	var s *series
+	for retry := false; ; retry = true {
+		s, err = resampleFor(rec, ids, o, extra)
+		if err != errNewCore || retry {
+			break
+		}
+		if ids, err = coreIDs(rec); err != nil {
+			return nil, err
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	mode := effectiveMode(o, len(ids))
+	c := &chart{
+		title: o.Title,
+		cols:  s.cols,
+		t0:    s.t0, t1: s.t1,
+	}
+
+	if c.title == "" {
+		c.title = rec.DataID
+	}
+	if c.title == "" {
+		c.title = "CPU utilisation"
+	}
+	c.cellW = o.CellWidth
+	if c.cellW == 0 {
+		c.cellW = min(max(o.GridWidth/s.cols, 1), maxCell)
+		if c.cellW*s.cols < minGridWidth {
+			c.cellW = (minGridWidth + s.cols - 1) / s.cols
+		}
+	}
+	colDur := (s.t1 - s.t0) / float64(s.cols)
+	per := "1 column = " + seconds(colDur)
+	if s.cols < len(rec.Samples) {
+		per += " (averaged)"
+	}
+	for _, m := range []marker{{s.runStart, "run start"}, {s.runEnd, "run end"}} {
+		if m.at >= s.t0 && m.at <= s.t1 {
+			c.markers = append(c.markers, m)
+		}
+	}
+	if len(c.markers) == 2 && c.markers[0].at == c.markers[1].at {
+		c.markers = []marker{{c.markers[0].at, "run"}}
+	}
+
+	cmap := o.cmap
+	c.swatches = make([]color.RGBA, 1+levels)
+	c.swatches[0] = colNoData
+	for j := range levels {
+		c.swatches[1+j] = cmap.table[(j*255+(levels-1)/2)/(levels-1)]
+	}
+	c.legend.bar = make([]uint8, levels)
+	for j := range c.legend.bar {
+		c.legend.bar[j] = uint8(1 + j)
+	}
+
+	if mode == Distribution {
+		distribution(c, s, o, per)
+		return c, nil
+	}
+
+	c.rows = make([]string, len(s.ids))
+	for r, id := range s.ids {
+		c.rows[r] = "cpu" + strconv.Itoa(id)
+	}
+	c.cellH = o.CellHeight
+	if c.cellH == 0 {
+		c.cellH = min(max(o.GridHeight/len(s.ids), 1), 24)
+	}
+	if mode == Split {
+		// Halves of at least 2 pixels, and a gap that pairs them per core.
+		c.cellH = max(c.cellH, 4)
+		if c.cellH >= 8 {
+			c.gap = 2
+		}
+	}
+	for _, p := range []int{0, 25, 50, 75, 100} {
+		c.legend.ticks = append(c.legend.ticks, tick{float64(p) / 100, strconv.Itoa(p) + " %"})
+	}
+	var what string
+	switch mode {
+	case Busy:
+		c.cells = quantize(s, s.busy)
+		what, c.legend.title = "busy time (all but idle and iowait)", []string{"busy"}
+	case User:
+		c.cells = quantize(s, s.user)
+		what, c.legend.title = "user time (user + nice)", []string{"user"}
+	case System:
+		c.cells = quantize(s, s.sys)
+		what, c.legend.title = "system time", []string{"system"}
+	case Split:
+		c.cells, c.lower = quantize(s, s.user), quantize(s, s.sys)
+		what, c.legend.title = "user time (upper half of each cell) and system time (lower half)", []string{"upper: user", "lower: system"}
+	}
+	c.subtitle = what + " per CPU · " + per
+	if extra == fAll {
+		c.tip = func(r, col int) string {
+			from, to := s.colTime(col)
+			head := fmt.Sprintf("%s · %s–%s s", c.rows[r], trim(from), trim(to))
+			busy := s.mean(s.busy, r, col)
+			if busy != busy {
+				return head + " · no data"
+			}
+			return fmt.Sprintf("%s · busy %.1f %% · user %.1f %% · system %.1f %%",
+				head, 100*busy, 100*s.mean(s.user, r, col), 100*s.mean(s.sys, r, col))
+		}
+	}
+	return c, nil
+}
+
+// resampleFor resamples rec with the fields o's mode needs for len(ids)
+// cores, plus extra.
+func resampleFor(rec *cpuwatch.Recording, ids []int, o resolved, extra field) (*series, error) {
+	need := extra
+	switch effectiveMode(o, len(ids)) {
+	case Busy, Distribution:
+		need |= fBusy
+	case User:
+		need |= fUser
+	case System:
+		need |= fSys
+	case Split:
+		need |= fUser | fSys
+	}
+	maxCols := o.GridWidth
+	if o.CellWidth > 0 {
+		maxCols = max(o.GridWidth/o.CellWidth, 1)
+	}
+	return resample(rec, ids, maxCols, need)
+}
+
+// minGridWidth keeps short recordings wide enough for their axis labels.
+const minGridWidth = 240
+
+// quantize maps the means of the sums a to swatch indices: no data to 0,
+// [0, 1] to the levels 1…levels. It reads s column by column, as series
+// holds it, and returns rows×cols indices row-major, as charts hold them;
+// the strided writes stay within rows cache lines per 64 columns.
+func quantize(s *series, a []float32) []uint8 {
+	rows, cols := len(s.ids), s.cols
+	out := make([]uint8, rows*cols)
+	var buf []float32
+	for c := range cols {
+		buf = s.column(a, c, buf)
+		for r, x := range buf {
+			if x == x {
+				out[r*cols+c] = uint8(1 + int(x*(levels-1)+0.5))
+			}
+		}
+	}
+	return out
+}
+
+// distribution fills c as a utilisation heat map: one row per busy bucket,
+// highest on top, coloured by how many CPUs sat in it.
+func distribution(c *chart, s *series, o resolved, per string) {
+	nb := o.Buckets
+	counts := make([]int, nb*s.cols)
+	maxCount := 0
+	nRows := len(s.ids)
+	var buf []float32
+	for col := range s.cols {
+		buf = s.column(s.busy, col, buf)
+		for _, v := range buf {
+			if v != v {
+				continue
+			}
+			b := min(int(v*float32(nb)), nb-1)
+			at := (nb-1-b)*s.cols + col
+			counts[at]++
+			maxCount = max(maxCount, counts[at])
+		}
+	}
+	// Colour follows log(count): idle machines put every CPU in one bucket,
+	// and a linear scale would leave the few busy ones invisible.
+	logMax := math.Log(float64(max(maxCount, 2)))
+	pos := func(n int) float64 { return math.Log(float64(n)) / logMax }
+	c.cells = make([]uint8, len(counts))
+	for i, n := range counts {
+		if n > 0 {
+			c.cells[i] = uint8(1 + int(pos(n)*(levels-1)+0.5))
+		}
+	}
+	// Row b (from the top) holds busy fractions in [lo(b), lo(b-1)).
+	lo := func(b int) string { return trim(100 * float64(nb-1-b) / float64(nb)) }
+	c.rows = make([]string, nb)
+	for b := range nb {
+		c.rows[b] = lo(b) + "–" + lo(b-1) + " %"
+	}
+	// Without colour an empty bucket is blank and any CPUs at all show.
+	c.plain = func(sw uint8) rune {
+		if sw == 0 {
+			return ' '
+		}
+		v := float64(sw-1) / (levels - 1)
+		return rampAt(1 + int(math.Round(v*(rampLen-2))))
+	}
+	c.plainKey = ramp[1:]
+	c.pair = func(upper, lower int) string { return lo(lower) + "–" + lo(upper-1) + " %" }
+	c.cellH = o.CellHeight
+	if c.cellH == 0 {
+		c.cellH = min(max(o.GridHeight/nb, 1), 16)
+	}
+	c.legend.title = []string{"CPUs"}
+	c.legend.ticks = []tick{{0, "1"}}
+	for _, n := range []int{2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000} {
+		if n < maxCount {
+			c.legend.ticks = append(c.legend.ticks, tick{pos(n), strconv.Itoa(n)})
+		}
+	}
+	if maxCount > 1 {
+		c.legend.ticks = append(c.legend.ticks, tick{1, strconv.Itoa(maxCount)})
+	}
+	c.subtitle = fmt.Sprintf("busy-time distribution of %d CPUs · %s", nRows, per)
+	c.tip = func(r, col int) string {
+		from, to := s.colTime(col)
+		return fmt.Sprintf("%s–%s s · busy %s: %d CPUs", trim(from), trim(to), c.rows[r], counts[r*s.cols+col])
+	}
+}
+
+// seconds formats a duration in seconds for a subtitle, such as "1 s" or
+// "250 ms".
+func seconds(d float64) string {
+	if d < 1 {
+		return strconv.FormatFloat(d*1000, 'g', 3, 64) + " ms"
+	}
+	if d >= 1000 {
+		return strconv.FormatFloat(d, 'f', 0, 64) + " s"
+	}
+	return strconv.FormatFloat(d, 'g', 3, 64) + " s"
+}
+
+// trim formats x with up to 3 significant decimals and no trailing zeros.
+func trim(x float64) string {
+	if math.Abs(x) < 5e-4 {
+		return "0"
+	}
+	return strconv.FormatFloat(math.Round(x*1000)/1000, 'f', -1, 64)
+}

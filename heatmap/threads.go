@@ -1,0 +1,396 @@
+package heatmap
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/corescope/corescope/cpuwatch"
+)
+
+// OkabeIto is the Okabe–Ito categorical palette, in the order a thread
+// timeline gives it to CPUs: eight colours that stay distinct for the
+// common forms of colour blindness. The first two, orange and blue, are the
+// most distinct pair, so a two-core machine gets them. The slice is a
+// fresh copy.
+func OkabeIto() []color.RGBA {
+	return []color.RGBA{
+		{0xe6, 0x9f, 0x00, 0xff}, // orange
+		{0x00, 0x72, 0xb2, 0xff}, // blue
+		{0x00, 0x9e, 0x73, 0xff}, // bluish green
+		{0xd5, 0x5e, 0x00, 0xff}, // vermillion
+		{0x56, 0xb4, 0xe9, 0xff}, // sky blue
+		{0xcc, 0x79, 0xa7, 0xff}, // reddish purple
+		{0xf0, 0xe4, 0x42, 0xff}, // yellow
+		{0x00, 0x00, 0x00, 0xff}, // black
+	}
+}
+
+// DefaultMaxThreads is the most threads a timeline draws when
+// ThreadOptions.MaxThreads is zero.
+const DefaultMaxThreads = 64
+
+// threadLevels is how many brightness steps a thread's busy fraction is
+// shown in: 0, 20, …, 100 % of the interval.
+const threadLevels = 6
+
+// idleTint is how much of its CPU's colour a thread that ran for none of
+// the interval keeps, so that where it waits still shows.
+const idleTint = 0.12
+
+// ThreadOptions controls a thread timeline. The zero value gives a good
+// one: titled with the recording's DataID, cells sized to fit about
+// 960×640 pixels, the 64 busiest threads that ran at all.
+type ThreadOptions struct {
+	// Title heads the picture; "" means the recording's DataID followed by
+	// "threads", or "Thread timeline".
+	Title string
+	// GridWidth and GridHeight are the budgets, in pixels, of the cells;
+	// zero means DefaultGridWidth and DefaultGridHeight. Recordings with
+	// more samples than GridWidth are drawn with fewer, wider columns.
+	GridWidth, GridHeight int
+	// CellWidth and CellHeight fix a cell's size in pixels instead.
+	CellWidth, CellHeight int
+	// MaxThreads is the most rows: the threads with the most CPU time.
+	// Zero means DefaultMaxThreads.
+	MaxThreads int
+	// AllThreads keeps threads that used no CPU time in the whole
+	// recording, such as a Go program's idle runtime threads; by default
+	// they get no row.
+	AllThreads bool
+}
+
+// RenderThreads draws the per-thread timeline of rec, which must have been
+// recorded by a watcher that followed processes (cpuwatch.Watcher's
+// FollowSelf, FollowPIDs, FollowChildren). The image is an *image.Paletted.
+//
+// There is one row per thread, labelled with its TID and name (and PID
+// when several processes are shown), in (PID, TID) order, and one column
+// per interval. A cell's hue says which CPU the thread last ran on, in the
+// Okabe–Ito palette with a legend (colours repeat beyond eight CPUs); its
+// strength says how much of the interval the thread ran, from a faint tint
+// (waiting) to full colour (running throughout). Light grey means the
+// thread did not exist then. Threads taking turns under a lock, such as
+// Python's GIL, show as strong cells passing from row to row, and their
+// changing hues show each turn landing on whatever core was free.
+//
+// When a column covers several samples (long recordings), its strength is
+// the mean and its hue the CPU of the sample in which the thread ran most.
+func RenderThreads(rec *cpuwatch.Recording, opts ThreadOptions) (image.Image, error) {
+	c, err := buildThreadChart(rec, opts)
+	if err != nil {
+		return nil, err
+	}
+	return c.image()
+}
+
+// WriteThreadsPNG renders rec's thread timeline, as RenderThreads does,
+// and writes it to w as a paletted PNG.
+func WriteThreadsPNG(w io.Writer, rec *cpuwatch.Recording, opts ThreadOptions) error {
+	c, err := buildThreadChart(rec, opts)
+	if err != nil {
+		return err
+	}
+	return c.writePNG(w)
+}
+
+// WriteThreadsSVG writes rec's thread timeline to w as a standalone SVG
+// document with the same layout as RenderThreads; each cell's <title>
+// names the thread, the interval, its CPU and how much it ran.
+func WriteThreadsSVG(w io.Writer, rec *cpuwatch.Recording, opts ThreadOptions) error {
+	c, err := buildThreadChart(rec, opts)
+	if err != nil {
+		return err
+	}
+	return c.writeSVG(w)
+}
+
+// WriteThreadsHTML writes rec's thread timeline to w as a self-contained
+// HTML page, as WriteHTML does for cores: hovering a cell names the
+// thread, the interval, its CPU and how much it ran.
+func WriteThreadsHTML(w io.Writer, rec *cpuwatch.Recording, opts ThreadOptions) error {
+	c, err := buildThreadChart(rec, opts)
+	if err != nil {
+		return err
+	}
+	return c.writeHTML(w)
+}
+
+// threadRow is one thread across the recording.
+type threadRow struct {
+	pid, tid int
+	name     string
+	cpuTime  float64 // seconds, over the recording
+}
+
+// buildThreadChart turns rec's Sample.Threads into a chart.
+func buildThreadChart(rec *cpuwatch.Recording, opts ThreadOptions) (*chart, error) {
+	o, err := Options{GridWidth: opts.GridWidth, GridHeight: opts.GridHeight,
+		CellWidth: opts.CellWidth, CellHeight: opts.CellHeight}.resolve()
+	if err != nil {
+		return nil, err
+	}
+	if opts.MaxThreads < 0 || opts.MaxThreads > maxRows {
+		return nil, fmt.Errorf("heatmap: ThreadOptions.MaxThreads %d out of [0, %d]", opts.MaxThreads, maxRows)
+	}
+	maxThreads := cmp.Or(opts.MaxThreads, DefaultMaxThreads)
+	ids, err := coreIDs(rec)
+	if err != nil {
+		return nil, err
+	}
+	maxCols := o.GridWidth
+	if o.CellWidth > 0 {
+		maxCols = max(o.GridWidth/o.CellWidth, 1)
+	}
+	// resample checks the recording's times and usage and gives the time
+	// axis; the thread cells share its columns.
+	s, err := resample(rec, ids, maxCols, fBusy)
+	if err != nil {
+		return nil, err
+	}
+	start, end := sampleSpans(rec, s)
+
+	// Rows: every thread seen, with its total CPU time.
+	type key struct{ pid, tid int }
+	rowOf := map[key]int{}
+	var rows []threadRow
+	cpuSet := map[int]bool{}
+	for i, smp := range rec.Samples {
+		for _, th := range smp.Threads {
+			if th.CPU < 0 {
+				return nil, fmt.Errorf("heatmap: sample %d thread %d: negative cpu %d", i, th.TID, th.CPU)
+			}
+			for _, v := range []float64{th.User, th.System} {
+				if !(v >= -usageTolerance && v <= 1+usageTolerance) {
+					return nil, fmt.Errorf("heatmap: sample %d thread %d: usage fraction %v out of [0, 1]", i, th.TID, v)
+				}
+			}
+			k := key{th.PID, th.TID}
+			r, ok := rowOf[k]
+			if !ok {
+				r = len(rows)
+				rowOf[k] = r
+				rows = append(rows, threadRow{pid: th.PID, tid: th.TID})
+			}
+			rows[r].name = th.Name
+			rows[r].cpuTime += th.Busy() * (end[i] - start[i])
+		}
+	}
+	if len(rows) == 0 {
+		return nil, errors.New("heatmap: recording has no threads (record with a watcher that follows processes)")
+	}
+	total := len(rows)
+	keep := rows[:0:0]
+	for _, r := range rows {
+		if opts.AllThreads || r.cpuTime > 0 {
+			keep = append(keep, r)
+		}
+	}
+	if len(keep) == 0 {
+		return nil, errors.New("heatmap: no followed thread used any CPU time (set AllThreads to draw them anyway)")
+	}
+	if len(keep) > maxThreads {
+		slices.SortStableFunc(keep, func(a, b threadRow) int { return cmp.Compare(b.cpuTime, a.cpuTime) })
+		keep = keep[:maxThreads]
+	}
+	slices.SortFunc(keep, func(a, b threadRow) int { return cmp.Or(cmp.Compare(a.pid, b.pid), cmp.Compare(a.tid, b.tid)) })
+	clear(rowOf)
+	pids := map[int]bool{}
+	for r, t := range keep {
+		rowOf[key{t.pid, t.tid}] = r
+		pids[t.pid] = true
+	}
+
+	// Cells: per (row, column) the overlap-weighted busy fraction, and the
+	// CPU of the sample in which the thread ran most.
+	nr, nc := len(keep), s.cols
+	busy := make([]float64, nr*nc)
+	weight := make([]float64, nr*nc)
+	best := make([]float64, nr*nc)
+	cpuAt := make([]int, nr*nc)
+	for i := range cpuAt {
+		cpuAt[i] = -1
+	}
+	dt := (s.t1 - s.t0) / float64(nc)
+	for i, smp := range rec.Samples {
+		if end[i] <= start[i] {
+			continue
+		}
+		c0 := max(int((start[i]-s.t0)/dt), 0)
+		for col := c0; col < nc; col++ {
+			lo, hi := s.t0+float64(col)*dt, s.t0+float64(col+1)*dt
+			if lo >= end[i] {
+				break
+			}
+			ov := min(hi, end[i]) - max(lo, start[i])
+			if ov <= dt*1e-9 {
+				continue
+			}
+			w := ov / dt
+			for _, th := range smp.Threads {
+				r, ok := rowOf[key{th.PID, th.TID}]
+				if !ok {
+					continue
+				}
+				at := r*nc + col
+				b := th.Busy()
+				busy[at] += w * b
+				weight[at] += w
+				// The tiny floor lets an idle thread's CPU count too.
+				if score := w * (b + 1e-6); score >= best[at] {
+					best[at], cpuAt[at] = score, th.CPU
+				}
+				cpuSet[th.CPU] = true
+			}
+		}
+	}
+
+	cpus := slices.Sorted(func(yield func(int) bool) {
+		for id := range cpuSet {
+			if !yield(id) {
+				return
+			}
+		}
+	})
+	palette := OkabeIto()
+	hue := map[int]int{}
+	for i, id := range cpus {
+		hue[id] = i % len(palette)
+	}
+	nHues := min(len(cpus), len(palette))
+
+	c := &chart{title: opts.Title, cols: nc, t0: s.t0, t1: s.t1}
+	if c.title == "" {
+		c.title = "Thread timeline"
+		if rec.DataID != "" {
+			c.title = rec.DataID + " threads"
+		}
+	}
+	// Swatches: no data, then threadLevels strengths of each hue, then the
+	// neutral ramp of the strength legend.
+	c.swatches = []color.RGBA{colNoData}
+	strength := func(k int) float64 { return idleTint + (1-idleTint)*float64(k)/(threadLevels-1) }
+	for h := range nHues {
+		for k := range threadLevels {
+			c.swatches = append(c.swatches, blend(colBackground, palette[h], strength(k)))
+		}
+	}
+	neutral := color.RGBA{0x44, 0x44, 0x44, 0xff}
+	rampAt := len(c.swatches)
+	for k := range threadLevels {
+		c.swatches = append(c.swatches, blend(colBackground, neutral, strength(k)))
+	}
+	c.cells = make([]uint8, nr*nc)
+	level := func(b float64) int { return int(math.Round(clampUnit(b) * (threadLevels - 1))) }
+	for at := range c.cells {
+		if weight[at] <= 0 || cpuAt[at] < 0 {
+			continue // the thread did not exist: no data
+		}
+		c.cells[at] = uint8(1 + hue[cpuAt[at]]*threadLevels + level(busy[at]/weight[at]))
+	}
+
+	c.rows = make([]string, nr)
+	for r, t := range keep {
+		label := strconv.Itoa(t.tid) + " " + t.name
+		if len(pids) > 1 {
+			label = strconv.Itoa(t.pid) + "/" + label
+		}
+		c.rows[r] = label
+	}
+	c.cellW = o.CellWidth
+	if c.cellW == 0 {
+		c.cellW = min(max(o.GridWidth/nc, 1), maxCell)
+		if c.cellW*nc < minGridWidth {
+			c.cellW = (minGridWidth + nc - 1) / nc
+		}
+	}
+	c.cellH = o.CellHeight
+	if c.cellH == 0 {
+		c.cellH = min(max(o.GridHeight/nr, 1), 24)
+	}
+	if c.cellH >= 8 {
+		c.gap = 1 // keeps neighbouring threads of one colour apart
+	}
+	for _, m := range []marker{{s.runStart, "run start"}, {s.runEnd, "run end"}} {
+		if m.at >= s.t0 && m.at <= s.t1 {
+			c.markers = append(c.markers, m)
+		}
+	}
+	if len(c.markers) == 2 && c.markers[0].at == c.markers[1].at {
+		c.markers = []marker{{c.markers[0].at, "run"}}
+	}
+
+	c.legend.title = []string{"ran"}
+	for k := range threadLevels {
+		c.legend.bar = append(c.legend.bar, uint8(rampAt+k))
+	}
+	c.legend.ticks = []tick{{0, "0 %"}, {0.5, "50 %"}, {1, "100 %"}}
+	for i, id := range cpus {
+		if i == len(palette) {
+			break
+		}
+		label := "cpu" + strconv.Itoa(id)
+		// With more CPUs than colours, each colour stands for several.
+		for j := i + len(palette); j < len(cpus); j += len(palette) {
+			label += ", " + strconv.Itoa(cpus[j])
+		}
+		c.legend.entries = append(c.legend.entries, entry{uint8(1 + hue[id]*threadLevels + threadLevels - 1), label})
+	}
+
+	per := "1 column = " + seconds(dt)
+	if nc < len(rec.Samples) {
+		per += " (averaged)"
+	}
+	c.subtitle = "hue: CPU the thread last ran on · strength: share of the interval it ran · " + per
+	if shown := len(keep); shown < total {
+		c.subtitle += fmt.Sprintf(" · %d of %d threads", shown, total)
+	}
+	c.tip = func(r, col int) string {
+		from, to := s.colTime(col)
+		at := r*nc + col
+		head := fmt.Sprintf("%s · %s–%s s", c.rows[r], trim(from), trim(to))
+		if weight[at] <= 0 {
+			return head + " · not running"
+		}
+		return fmt.Sprintf("%s · cpu%d · ran %.0f %%", head, cpuAt[at], 100*busy[at]/weight[at])
+	}
+	return c, nil
+}
+
+func clampUnit(x float64) float64 { return min(max(x, 0), 1) }
+
+// sampleSpans returns each sample's start and end in seconds on s's time
+// axis, the way resample places them.
+func sampleSpans(rec *cpuwatch.Recording, s *series) (start, end []float64) {
+	n := len(rec.Samples)
+	start, end = make([]float64, n), make([]float64, n)
+	def := rec.Interval
+	if def <= 0 {
+		def = time.Second
+	}
+	var prev float64
+	for i, smp := range rec.Samples {
+		d := smp.Elapsed
+		if d <= 0 {
+			d = def
+		}
+		if s.origin.IsZero() {
+			start[i], end[i] = prev, prev+d.Seconds()
+		} else {
+			end[i] = smp.Time.Sub(s.origin).Seconds()
+			start[i] = end[i] - d.Seconds()
+			if i > 0 && smp.Elapsed == 0 {
+				start[i] = max(start[i], end[i-1])
+			}
+		}
+		prev = end[i]
+	}
+	return start, end
+}

@@ -1,0 +1,263 @@
+package workload
+
+import (
+	"errors"
+	"math"
+	"sync/atomic"
+)
+
+// Bits of a machine's breaker word. Any bit set makes the kernel call its
+// check function at the next tick, like CPython's eval_breaker.
+const (
+	breakStop uint32 = 1 << iota // the run is over: cancelled or failed
+	breakDrop                    // Python 3: a waiter asked for the GIL
+)
+
+// errStopped is what a kernel returns when the stop bit ended it; the runner
+// turns it into ctx.Err() or the error that caused the stop.
+var errStopped = errors.New("workload: stopped")
+
+// Slices of the native loop between looks at the breaker: ~1 ms without a
+// GIL, and short enough under a Python 3 GIL that a drop request is served
+// within ~50 ns, as a bytecode tick would.
+const (
+	nativeSliceFree = 1 << 20
+	nativeSlicePy3  = 64
+)
+
+// machine runs kernel units for one worker. It is used by one goroutine; the
+// breaker and ticker may be shared with other machines (the GIL's), which
+// only touch them while holding that GIL.
+type machine struct {
+	// breaker is polled at every tick; nonzero means call check.
+	breaker *atomic.Uint32
+	// ticker counts down at every tick; below zero it is reset to interval
+	// and check is called with periodic set. Shared between the threads of
+	// a Python 2 GIL, like CPython 2.7's global _Py_Ticker.
+	ticker   *int
+	interval int
+	// check is called on the slow path; a non-nil error ends the unit.
+	check func(periodic bool) error
+	// nativeSlice is the native loop's slice length in iterations.
+	nativeSlice uint64
+	// ticks counts the ticks executed, for statistics and tests.
+	ticks uint64
+}
+
+// newFreeMachine returns a machine with no GIL: it only stops when the stop
+// bit of breaker is set.
+func newFreeMachine(breaker *atomic.Uint32) *machine {
+	t := math.MaxInt
+	return &machine{
+		breaker:     breaker,
+		ticker:      &t,
+		interval:    math.MaxInt,
+		nativeSlice: nativeSliceFree,
+		check: func(bool) error {
+			if breaker.Load()&breakStop != 0 {
+				return errStopped
+			}
+			return nil
+		},
+	}
+}
+
+// run computes one unit of n iterations with kernel k.
+func (m *machine) run(k Kernel, n uint64) (uint64, error) {
+	if k == Bytecode {
+		return m.runBytecode(n)
+	}
+	return m.runNative(n)
+}
+
+// sumRange adds lo..hi-1 to r. A plain loop: the Go compiler does not turn
+// it into a closed form, so it costs one add per iteration.
+func sumRange(r, lo, hi uint64) uint64 {
+	for v := lo; v < hi; v++ {
+		r += v
+	}
+	return r
+}
+
+// runNative runs the loop in slices, counting two ticks per iteration like
+// the bytecode kernel, and takes the slow path between slices when the
+// ticker expired or the breaker is set.
+func (m *machine) runNative(n uint64) (uint64, error) {
+	slice := m.nativeSlice
+	// Under a Python 2 GIL a slice is one check interval's worth of ticks.
+	if m.interval != math.MaxInt {
+		slice = uint64(m.interval)/2 + 1
+	}
+	var r uint64
+	for lo := uint64(0); lo < n; {
+		hi := n
+		if n-lo > slice {
+			hi = lo + slice
+		}
+		r = sumRange(r, lo, hi)
+		ticks := 2 * (hi - lo)
+		m.ticks += ticks
+		lo = hi
+		periodic := false
+		if m.interval != math.MaxInt {
+			*m.ticker -= int(ticks)
+			if *m.ticker < 0 {
+				*m.ticker = m.interval
+				periodic = true
+			}
+		}
+		if periodic || m.breaker.Load() != 0 {
+			if err := m.check(periodic); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return r, nil
+}
+
+// Opcodes of CPython 2.7 that the seed's function uses.
+const (
+	opLoadConst uint8 = iota
+	opStoreFast
+	opSetupLoop
+	opLoadGlobal
+	opLoadFast
+	opCallFunction
+	opGetIter
+	opForIter
+	opInplaceAdd
+	opJumpAbsolute
+	opPopBlock
+	opReturnValue
+)
+
+type instr struct {
+	op  uint8
+	arg uint8
+}
+
+// Locals of the seed's function.
+const (
+	localN = iota
+	localResult
+	localV
+	nLocals
+)
+
+// seedCode is what CPython 2.7's dis shows for
+//
+//	def f(n):
+//	    result = 0
+//	    for v in range(n):
+//	        result += v
+//	    return result
+//
+// with jump targets as instruction indexes.
+var seedCode = [...]instr{
+	0:  {opLoadConst, 0},           // 0
+	1:  {opStoreFast, localResult}, // result
+	2:  {opSetupLoop, 15},          // to POP_BLOCK's successor
+	3:  {opLoadGlobal, 0},          // range
+	4:  {opLoadFast, localN},       // n
+	5:  {opCallFunction, 1},        // range(n)
+	6:  {opGetIter, 0},             //
+	7:  {opForIter, 14},            // exhausted: to POP_BLOCK
+	8:  {opStoreFast, localV},      // v
+	9:  {opLoadFast, localResult},  // result
+	10: {opLoadFast, localV},       // v
+	11: {opInplaceAdd, 0},          // result + v
+	12: {opStoreFast, localResult}, // result
+	13: {opJumpAbsolute, 7},        // back to FOR_ITER
+	14: {opPopBlock, 0},            //
+	15: {opLoadFast, localResult},  // result
+	16: {opReturnValue, 0},         //
+}
+
+// runBytecode interprets seedCode for n. Like CPython 2.7's eval loop, the
+// ticker is decremented at the top of the loop only: opcodes that end in
+// `goto fast_next_opcode` (LOAD_FAST, STORE_FAST, LOAD_CONST) or PREDICT
+// their successor (GET_ITER → FOR_ITER, FOR_ITER → STORE_FAST) skip it.
+// A unit of n iterations thus ticks 2n+6 times: at the frame's first
+// instruction, after SETUP_LOOP, LOAD_GLOBAL and CALL_FUNCTION, twice per
+// iteration (after INPLACE_ADD and JUMP_ABSOLUTE), and after the exhausted
+// FOR_ITER and POP_BLOCK.
+func (m *machine) runBytecode(n uint64) (uint64, error) {
+	code := &seedCode
+	var locals [nLocals]uint64
+	locals[localN] = n
+	// The value stack holds plain integers; the range object and its
+	// iterator (at most one of each here) live beside it.
+	var stack [8]uint64
+	sp := 0
+	var rangeLen, itCur, itEnd uint64
+	pc := 0
+	ticker := *m.ticker
+	breaker := m.breaker
+	var ticks uint64
+	for {
+		ticks++
+		ticker--
+		if ticker < 0 || breaker.Load() != 0 {
+			periodic := false
+			if ticker < 0 {
+				ticker = m.interval
+				periodic = true
+			}
+			*m.ticker = ticker
+			m.ticks += ticks
+			ticks = 0
+			if err := m.check(periodic); err != nil {
+				return 0, err
+			}
+			ticker = *m.ticker
+		}
+	fast:
+		in := code[pc]
+		pc++
+		switch in.op {
+		case opLoadFast:
+			stack[sp&7] = locals[in.arg]
+			sp++
+			goto fast
+		case opStoreFast:
+			sp--
+			locals[in.arg] = stack[sp&7]
+			goto fast
+		case opForIter:
+			if itCur < itEnd {
+				stack[sp&7] = itCur
+				itCur++
+				sp++
+				goto fast // PREDICT(STORE_FAST)
+			}
+			sp-- // pop the exhausted iterator
+			pc = int(in.arg)
+		case opInplaceAdd:
+			sp--
+			stack[(sp-1)&7] += stack[sp&7]
+		case opJumpAbsolute:
+			pc = int(in.arg)
+		case opLoadConst:
+			stack[sp&7] = 0 // co_consts[0] is 0
+			sp++
+			goto fast
+		case opSetupLoop, opPopBlock:
+			// The block stack only matters for break/exceptions.
+		case opLoadGlobal:
+			stack[sp&7] = 0 // a stand-in for the builtin range
+			sp++
+		case opCallFunction:
+			sp--
+			rangeLen = stack[sp&7]
+			// stack[sp-1] held range; it becomes the list range(n).
+		case opGetIter:
+			itCur, itEnd = 0, rangeLen
+			goto fast // PREDICT(FOR_ITER)
+		case opReturnValue:
+			sp--
+			*m.ticker = ticker
+			m.ticks += ticks
+			return stack[sp&7], nil
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package workload
+
+import (
+	"errors"
+	"math"
+	"sync/atomic"
+	"testing"
+)
+
+func TestKernelsMatchExpected(t *testing.T) {
+	for _, k := range []Kernel{Native, Bytecode} {
+		for _, n := range []uint64{0, 1, 2, 3, 100, 1<<16 + 3, 3<<20 + 1} {
+			var breaker atomic.Uint32
+			m := newFreeMachine(&breaker)
+			got, err := m.run(k, n)
+			if err != nil {
+				t.Fatalf("%v run(%d): %v", k, n, err)
+			}
+			if want := Expected(n); got != want {
+				t.Errorf("%v run(%d) = %d, want %d", k, n, got, want)
+			}
+		}
+	}
+}
+
+// TestBytecodeTicks checks the tick accounting against CPython 2.7's eval
+// loop: 2n+6 ticks per unit (see runBytecode), a shared ticker that starts
+// at 0, and a periodic check whenever it drops below zero, i.e. at the first
+// tick and then every interval+1 ticks.
+func TestBytecodeTicks(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		n        uint64
+		interval int
+	}{
+		{"n=0", 0, 100},
+		{"n=10", 10, 100},
+		{"n=1000", 1000, 100},
+		{"interval=7", 999, 7},
+		{"interval=0", 50, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ticker := 0
+			var breaker atomic.Uint32
+			var at []uint64
+			m := &machine{breaker: &breaker, ticker: &ticker, interval: tc.interval}
+			m.check = func(periodic bool) error {
+				if !periodic {
+					t.Fatalf("check(false) with breaker %d", breaker.Load())
+				}
+				at = append(at, m.ticks)
+				return nil
+			}
+			got, err := m.runBytecode(tc.n)
+			if err != nil || got != Expected(tc.n) {
+				t.Fatalf("runBytecode(%d) = %d, %v; want %d, nil", tc.n, got, err, Expected(tc.n))
+			}
+			total := 2*tc.n + 6
+			if m.ticks != total {
+				t.Errorf("ticks = %d, want 2n+6 = %d", m.ticks, total)
+			}
+			period := uint64(tc.interval) + 1
+			if want := 1 + (total-1)/period; uint64(len(at)) != want {
+				t.Errorf("%d periodic checks, want %d", len(at), want)
+			}
+			for i, tick := range at {
+				if want := 1 + uint64(i)*period; tick != want {
+					t.Fatalf("check %d at tick %d, want %d", i, tick, want)
+				}
+			}
+		})
+	}
+}
+
+func TestKernelStops(t *testing.T) {
+	for _, k := range []Kernel{Native, Bytecode} {
+		var breaker atomic.Uint32
+		breaker.Store(breakStop)
+		m := newFreeMachine(&breaker)
+		if _, err := m.run(k, 1<<40); !errors.Is(err, errStopped) {
+			t.Errorf("%v with the stop bit set: err = %v, want errStopped", k, err)
+		}
+	}
+}
+
+func TestNativeSlicesTickLikeBytecode(t *testing.T) {
+	ticker := 0
+	var breaker atomic.Uint32
+	checks := 0
+	m := &machine{breaker: &breaker, ticker: &ticker, interval: 99, nativeSlice: math.MaxUint64}
+	m.check = func(bool) error { checks++; return nil }
+	const n = 10000
+	if got, err := m.runNative(n); err != nil || got != Expected(n) {
+		t.Fatalf("runNative(%d) = %d, %v", n, got, err)
+	}
+	if m.ticks != 2*n {
+		t.Errorf("ticks = %d, want %d", m.ticks, 2*n)
+	}
+	// Slices of interval/2+1 = 50 iterations, each ending in a check.
+	if checks != n/50 {
+		t.Errorf("%d checks, want %d", checks, n/50)
+	}
+}

@@ -1,0 +1,115 @@
+//go:build linux
+
+package workload
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestProcessesFailingChild(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		hook func(*childSpec)
+		want []string
+	}{
+		{"exit status and stderr", func(s *childSpec) {
+			if s.ID == 1 {
+				s.FailCode, s.FailMsg = 3, "boom: the child broke"
+			}
+		}, []string{"worker process 1", "exit status 3", "boom: the child broke"}},
+		{"wrong result", func(s *childSpec) { s.Corrupt = s.ID == 0 }, []string{"worker process 0", "want 500500"}},
+		{"bad spec", func(s *childSpec) { s.N = MaxN + 1 }, []string{"exit status 2", "absurd"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := Processes{N: 2, Work: Work{N: 1001, Units: 2}}
+			_, err := runProcessesHook(t.Context(), p, tc.hook)
+			if err == nil {
+				t.Fatal("Run() = nil error, want one")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Run() error = %q, want it to contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestProcessesFailureKillsTheOthers: one child fails at once while the
+// other would work for a minute; Run must return promptly.
+func TestProcessesFailureKillsTheOthers(t *testing.T) {
+	start := time.Now()
+	_, err := runProcessesHook(t.Context(), Processes{N: 2, Work: Work{N: 1 << 20, Duration: time.Minute}},
+		func(s *childSpec) {
+			if s.ID == 0 {
+				s.FailCode, s.FailMsg = 4, "early failure"
+			}
+		})
+	if err == nil || !strings.Contains(err.Error(), "exit status 4") {
+		t.Errorf("Run() error = %v, want the failing child's exit status 4", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Run took %v: the surviving child was not killed", d)
+	}
+}
+
+func TestProcessesRefusesToRecurse(t *testing.T) {
+	t.Setenv(workerEnv, `{"N":1}`)
+	_, err := Processes{N: 1}.Run(t.Context())
+	if !errors.Is(err, errRecursive) {
+		t.Errorf("Run() in a worker child: error = %v, want errRecursive", err)
+	}
+}
+
+// TestMissingHandleWorker builds a real program whose main forgot
+// HandleWorker: its child runs main again, and must fail there with the
+// clear error instead of spawning a grandchild.
+func TestMissingHandleWorker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go tool: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "nohandleworker")
+	build := exec.CommandContext(t.Context(), goTool, "build", "-o", bin, "./testdata/nohandleworker")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Env = os.Environ()
+	out, err := cmd.CombinedOutput()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 1 {
+		t.Fatalf("program: %v, want exit status 1; output:\n%s", err, out)
+	}
+	// The parent's error carries the child's stderr, which names the fix.
+	for _, want := range []string{"worker process 0", "exit status 1", "must call workload.HandleWorker()", "refusing to spawn"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(string(out), "refusing to spawn"); n != 1 {
+		t.Errorf("%d refusals in the output, want exactly 1 (one child, no grandchild):\n%s", n, out)
+	}
+}
+
+func TestChildMainBadInput(t *testing.T) {
+	var out, errOut strings.Builder
+	if code := childMain("{not json", &out, &errOut); code != 2 || !strings.Contains(errOut.String(), workerEnv) {
+		t.Errorf("childMain(bad json) = %d, stderr %q; want 2 and a message naming %s", code, errOut.String(), workerEnv)
+	}
+	if out.Len() != 0 {
+		t.Errorf("childMain(bad json) wrote %q to stdout", out.String())
+	}
+}

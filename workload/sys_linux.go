@@ -1,0 +1,115 @@
+//go:build linux
+
+package workload
+
+import (
+	"fmt"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+func supported(string) error { return nil }
+
+// futex(2) operations (linux/futex.h); x/sys/unix does not export them.
+const (
+	futexWaitOp  = 0
+	futexWakeOp  = 1
+	futexPrivate = 128
+)
+
+func tv(t unix.Timeval) time.Duration { return time.Duration(t.Nano()) }
+
+// threadCPU returns the calling OS thread's CPU time; the caller must be
+// locked to its thread. The total is the thread's exact runtime
+// (CLOCK_THREAD_CPUTIME_ID); RUSAGE_THREAD, whose user/system split the
+// kernel derives from tick samples, only decides how much of it was system
+// time. Plain rusage would show no CPU at all for a run shorter than a tick.
+func threadCPU() (cpuTimes, error) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return cpuTimes{}, fmt.Errorf("workload: clock_gettime(CLOCK_THREAD_CPUTIME_ID): %w", err)
+	}
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
+		return cpuTimes{}, fmt.Errorf("workload: getrusage(RUSAGE_THREAD): %w", err)
+	}
+	total := time.Duration(ts.Nano())
+	sys := min(tv(ru.Stime), total)
+	return cpuTimes{user: total - sys, system: sys}, nil
+}
+
+// processCPU returns the whole calling process's CPU time.
+func processCPU() (cpuTimes, error) {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return cpuTimes{}, fmt.Errorf("workload: getrusage(RUSAGE_SELF): %w", err)
+	}
+	return cpuTimes{tv(ru.Utime), tv(ru.Stime)}, nil
+}
+
+// allowedCPUs returns the cores the calling thread may run on, ascending.
+func allowedCPUs() ([]int, error) {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return nil, fmt.Errorf("workload: sched_getaffinity: %w", err)
+	}
+	var cpus []int
+	for i := range int(unsafe.Sizeof(set)) * 8 {
+		if set.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	if len(cpus) == 0 {
+		return nil, fmt.Errorf("workload: sched_getaffinity returned no allowed core")
+	}
+	return cpus, nil
+}
+
+// pinThread pins the calling (locked) thread to cpu and returns a function
+// that restores its previous affinity.
+func pinThread(cpu int) (restore func() error, err error) {
+	var old, set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil {
+		return nil, fmt.Errorf("workload: sched_getaffinity: %w", err)
+	}
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return nil, fmt.Errorf("workload: pinning to cpu %d: %w", cpu, err)
+	}
+	return func() error {
+		if err := unix.SchedSetaffinity(0, &old); err != nil {
+			return fmt.Errorf("workload: restoring affinity after cpu %d: %w", cpu, err)
+		}
+		return nil
+	}, nil
+}
+
+// futexWait blocks while *addr == val, for at most timeout if timeout > 0.
+// It returns nil when woken (or spuriously), unix.EAGAIN if *addr != val,
+// unix.ETIMEDOUT or unix.EINTR. It goes through the runtime's syscall path
+// so that the thread's P can run other goroutines meanwhile.
+func futexWait(addr *uint32, val uint32, timeout time.Duration) error {
+	var tsp *unix.Timespec
+	if timeout > 0 {
+		ts := unix.NsecToTimespec(int64(timeout))
+		tsp = &ts
+	}
+	_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)),
+		uintptr(futexWaitOp|futexPrivate), uintptr(val),
+		uintptr(unsafe.Pointer(tsp)), 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// futexWake wakes up to n threads blocked in futexWait on addr. It never
+// blocks, so it is a raw system call, as glibc's sem_post makes it.
+func futexWake(addr *uint32, n int) {
+	unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)),
+		uintptr(futexWakeOp|futexPrivate), uintptr(n), 0, 0, 0)
+}
+
+func isTimeout(err error) bool { return err == unix.ETIMEDOUT }

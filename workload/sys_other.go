@@ -1,0 +1,24 @@
+//go:build !linux
+
+package workload
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+)
+
+func supported(model string) error {
+	return fmt.Errorf("workload: %s needs Linux (per-thread rusage, futexes, affinity); not supported on %s", model, runtime.GOOS)
+}
+
+func threadCPU() (cpuTimes, error)        { return cpuTimes{}, supported("this model") }
+func processCPU() (cpuTimes, error)       { return cpuTimes{}, supported("this model") }
+func allowedCPUs() ([]int, error)         { return nil, supported("pinning") }
+func pinThread(int) (func() error, error) { return nil, supported("pinning") }
+
+// The futex operations are never reached off Linux: every model that needs
+// them fails in supported first.
+func futexWait(*uint32, uint32, time.Duration) error { panic("workload: futex on " + runtime.GOOS) }
+func futexWake(*uint32, int)                         { panic("workload: futex on " + runtime.GOOS) }
+func isTimeout(error) bool                           { return false }

@@ -3,6 +3,8 @@ package cpuwatch_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -280,5 +282,42 @@ func TestWatchNoCallbackAfterCancel(t *testing.T) {
 		if !errors.Is(err, context.Canceled) || n != 1 {
 			t.Fatalf("run %d: Watch = %v after %d calls, want %v after 1", i, err, n, context.Canceled)
 		}
+	}
+}
+
+// TestWatchUnreadableStat covers a stat file that exists but cannot be
+// read: a directory in its place, and (when not running as root, whom
+// permissions do not stop) a file without read permission.
+func TestWatchUnreadableStat(t *testing.T) {
+	tests := []struct {
+		name     string
+		setup    func(t *testing.T, stat string)
+		contains string
+	}{
+		{"stat is a directory", func(t *testing.T, stat string) {
+			if err := os.Mkdir(stat, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, "is a directory"},
+		{"stat not readable", func(t *testing.T, stat string) {
+			if os.Geteuid() == 0 {
+				t.Skip("root reads files whatever their permissions")
+			}
+			if err := os.WriteFile(stat, []byte("cpu  1 2 3 4\n"), 0o200); err != nil {
+				t.Fatal(err)
+			}
+		}, "permission denied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			tt.setup(t, filepath.Join(root, "stat"))
+			err := (&cpuwatch.Watcher{Interval: time.Second, ProcRoot: root}).Watch(t.Context(), func(cpuwatch.Sample) {
+				t.Error("fn called")
+			})
+			if err == nil || !strings.HasPrefix(err.Error(), "cpuwatch: ") || !strings.Contains(err.Error(), tt.contains) {
+				t.Errorf("Watch = %v, want an error starting %q and containing %q", err, "cpuwatch: ", tt.contains)
+			}
+		})
 	}
 }

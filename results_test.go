@@ -92,7 +92,8 @@ func TestResultJSONKeys(t *testing.T) {
 	if err := json.Unmarshal(m["gil"], &gil); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]float64{"acquisitions": 900, "switches": 500, "drop_requests": 0, "wait_seconds": 7}
+	want := map[string]float64{"acquisitions": 900, "switches": 500, "drop_requests": 0, "wait_seconds": 7,
+		"futex_sleeps": 0, "futex_wakes": 0}
 	if diff := cmp.Diff(want, gil); diff != "" {
 		t.Errorf("gil object mismatch (-want +got):\n%s", diff)
 	}

@@ -65,6 +65,10 @@ type GILSummary struct {
 	DropRequests int64 `json:"drop_requests"`
 	// WaitSeconds is the time threads spent waiting for the lock, summed.
 	WaitSeconds float64 `json:"wait_seconds"`
+	// FutexSleeps and FutexWakes count the futex wait and wake system
+	// calls around the lock: the Python 2 GIL's storm, in numbers.
+	FutexSleeps int64 `json:"futex_sleeps"`
+	FutexWakes  int64 `json:"futex_wakes"`
 }
 
 // SystemShare returns the fraction of the workload's CPU time spent in the
@@ -137,6 +141,8 @@ func summarize(name string, rep workload.Report, rec *cpuwatch.Recording) *Resul
 			Switches:     g.Switches,
 			DropRequests: g.DropRequests,
 			WaitSeconds:  g.Wait.Seconds(),
+			FutexSleeps:  g.Sleeps,
+			FutexWakes:   g.Wakes,
 		}
 	}
 	return res

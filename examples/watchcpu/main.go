@@ -321,8 +321,8 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "wall %.2f s, user %.2f s, system %.2f s: %.2f cores used, %.2f cores seen busy\n",
 		res.WallSeconds, res.UserSeconds, res.SystemSeconds, res.CoresUsed, res.EffectiveCores)
 	if res.GIL != nil {
-		fmt.Fprintf(stdout, "GIL: %d switches, %d acquisitions, %d drop requests, %.2f s waited\n",
-			res.GIL.Switches, res.GIL.Acquisitions, res.GIL.DropRequests, res.GIL.WaitSeconds)
+		fmt.Fprintf(stdout, "GIL: %d switches, %d acquisitions, %d drop requests, %.2f s waited; %d futex wake-ups, %d sleeps\n",
+			res.GIL.Switches, res.GIL.Acquisitions, res.GIL.DropRequests, res.GIL.WaitSeconds, res.GIL.FutexWakes, res.GIL.FutexSleeps)
 	}
 	if c.format != "term" {
 		name := c.filename

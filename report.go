@@ -144,6 +144,7 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 	"threads": ThreadPictureName,
 	"pow2":    pow2,
 	"twice":   func(n int) int { return 2 * n },
+	"sub":     func(a, b float64) float64 { return a - b },
 	"perSec": func(n int64, secs float64) string {
 		if secs <= 0 {
 			return "–"

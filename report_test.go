@@ -137,3 +137,34 @@ func TestWriteReportNoRuns(t *testing.T) {
 		t.Error("WriteReport() of no runs = nil error, want one")
 	}
 }
+
+func TestReportWarnsOfABusyMachine(t *testing.T) {
+	tests := []struct {
+		name           string
+		baseline, seen float64 // the do-nothing run's and the serial run's cores seen busy
+		want           []string
+	}{
+		{"quiet", 0.05, 1.05, nil},
+		{"busy baseline", 0.6, 1.05, []string{"already kept 0.60 cores busy"}},
+		{"busy serial run", 0.05, 1.5, []string{"0.50 cores of other work"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := synthetic()
+			r.Runs[0].EffectiveCores, r.Runs[1].EffectiveCores = tt.baseline, tt.seen
+			var b strings.Builder
+			if err := r.WriteHTML(&b); err != nil {
+				t.Fatal(err)
+			}
+			notes := strings.Count(b.String(), `<p class="note">`) - 1 // the resolution note is always there
+			if notes != len(tt.want) {
+				t.Errorf("page has %d warnings, want %d", notes, len(tt.want))
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("page lacks %q", w)
+				}
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package heatmap
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -95,6 +96,9 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 	if err != nil {
 		return nil, err
 	}
+	if o.GroupByCore && rec.Host.Topology == nil {
+		return nil, errors.New("heatmap: GroupByCore: recording has no CPU topology (cpuwatch.Record keeps one in Host.Topology where sysfs is readable)")
+	}
 	var s *series
 	for retry := false; ; retry = true {
 		s, err = resampleFor(rec, ids, o, extra)
@@ -158,10 +162,11 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 		return c, nil
 	}
 
-	c.rows = make([]string, len(s.ids))
-	for r, id := range s.ids {
-		c.rows[r] = "cpu" + strconv.Itoa(id)
+	cr := plainRows(s.ids)
+	if o.GroupByCore {
+		cr = rowsByCore(rec.Host.Topology, s.ids)
 	}
+	c.rows, c.breaks, c.joins = cr.labels, cr.breaks, cr.joins
 	c.cellH = o.CellHeight
 	if c.cellH == 0 {
 		c.cellH = min(max(o.GridHeight/len(s.ids), 1), 24)
@@ -179,29 +184,41 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 	var what string
 	switch mode {
 	case Busy:
-		c.cells = quantize(s, s.busy)
+		c.cells = quantize(s, s.busy, cr.rowOf)
 		what, c.legend.title = "busy time (all but idle and iowait)", []string{"busy"}
 	case User:
-		c.cells = quantize(s, s.user)
+		c.cells = quantize(s, s.user, cr.rowOf)
 		what, c.legend.title = "user time (user + nice)", []string{"user"}
 	case System:
-		c.cells = quantize(s, s.sys)
+		c.cells = quantize(s, s.sys, cr.rowOf)
 		what, c.legend.title = "system time", []string{"system"}
 	case Split:
-		c.cells, c.lower = quantize(s, s.user), quantize(s, s.sys)
+		c.cells, c.lower = quantize(s, s.user, cr.rowOf), quantize(s, s.sys, cr.rowOf)
 		what, c.legend.title = "user time (upper half of each cell) and system time (lower half)", []string{"upper: user", "lower: system"}
 	}
 	c.subtitle = what + " per CPU · " + per
+	if o.GroupByCore {
+		c.subtitle += " · rows grouped by physical core"
+		if len(c.joins) > 0 {
+			c.subtitle += "; a bar joins SMT siblings"
+		}
+	}
 	if extra == fAll {
+		// seriesRow maps a chart row back to the series.
+		seriesRow := make([]int, len(s.ids))
+		for sr := range seriesRow {
+			seriesRow[rowAt(cr.rowOf, sr)] = sr
+		}
 		c.tip = func(r, col int) string {
 			from, to := s.colTime(col)
-			head := fmt.Sprintf("%s · %s–%s s", c.rows[r], trim(from), trim(to))
-			busy := s.mean(s.busy, r, col)
+			head := fmt.Sprintf("%s · %s–%s s", cr.names[r], trim(from), trim(to))
+			sr := seriesRow[r]
+			busy := s.mean(s.busy, sr, col)
 			if busy != busy {
 				return head + " · no data"
 			}
 			return fmt.Sprintf("%s · busy %.1f %% · user %.1f %% · system %.1f %%",
-				head, 100*busy, 100*s.mean(s.user, r, col), 100*s.mean(s.sys, r, col))
+				head, 100*busy, 100*s.mean(s.user, sr, col), 100*s.mean(s.sys, sr, col))
 		}
 	}
 	return c, nil
@@ -233,9 +250,10 @@ const minGridWidth = 240
 
 // quantize maps the means of the sums a to swatch indices: no data to 0,
 // [0, 1] to the levels 1…levels. It reads s column by column, as series
-// holds it, and returns rows×cols indices row-major, as charts hold them;
-// the strided writes stay within rows cache lines per 64 columns.
-func quantize(s *series, a []float32) []uint8 {
+// holds it, and returns rows×cols indices row-major, as charts hold them,
+// series row r in chart row rowAt(rowOf, r); the strided writes stay
+// within rows cache lines per 64 columns.
+func quantize(s *series, a []float32, rowOf []int) []uint8 {
 	rows, cols := len(s.ids), s.cols
 	out := make([]uint8, rows*cols)
 	var buf []float32
@@ -243,11 +261,19 @@ func quantize(s *series, a []float32) []uint8 {
 		buf = s.column(a, c, buf)
 		for r, x := range buf {
 			if x == x {
-				out[r*cols+c] = uint8(1 + int(x*(levels-1)+0.5))
+				out[rowAt(rowOf, r)*cols+c] = uint8(1 + int(x*(levels-1)+0.5))
 			}
 		}
 	}
 	return out
+}
+
+// rowAt returns the chart row of series row r under rowOf (nil: the same).
+func rowAt(rowOf []int, r int) int {
+	if rowOf == nil {
+		return r
+	}
+	return rowOf[r]
 }
 
 // distribution fills c as a utilisation heat map: one row per busy bucket,

@@ -57,11 +57,17 @@ func (c *chart) image() (*image.Paletted, error) {
 // png.BestSpeed: heatmaps are large flat areas, which compress well even at
 // the fastest level.
 func WritePNG(w io.Writer, rec *cpuwatch.Recording, opts Options) error {
-	c, err := chartOf(rec, opts, false)
+	return writeCores(w, rec, opts, false, (*chart).writePNG)
+}
+
+// writeCores converts rec to a chart, with the figures of the hover texts
+// if hover, and writes it to w with out: the path of every core output.
+func writeCores(w io.Writer, rec *cpuwatch.Recording, opts Options, hover bool, out func(*chart, io.Writer) error) error {
+	c, err := chartOf(rec, opts, hover)
 	if err != nil {
 		return err
 	}
-	return c.writePNG(w)
+	return out(c, w)
 }
 
 // writePNG draws the chart and writes it as a paletted PNG.
@@ -70,9 +76,16 @@ func (c *chart) writePNG(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(bw, img); err != nil {
+	return buffered(w, func(bw *bufio.Writer) error { return enc.Encode(bw, img) })
+}
+
+// buffered runs write on a buffer over w and flushes it, so that outputs
+// made of many small writes reach w in large ones. Errors come back
+// prefixed "heatmap: ".
+func buffered(w io.Writer, write func(*bufio.Writer) error) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := write(bw); err != nil {
 		return fmt.Errorf("heatmap: %w", err)
 	}
 	if err := bw.Flush(); err != nil {

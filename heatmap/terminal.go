@@ -110,12 +110,10 @@ func WriteTerminal(w io.Writer, rec *cpuwatch.Recording, opts TerminalOptions) e
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriter(w)
-	c.writeText(bw, opts.colorSupport())
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("heatmap: %w", err)
-	}
-	return nil
+	return buffered(w, func(bw *bufio.Writer) error {
+		c.writeText(bw, opts.colorSupport())
+		return nil
+	})
 }
 
 // ramp is the plain-text scale, from 0 to 100 %: rampLen runes.
@@ -419,14 +417,12 @@ func (l *Live) Add(s cpuwatch.Sample) error {
 		l.rec.Samples = l.rec.Samples[:len(l.rec.Samples)-1]
 		return err
 	}
-	bw := bufio.NewWriter(l.w)
-	if l.inPlace && l.lines > 0 {
-		// Back to the first line of the last frame, and clear below it.
-		fmt.Fprintf(bw, "\x1b[%dF\x1b[J", l.lines)
-	}
-	l.lines = c.writeText(bw, l.cs)
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("heatmap: %w", err)
-	}
-	return nil
+	return buffered(l.w, func(bw *bufio.Writer) error {
+		if l.inPlace && l.lines > 0 {
+			// Back to the first line of the last frame, and clear below it.
+			fmt.Fprintf(bw, "\x1b[%dF\x1b[J", l.lines)
+		}
+		l.lines = c.writeText(bw, l.cs)
+		return nil
+	})
 }

@@ -54,9 +54,11 @@ type coreRows struct {
 	// rowOf maps a series row (ascending CPU id) to its chart row; nil
 	// means the same row.
 	rowOf []int
-	// labels are the row labels, and names the hover texts' names of the
-	// rows, both by chart row.
+	// labels are the row labels, names the hover texts' names of the
+	// rows, and pairs the terminal's labels of two rows on one line, by
+	// chart row.
 	labels, names []string
+	pair          func(upper, lower int) string
 	// breaks and joins are as in chart.
 	breaks []int
 	joins  [][2]int
@@ -80,6 +82,7 @@ func rowsByCore(top *cpuwatch.Topology, ids []int) coreRows {
 		rowOf[id] = r
 	}
 	cr := coreRows{rowOf: make([]int, len(ids))}
+	var cpus, cores []string // by chart row
 	for _, g := range groupByCore(top, ids) {
 		first := len(cr.labels)
 		cr.breaks = append(cr.breaks, first)
@@ -98,7 +101,17 @@ func rowsByCore(top *cpuwatch.Topology, ids []int) coreRows {
 			}
 			cr.labels = append(cr.labels, label)
 			cr.names = append(cr.names, name)
+			cpus, cores = append(cpus, cpu), append(cores, g.label)
 		}
+	}
+	// The terminal pairs rows within a group only: siblings, such as
+	// "core 0 · cpu0/4".
+	cr.pair = func(upper, lower int) string {
+		label := pairLabel(cpus[upper], cpus[lower])
+		if cores[upper] != "" {
+			label = cores[upper] + " · " + label
+		}
+		return label
 	}
 	return cr
 }

@@ -2,6 +2,7 @@ package heatmap
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"io"
 	"os"
@@ -170,24 +171,17 @@ func TestByCoreHTML(t *testing.T) {
 // with the first four busy and their siblings half busy. The PNG is left
 // in the test's artifact directory (go test -artifacts) to look at.
 func TestByCoreEightOnFour(t *testing.T) {
-	top := &cpuwatch.Topology{}
-	var ids []int
-	for id := range 8 {
-		ids = append(ids, id)
-		top.CPUs = append(top.CPUs, cpuwatch.LogicalCPU{ID: id, Core: id % 4, Siblings: []int{id % 4, id%4 + 4}})
-	}
-	rec := makeRec(ids, 20, func(i, id int) (float64, float64) {
+	rec := eightOnFour(20, func(i, id int) float64 {
 		if i < 3 || i >= 17 {
-			return 0.02, 0.01
+			return 0.03
 		}
 		if id < 4 {
-			return 0.95, 0.05
+			return 1
 		}
-		return 0.4, 0.1
+		return 0.5
 	})
 	rec.DataID = "8 processes on 4 cores with SMT"
 	rec.RunStart, rec.RunEnd = t0.Add(3*time.Second), t0.Add(17*time.Second)
-	rec.Host.Topology = top
 	img, c, l := decodeByCore(t, rec, Options{})
 	want := []string{"core 0 · cpu0", "cpu4", "core 1 · cpu1", "cpu5", "core 2 · cpu2", "cpu6", "core 3 · cpu3", "cpu7"}
 	if diff := cmp.Diff(want, c.rows); diff != "" {
@@ -252,5 +246,87 @@ func TestByCoreDistributionUnchanged(t *testing.T) {
 	_, c, _ := decodeByCore(t, rec, Options{})
 	if len(c.rows) != DefaultBuckets || c.breaks != nil {
 		t.Errorf("80 cores: %d rows, breaks %v; want the %d-bucket distribution, ungrouped", len(c.rows), c.breaks, DefaultBuckets)
+	}
+}
+
+// eightOnFour is a recording of 8 logical CPUs on 4 hyperthreaded cores,
+// cpuN and cpuN+4 sharing core N, with busy(id) the busy fraction of
+// every sample.
+func eightOnFour(n int, busy func(i, id int) float64) *cpuwatch.Recording {
+	top := &cpuwatch.Topology{}
+	var ids []int
+	for id := range 8 {
+		ids = append(ids, id)
+		top.CPUs = append(top.CPUs, cpuwatch.LogicalCPU{ID: id, Core: id % 4, Siblings: []int{id % 4, id%4 + 4}})
+	}
+	rec := makeRec(ids, n, func(i, id int) (float64, float64) { return busy(i, id), 0 })
+	rec.Host.Topology = top
+	return rec
+}
+
+func TestByCoreTerminal(t *testing.T) {
+	rec := eightOnFour(3, func(_, id int) float64 {
+		if id < 4 {
+			return 1
+		}
+		return 0
+	})
+	top, bottom := Viridis().At(1), Viridis().At(0)
+	cell := fmt.Sprintf("\x1b[38;2;%d;%d;%dm\x1b[48;2;%d;%d;%dm▀▀▀\x1b[0m\n", top.R, top.G, top.B, bottom.R, bottom.G, bottom.B)
+	tests := []struct {
+		name  string
+		rec   *cpuwatch.Recording
+		color ColorSupport
+		want  []string // consecutive lines of cell rows
+	}{
+		{"siblings share a line", rec, TrueColor, []string{
+			"core 0 · cpu0/4 " + cell,
+			"core 1 · cpu1/5 " + cell,
+			"core 2 · cpu2/6 " + cell,
+			"core 3 · cpu3/7 " + cell,
+		}},
+		{"plain", rec, NoColor, []string{
+			"core 0 · cpu0 ███\n",
+			"         cpu4    \n",
+			"core 1 · cpu1 ███\n",
+		}},
+	}
+	// Without SMT every core is alone on its line, its lower half empty,
+	// rather than pairing cpu0 with cpu1 of another core.
+	noSMT := makeRec([]int{0, 1}, 3, func(_, id int) (float64, float64) { return 1, 0 })
+	noSMT.Host.Topology = &cpuwatch.Topology{CPUs: []cpuwatch.LogicalCPU{
+		{ID: 0, Core: 0, Siblings: []int{0}},
+		{ID: 1, Core: 1, Siblings: []int{1}},
+	}}
+	alone := fmt.Sprintf("\x1b[38;2;%d;%d;%dm\x1b[49m▀▀▀\x1b[0m\n", top.R, top.G, top.B)
+	tests = append(tests, struct {
+		name  string
+		rec   *cpuwatch.Recording
+		color ColorSupport
+		want  []string
+	}{"one CPU per core", noSMT, TrueColor, []string{"core 0 · cpu0 " + alone, "core 1 · cpu1 " + alone}})
+
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteTerminal(&buf, tc.rec, TerminalOptions{GroupByCore: true, Color: tc.color}); err != nil {
+				t.Fatalf("WriteTerminal: %v", err)
+			}
+			if want := strings.Join(tc.want, ""); !strings.Contains(buf.String(), want) {
+				t.Errorf("output\n%s\nlacks the lines\n%s", buf.String(), want)
+			}
+		})
+	}
+}
+
+func TestByCoreLiveIsAnError(t *testing.T) {
+	rec := eightOnFour(1, func(_, _ int) float64 { return 0.5 })
+	var buf bytes.Buffer
+	l := NewLive(&buf, TerminalOptions{GroupByCore: true, Color: NoColor})
+	if err := l.Add(rec.Samples[0]); err == nil || !strings.HasPrefix(err.Error(), "heatmap: Live cannot GroupByCore") {
+		t.Errorf("Live.Add with GroupByCore: error = %v, want \"heatmap: Live cannot GroupByCore…\"", err)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("Live drew %q despite the error", buf.String())
 	}
 }

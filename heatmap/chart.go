@@ -50,7 +50,8 @@ type chart struct {
 	// tip, if not nil, gives a cell's hover text for SVG and HTML.
 	tip func(row, col int) string
 	// pair, if not nil, labels two rows that share a line of terminal
-	// text; nil joins their labels as "cpu0/1".
+	// text; nil joins their labels as "cpu0/1". Rows of different groups
+	// (see breaks) never share a line.
 	pair func(upper, lower int) string
 	// plain, if not nil, maps a swatch to a character for terminals
 	// without colour, and plainKey is its key; nil means the ramp

@@ -179,7 +179,7 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 	if o.GroupByCore {
 		cr = rowsByCore(rec.Host.Topology, s.ids)
 	}
-	c.rows, c.breaks, c.joins = cr.labels, cr.breaks, cr.joins
+	c.rows, c.breaks, c.joins, c.pair = cr.labels, cr.breaks, cr.joins, cr.pair
 	c.cellH = o.CellHeight
 	if c.cellH == 0 {
 		c.cellH = min(max(o.GridHeight/len(s.ids), 1), 24)

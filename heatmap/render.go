@@ -25,10 +25,11 @@ var colNoData = color.RGBA{0xee, 0xee, 0xee, 0xff}
 // Render draws rec as a heatmap. The image is an *image.Paletted.
 //
 // Rows are cores in ascending CPU id order, top to bottom, labelled with
-// their ids (in Distribution mode, busy buckets, highest on top); columns are equal slices of time, each the mean of the samples
-// it overlaps (weighted by overlap), so recordings longer than the width
-// budget are averaged rather than cut. Dashed lines mark the recording's
-// RunStart and RunEnd. Render returns an error, never a panic, for a
+// their ids (grouped by physical core with Options.GroupByCore; in
+// Distribution mode, busy buckets, highest on top); columns are equal
+// slices of time, each the mean of the samples it overlaps (weighted by
+// overlap), so recordings longer than the width budget are averaged rather
+// than cut. Dashed lines mark the recording's RunStart and RunEnd. Render returns an error, never a panic, for a
 // recording it cannot draw: no samples, no cores, times out of order,
 // usage fractions outside [0, 1], or a picture beyond 128 Mpx.
 func Render(rec *cpuwatch.Recording, opts Options) (image.Image, error) {

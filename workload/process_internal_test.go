@@ -104,6 +104,19 @@ func TestMissingHandleWorker(t *testing.T) {
 	}
 }
 
+func TestLastLine(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{"{}\n", "{}"},
+		{"init chatter\n{\"Result\":1}\n", `{"Result":1}`},
+		{"a\nb", "b"},
+	} {
+		if got := string(lastLine([]byte(tc.in))); got != tc.want {
+			t.Errorf("lastLine(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestChildMainBadInput(t *testing.T) {
 	var out, errOut strings.Builder
 	if code := childMain("{not json", &out, &errOut); code != 2 || !strings.Contains(errOut.String(), workerEnv) {

@@ -118,8 +118,10 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec)) (
 				}
 				return
 			}
+			// The answer is the last line: package init functions of the
+			// program may have printed before HandleWorker ran.
 			var res childResult
-			if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+			if err := json.Unmarshal(lastLine(out.Bytes()), &res); err != nil {
 				errs[i] = fmt.Errorf("workload: worker process %d (pid %d) wrote no result (%v); stdout %q, stderr %q",
 					i, cmd.Process.Pid, err, clip(out.Bytes()), clip(errOut.Bytes()))
 			} else if err := checkChild(i, w, res); err != nil {
@@ -160,6 +162,12 @@ func childError(id int, cmd *exec.Cmd, err error, errOut []byte) error {
 		return fmt.Errorf("workload: worker process %d (pid %d) failed: %w; stderr: %q", id, cmd.Process.Pid, err, clip(errOut))
 	}
 	return fmt.Errorf("workload: worker process %d (pid %d): %w", id, cmd.Process.Pid, err)
+}
+
+// lastLine returns the last non-empty line of b.
+func lastLine(b []byte) []byte {
+	b = bytes.TrimRight(b, "\n")
+	return b[bytes.LastIndexByte(b, '\n')+1:]
 }
 
 // clip keeps the last maxStderr bytes, where the cause usually is.

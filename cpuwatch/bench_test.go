@@ -1,10 +1,12 @@
 package cpuwatch
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/prometheus/procfs"
@@ -12,8 +14,11 @@ import (
 
 // benchSample measures one sample the way Watch takes it: a pread of the
 // stat file on the kept descriptor, a parse of its cpu lines, and the diff
-// against the previous reading.
-func benchSample(b *testing.B, root string) {
+// against the previous reading. With adv set, the file is rewritten before
+// each sample, outside the timing, so that every core's counters move as a
+// live kernel's do; without it (for /proc, which moves by itself) it is
+// read as it is.
+func benchSample(b *testing.B, root string, adv *advancingStat) {
 	sr, err := openStat(root)
 	if err != nil {
 		b.Fatal(err)
@@ -24,6 +29,9 @@ func benchSample(b *testing.B, root string) {
 	var prev, cur reading
 	var cores []CoreUsage
 	for _, r := range []*reading{&prev, &cur} {
+		if adv != nil {
+			adv.advance(b)
+		}
 		if err := sr.read(r); err != nil {
 			b.Fatal(err)
 		}
@@ -31,16 +39,81 @@ func benchSample(b *testing.B, root string) {
 	cores = diff(cores[:0], &prev, &cur)
 	b.SetBytes(statSize(b, root))
 	b.ReportAllocs()
-	defer reportCPUTime(b)()
+	clock := startCPUClock(b)
 	for b.Loop() {
+		if adv != nil {
+			clock.pause()
+			adv.advance(b)
+			clock.resume()
+		}
 		if err := sr.read(&cur); err != nil {
 			b.Fatal(err)
 		}
 		cores = diff(cores[:0], &prev, &cur)
 		prev, cur = cur, prev
 	}
+	clock.report()
 	if len(cores) == 0 {
 		b.Fatal("no cores")
+	}
+	if adv != nil && cores[0].Busy() == 0 {
+		b.Fatal("counters did not move")
+	}
+}
+
+// advancingStat is a copy of a stat file in a temporary proc root that
+// advance rewrites in place with every cpu line's user and idle counters
+// moved on, as a kernel's are between two readings. Benchmarks need it
+// because a sample of an unchanging file finds no ticks and takes diff's
+// cheap path.
+type advancingStat struct {
+	root, path string
+	lines      [][]byte
+	k          uint64
+	buf        []byte
+}
+
+func newAdvancingStat(b *testing.B, srcRoot string) *advancingStat {
+	data, err := os.ReadFile(filepath.Join(srcRoot, "stat"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	root := b.TempDir()
+	a := &advancingStat{root: root, path: filepath.Join(root, "stat"), lines: bytes.SplitAfter(data, []byte("\n"))}
+	a.advance(b)
+	return a
+}
+
+// advance rewrites the file with user and idle k and 9k ticks on from the
+// original, for the next k.
+func (a *advancingStat) advance(b *testing.B) {
+	a.k++
+	a.buf = a.buf[:0]
+	for _, line := range a.lines {
+		if !hasCPUPrefix(line) {
+			a.buf = append(a.buf, line...)
+			continue
+		}
+		for i, f := range bytes.Fields(line) {
+			if i > 0 {
+				a.buf = append(a.buf, ' ')
+			}
+			step := map[int]uint64{1 + fUser: 1, 1 + fIdle: 9}[i]
+			if step > 0 {
+				v, err := strconv.ParseUint(string(f), 10, 64)
+				if err != nil {
+					b.Fatal(err)
+				}
+				f = strconv.AppendUint(nil, v+a.k*step, 10)
+			}
+			a.buf = append(a.buf, f...)
+		}
+		a.buf = append(a.buf, '\n')
+	}
+	// os.WriteFile truncates and rewrites the same inode, which the
+	// reader's kept descriptor sees.
+	if err := os.WriteFile(a.path, a.buf, 0o644); err != nil {
+		b.Fatal(err)
 	}
 }
 
@@ -56,25 +129,49 @@ func benchPread(b *testing.B, root string) {
 	buf := make([]byte, size+4096)
 	b.SetBytes(size)
 	b.ReportAllocs()
-	defer reportCPUTime(b)()
+	clock := startCPUClock(b)
 	for b.Loop() {
 		if _, err := pread(f, buf); err != nil {
 			b.Fatal(err)
 		}
 	}
+	clock.report()
 }
 
-// reportCPUTime starts measuring the process's CPU time; the function it
-// returns reports it per op as "cpu-ns/op". On a shared machine the wall
-// time per op (sec/op) also counts time the benchmark spent descheduled;
-// CPU time does not, so the two together show how much of a result is
-// contention.
-func reportCPUTime(b *testing.B) func() {
-	start, ok := processCPUTime()
-	return func() {
-		if end, _ := processCPUTime(); ok && b.N > 0 {
-			b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
-		}
+// cpuClock measures the process's CPU time over a benchmark loop, less
+// the spans between pause and resume, which also stop the benchmark's
+// timer. report gives it per op as "cpu-ns/op". On a shared machine the
+// wall time per op (sec/op) also counts time the benchmark spent
+// descheduled; CPU time does not, so the two together show how much of a
+// result is contention.
+type cpuClock struct {
+	b             *testing.B
+	start, paused int64
+	pausedAt      int64
+	ok            bool
+}
+
+func startCPUClock(b *testing.B) *cpuClock {
+	now, ok := processCPUTime()
+	return &cpuClock{b: b, start: now, ok: ok}
+}
+
+// pause takes the CPU time before StopTimer, and resume after StartTimer,
+// so the memory statistics those read are left out too.
+func (c *cpuClock) pause() {
+	c.pausedAt, _ = processCPUTime()
+	c.b.StopTimer()
+}
+
+func (c *cpuClock) resume() {
+	c.b.StartTimer()
+	now, _ := processCPUTime()
+	c.paused += now - c.pausedAt
+}
+
+func (c *cpuClock) report() {
+	if end, _ := processCPUTime(); c.ok && c.b.N > 0 {
+		c.b.ReportMetric(float64(end-c.start-c.paused)/float64(c.b.N), "cpu-ns/op")
 	}
 }
 
@@ -95,7 +192,7 @@ func BenchmarkSample(b *testing.B) {
 		b.Skip("/proc/stat is Linux-only")
 	}
 	b.Run("impl=pread", func(b *testing.B) { benchPread(b, "/proc") })
-	b.Run("impl=cpuwatch", func(b *testing.B) { benchSample(b, "/proc") })
+	b.Run("impl=cpuwatch", func(b *testing.B) { benchSample(b, "/proc", nil) })
 }
 
 // BenchmarkSynthetic compares a sample on the generated 256- and 1024-CPU
@@ -104,7 +201,10 @@ func BenchmarkSynthetic(b *testing.B) {
 	for _, n := range syntheticSizes {
 		root := syntheticRoot(n)
 		b.Run(fmt.Sprintf("cpus=%d/impl=pread", n), func(b *testing.B) { benchPread(b, root) })
-		b.Run(fmt.Sprintf("cpus=%d/impl=cpuwatch", n), func(b *testing.B) { benchSample(b, root) })
+		b.Run(fmt.Sprintf("cpus=%d/impl=cpuwatch", n), func(b *testing.B) {
+			adv := newAdvancingStat(b, root)
+			benchSample(b, adv.root, adv)
+		})
 		b.Run(fmt.Sprintf("cpus=%d/impl=procfs", n), func(b *testing.B) {
 			fs, err := procfs.NewFS(root)
 			if err != nil {
@@ -112,12 +212,59 @@ func BenchmarkSynthetic(b *testing.B) {
 			}
 			b.SetBytes(statSize(b, root))
 			b.ReportAllocs()
-			defer reportCPUTime(b)()
+			clock := startCPUClock(b)
 			for b.Loop() {
 				if _, err := fs.Stat(); err != nil {
 					b.Fatal(err)
 				}
 			}
+			clock.report()
+		})
+	}
+}
+
+// BenchmarkSampleParts splits a synthetic sample's cost: parsing the cpu
+// lines of a file already in memory, and the diff of two readings.
+func BenchmarkSampleParts(b *testing.B) {
+	for _, n := range syntheticSizes {
+		data, err := os.ReadFile(filepath.Join(syntheticRoot(n), "stat"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("cpus=%d/part=parse", n), func(b *testing.B) {
+			var r reading
+			if err := r.parse(data); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			clock := startCPUClock(b)
+			for b.Loop() {
+				if err := r.parse(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			clock.report()
+		})
+		b.Run(fmt.Sprintf("cpus=%d/part=diff", n), func(b *testing.B) {
+			var prev, cur reading
+			if err := prev.parse(data); err != nil {
+				b.Fatal(err)
+			}
+			if err := cur.parse(data); err != nil {
+				b.Fatal(err)
+			}
+			for i := range cur.cores { // every core did some work
+				cur.cores[i].t[fUser] += 7
+				cur.cores[i].t[fIdle] += 93
+			}
+			cores := diff(nil, &prev, &cur)
+			b.ReportAllocs()
+			clock := startCPUClock(b)
+			for b.Loop() {
+				cores = diff(cores[:0], &prev, &cur)
+			}
+			clock.report()
 		})
 	}
 }

@@ -1,70 +1,11 @@
 package heatmap
 
 import (
-	"bufio"
-	"errors"
-	"fmt"
-	"image"
-	"image/png"
-	"io"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/corescope/corescope/cpuwatch"
 )
-
-// RenderByCore draws rec like Render, but with the core rows ordered and
-// grouped by physical core, from the topology the recording carries
-// (cpuwatch.Record keeps it in Host.Topology). Extra space separates
-// physical cores; SMT (hyperthread) siblings sit next to each other, joined
-// by a bar left of the grid, and the first row of each group names its
-// core. That is what it takes to read "8 busy CPUs" on a machine with 4
-// hyperthreaded cores: two busy siblings share one core's execution units
-// and do not do the work of two cores.
-//
-// A recording without a topology is an error. Distribution mode, which has
-// no per-core rows, is drawn as Render draws it.
-func RenderByCore(rec *cpuwatch.Recording, opts Options) (image.Image, error) {
-	c, l, f, err := buildByCore(rec, opts)
-	if err != nil {
-		return nil, err
-	}
-	return c.raster(l, f), nil
-}
-
-// WriteByCorePNG renders rec grouped by physical core, as RenderByCore
-// does, and writes it to w as a paletted PNG.
-func WriteByCorePNG(w io.Writer, rec *cpuwatch.Recording, opts Options) error {
-	c, l, f, err := buildByCore(rec, opts)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(bw, c.raster(l, f)); err != nil {
-		return fmt.Errorf("heatmap: %w", err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("heatmap: %w", err)
-	}
-	return nil
-}
-
-// WriteByCoreSVG writes rec grouped by physical core to w as a standalone
-// SVG document with the same layout as RenderByCore and hover values.
-func WriteByCoreSVG(w io.Writer, rec *cpuwatch.Recording, opts Options) error {
-	c, l, _, err := buildByCore(rec, opts)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	c.scene(l).writeSVG(bw, true)
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("heatmap: %w", err)
-	}
-	return nil
-}
 
 // coreGroup is the rows of one physical core, top to bottom.
 type coreGroup struct {
@@ -108,96 +49,69 @@ func groupByCore(top *cpuwatch.Topology, ids []int) []coreGroup {
 	return groups
 }
 
-// buildByCore builds and lays out Render's chart with its rows regrouped.
-func buildByCore(rec *cpuwatch.Recording, opts Options) (*chart, *layout, *fonts, error) {
-	o, err := opts.resolve()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if rec != nil && rec.Host.Topology == nil {
-		return nil, nil, nil, errors.New("heatmap: recording has no CPU topology to group by (cpuwatch.Record keeps one where sysfs is readable)")
-	}
-	c, err := buildChart(rec, o, fAll)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	ids, err := coreIDs(rec)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	f := newFonts()
-	if effectiveMode(o, len(ids)) == Distribution {
-		l, err := c.layout(f)
-		return c, l, f, err
-	}
+// coreRows is how a chart's core rows are ordered and labelled.
+type coreRows struct {
+	// rowOf maps a series row (ascending CPU id) to its chart row; nil
+	// means the same row.
+	rowOf []int
+	// labels are the row labels, names the hover texts' names of the
+	// rows, and pairs the terminal's labels of two rows on one line, by
+	// chart row.
+	labels, names []string
+	pair          func(upper, lower int) string
+	// breaks and joins are as in chart.
+	breaks []int
+	joins  [][2]int
+}
 
-	groups := groupByCore(rec.Host.Topology, ids)
-	rowOf := make(map[int]int, len(ids))
+// plainRows puts the cores ids in id order, each named by its id.
+func plainRows(ids []int) coreRows {
+	labels := make([]string, len(ids))
+	for r, id := range ids {
+		labels[r] = "cpu" + strconv.Itoa(id)
+	}
+	return coreRows{labels: labels, names: labels}
+}
+
+// rowsByCore puts the cores ids (ascending) in groups by physical core of
+// top: the first row of a group is labelled with its core, every hover
+// text names the core, and a join marks each core with several rows.
+func rowsByCore(top *cpuwatch.Topology, ids []int) coreRows {
+	rowOf := make(map[int]int, len(ids)) // CPU id → series row
 	for r, id := range ids {
 		rowOf[id] = r
 	}
-	var (
-		order  []int // new row → old row
-		labels []string
-		starts []int // first new row of each group
-	)
-	for _, g := range groups {
-		starts = append(starts, len(order))
+	cr := coreRows{rowOf: make([]int, len(ids))}
+	var cpus, cores []string // by chart row
+	for _, g := range groupByCore(top, ids) {
+		first := len(cr.labels)
+		cr.breaks = append(cr.breaks, first)
+		if len(g.ids) > 1 {
+			cr.joins = append(cr.joins, [2]int{first, first + len(g.ids) - 1})
+		}
 		for i, id := range g.ids {
-			order = append(order, rowOf[id])
-			label := "cpu" + strconv.Itoa(id)
-			if i == 0 && g.label != "" {
-				label = g.label + " · " + label
+			cr.rowOf[rowOf[id]] = len(cr.labels)
+			cpu := "cpu" + strconv.Itoa(id)
+			name, label := cpu, cpu
+			if g.label != "" {
+				name = g.label + " · " + cpu
+				if i == 0 {
+					label = name
+				}
 			}
-			labels = append(labels, label)
+			cr.labels = append(cr.labels, label)
+			cr.names = append(cr.names, name)
+			cpus, cores = append(cpus, cpu), append(cores, g.label)
 		}
 	}
-	permute := func(cells []uint8) []uint8 {
-		if cells == nil {
-			return nil
+	// The terminal pairs rows within a group only: siblings, such as
+	// "core 0 · cpu0/4".
+	cr.pair = func(upper, lower int) string {
+		label := pairLabel(cpus[upper], cpus[lower])
+		if cores[upper] != "" {
+			label = cores[upper] + " · " + label
 		}
-		out := make([]uint8, len(cells))
-		for nr, or := range order {
-			copy(out[nr*c.cols:(nr+1)*c.cols], cells[or*c.cols:(or+1)*c.cols])
-		}
-		return out
+		return label
 	}
-	c.cells, c.lower = permute(c.cells), permute(c.lower)
-	if tip := c.tip; tip != nil {
-		// Render's hover text starts with the label of the row it is
-		// asked for, read from c.rows when called: swap in the right one.
-		c.tip = func(r, col int) string {
-			s := tip(order[r], col)
-			if rest, ok := strings.CutPrefix(s, c.rows[order[r]]); ok {
-				return c.rows[r] + rest
-			}
-			return s
-		}
-	}
-	c.rows = labels
-	c.breaks = starts
-	c.subtitle += " · rows grouped by physical core"
-	smt := slices.ContainsFunc(groups, func(g coreGroup) bool { return len(g.ids) > 1 })
-	if smt {
-		c.subtitle += "; a bar joins SMT siblings"
-	}
-
-	l, err := c.layout(f)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	// The SMT bars: the chart has no shape for them, so they are added to
-	// the laid-out lines, which every output draws.
-	g := l.grid
-	for i, s := range starts {
-		n := len(groups[i].ids)
-		if n < 2 {
-			continue
-		}
-		top, bottom := g.Min.Y+c.rowY(s), g.Min.Y+c.rowY(s+n-1)+c.cellH-1
-		for x := g.Min.X - 4; x <= g.Min.X-3; x++ {
-			l.lines = append(l.lines, line{x, top, x, bottom, false})
-		}
-	}
-	return c, l, f, nil
+	return cr
 }

@@ -2,10 +2,16 @@ package heatmap
 
 import (
 	"bytes"
+	"fmt"
 	"image"
-	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/corescope/corescope/cpuwatch"
 	"github.com/google/go-cmp/cmp"
@@ -21,20 +27,13 @@ func smtTopology() *cpuwatch.Topology {
 	}}
 }
 
+// decodeByCore writes rec with WritePNG and GroupByCore set, decodes it,
+// and lays it out the way WritePNG does, so tests know where cells are.
 func decodeByCore(t *testing.T, rec *cpuwatch.Recording, opts Options) (image.Image, *chart, *layout) {
 	t.Helper()
-	var buf bytes.Buffer
-	if err := WriteByCorePNG(&buf, rec, opts); err != nil {
-		t.Fatalf("WriteByCorePNG: %v", err)
-	}
-	img, err := png.Decode(&buf)
-	if err != nil {
-		t.Fatalf("png.Decode: %v", err)
-	}
-	c, l, _, err := buildByCore(rec, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	opts.GroupByCore = true
+	img := decodePNG(t, rec, opts)
+	c, l := layoutOf(t, rec, opts)
 	if got, want := img.Bounds().Size(), image.Pt(l.w, l.h); got != want {
 		t.Errorf("image size = %v, want %v", got, want)
 	}
@@ -111,23 +110,127 @@ func TestByCoreSplitAndSVG(t *testing.T) {
 		t.Errorf("cpu2 upper half = %v, want %v", got, want)
 	}
 	var buf bytes.Buffer
-	if err := WriteByCoreSVG(&buf, rec, Options{}); err != nil {
-		t.Fatalf("WriteByCoreSVG: %v", err)
+	if err := WriteSVG(&buf, rec, Options{GroupByCore: true}); err != nil {
+		t.Fatalf("WriteSVG: %v", err)
 	}
-	// Hover texts follow their rows to the new order.
-	if i, j := strings.Index(buf.String(), "cpu2 · 0–1 s"), strings.Index(buf.String(), "cpu1 · 0–1 s"); i < 0 || j < 0 || i > j {
+	// Hover texts follow their rows to the new order, and name the core
+	// of every row, not only of the first.
+	if i, j := strings.Index(buf.String(), "core 0 · cpu2 · 0–1 s"), strings.Index(buf.String(), "core 1 · cpu1 · 0–1 s"); i < 0 || j < 0 || i > j {
 		t.Errorf("SVG hover texts: cpu2 at %d, cpu1 at %d; want both, cpu2 first", i, j)
+	}
+}
+
+// TestByCoreHTML checks that WriteHTML groups rows as WritePNG does: the
+// labels, the hover texts in the new row order and the SMT bars.
+func TestByCoreHTML(t *testing.T) {
+	busy := map[int]float64{0: 1, 1: 0, 2: 0.5, 3: 0.25}
+	rec := makeRec([]int{0, 1, 2, 3}, 2, func(i, id int) (float64, float64) { return busy[id], 0 })
+	rec.Host.Topology = smtTopology()
+	opts := Options{GroupByCore: true, CellWidth: 40, CellHeight: 20}
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, rec, opts); err != nil {
+		t.Fatalf("WriteHTML: %v", err)
+	}
+	p := parsePage(t, buf.String())
+	texts, tips, lines := p.texts, p.tips, p.lines
+	for _, want := range []string{"core 0 · cpu0", "cpu2", "core 1 · cpu1", "cpu3"} {
+		if !containsStr(texts, want) {
+			t.Errorf("no row label %q in %q", want, texts)
+		}
+	}
+	wantTips := []string{
+		"core 0 · cpu0 · 0–1 s · busy 100.0 % · user 100.0 % · system 0.0 %",
+		"core 0 · cpu0 · 1–2 s · busy 100.0 % · user 100.0 % · system 0.0 %",
+		"core 0 · cpu2 · 0–1 s · busy 50.0 % · user 50.0 % · system 0.0 %",
+		"core 0 · cpu2 · 1–2 s · busy 50.0 % · user 50.0 % · system 0.0 %",
+		"core 1 · cpu1 · 0–1 s · busy 0.0 % · user 0.0 % · system 0.0 %",
+		"core 1 · cpu1 · 1–2 s · busy 0.0 % · user 0.0 % · system 0.0 %",
+		"core 1 · cpu3 · 0–1 s · busy 25.0 % · user 25.0 % · system 0.0 %",
+		"core 1 · cpu3 · 1–2 s · busy 25.0 % · user 25.0 % · system 0.0 %",
+	}
+	if diff := cmp.Diff(wantTips, tips); diff != "" {
+		t.Errorf("hover texts mismatch (-want +got):\n%s", diff)
+	}
+	// Each core's SMT bar: two vertical lines from its first row's top to
+	// its last row's bottom, through pixel centres.
+	c, l := layoutOf(t, rec, opts)
+	for _, j := range [][2]int{{0, 1}, {2, 3}} {
+		y1 := strconv.Itoa(l.grid.Min.Y+c.rowY(j[0])) + ".5"
+		y2 := strconv.Itoa(l.grid.Min.Y+c.rowY(j[1])+c.cellH-1) + ".5"
+		for _, x := range []int{l.grid.Min.X - 4, l.grid.Min.X - 3} {
+			xs := strconv.Itoa(x) + ".5"
+			if want := [4]string{xs, y1, xs, y2}; !slices.Contains(lines, want) {
+				t.Errorf("no SMT bar line %v for rows %v in %v", want, j, lines)
+			}
+		}
+	}
+}
+
+// TestByCoreEightOnFour draws 8 logical CPUs on 4 hyperthreaded cores,
+// numbered as Intel machines number them (cpuN and cpuN+4 share a core),
+// with the first four busy and their siblings half busy. The PNG is left
+// in the test's artifact directory (go test -artifacts) to look at.
+func TestByCoreEightOnFour(t *testing.T) {
+	rec := eightOnFour(20, func(i, id int) float64 {
+		if i < 3 || i >= 17 {
+			return 0.03
+		}
+		if id < 4 {
+			return 1
+		}
+		return 0.5
+	})
+	rec.DataID = "8 processes on 4 cores with SMT"
+	rec.RunStart, rec.RunEnd = t0.Add(3*time.Second), t0.Add(17*time.Second)
+	img, c, l := decodeByCore(t, rec, Options{})
+	want := []string{"core 0 · cpu0", "cpu4", "core 1 · cpu1", "cpu5", "core 2 · cpu2", "cpu6", "core 3 · cpu3", "cpu7"}
+	if diff := cmp.Diff(want, c.rows); diff != "" {
+		t.Errorf("rows mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int{0, 2, 4, 6}, c.breaks); diff != "" {
+		t.Errorf("breaks mismatch (-want +got):\n%s", diff)
+	}
+	vir := Viridis()
+	for r := range c.rows {
+		b := 0.5
+		if r%2 == 0 {
+			b = 1
+		}
+		if got, want := cellAt(img, c, l, r, c.cols/2), vir.At(b); !near(got, want, 3) {
+			t.Errorf("row %q mid-run = %v, want %v (busy %v)", c.rows[r], got, want, b)
+		}
+		if got := rgba(img.At(l.grid.Min.X-3, l.grid.Min.Y+c.rowY(r)+c.cellH/2)); got != colAxis {
+			t.Errorf("SMT bar beside row %q = %v, want %v", c.rows[r], got, colAxis)
+		}
+	}
+	f, err := os.Create(filepath.Join(t.ArtifactDir(), "bycore-8-on-4.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := WritePNG(f, rec, Options{GroupByCore: true}); err != nil {
+		t.Fatalf("WritePNG: %v", err)
 	}
 }
 
 func TestByCoreErrors(t *testing.T) {
 	rec := makeRec([]int{0}, 2, func(i, id int) (float64, float64) { return 0.5, 0 })
-	var buf bytes.Buffer
-	if err := WriteByCorePNG(&buf, rec, Options{}); err == nil || !strings.Contains(err.Error(), "heatmap: recording has no CPU topology") {
-		t.Errorf("WriteByCorePNG without topology: error = %v, want \"heatmap: recording has no CPU topology…\"", err)
-	}
-	if err := WriteByCorePNG(&buf, nil, Options{}); err == nil || !strings.HasPrefix(err.Error(), "heatmap: ") {
-		t.Errorf("WriteByCorePNG(nil): error = %v, want a heatmap error", err)
+	opts := Options{GroupByCore: true}
+	for name, write := range map[string]func(io.Writer, *cpuwatch.Recording, Options) error{
+		"PNG": WritePNG, "SVG": WriteSVG, "HTML": WriteHTML,
+		"Render": func(_ io.Writer, rec *cpuwatch.Recording, opts Options) error {
+			_, err := Render(rec, opts)
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := write(io.Discard, rec, opts); err == nil || !strings.HasPrefix(err.Error(), "heatmap: GroupByCore: recording has no CPU topology") {
+				t.Errorf("without topology: error = %v, want \"heatmap: GroupByCore: recording has no CPU topology…\"", err)
+			}
+			if err := write(io.Discard, nil, opts); err == nil || !strings.HasPrefix(err.Error(), "heatmap: ") {
+				t.Errorf("nil recording: error = %v, want a heatmap error", err)
+			}
+		})
 	}
 }
 
@@ -143,5 +246,87 @@ func TestByCoreDistributionUnchanged(t *testing.T) {
 	_, c, _ := decodeByCore(t, rec, Options{})
 	if len(c.rows) != DefaultBuckets || c.breaks != nil {
 		t.Errorf("80 cores: %d rows, breaks %v; want the %d-bucket distribution, ungrouped", len(c.rows), c.breaks, DefaultBuckets)
+	}
+}
+
+// eightOnFour is a recording of 8 logical CPUs on 4 hyperthreaded cores,
+// cpuN and cpuN+4 sharing core N, with busy(id) the busy fraction of
+// every sample.
+func eightOnFour(n int, busy func(i, id int) float64) *cpuwatch.Recording {
+	top := &cpuwatch.Topology{}
+	var ids []int
+	for id := range 8 {
+		ids = append(ids, id)
+		top.CPUs = append(top.CPUs, cpuwatch.LogicalCPU{ID: id, Core: id % 4, Siblings: []int{id % 4, id%4 + 4}})
+	}
+	rec := makeRec(ids, n, func(i, id int) (float64, float64) { return busy(i, id), 0 })
+	rec.Host.Topology = top
+	return rec
+}
+
+func TestByCoreTerminal(t *testing.T) {
+	rec := eightOnFour(3, func(_, id int) float64 {
+		if id < 4 {
+			return 1
+		}
+		return 0
+	})
+	top, bottom := Viridis().At(1), Viridis().At(0)
+	cell := fmt.Sprintf("\x1b[38;2;%d;%d;%dm\x1b[48;2;%d;%d;%dm▀▀▀\x1b[0m\n", top.R, top.G, top.B, bottom.R, bottom.G, bottom.B)
+	tests := []struct {
+		name  string
+		rec   *cpuwatch.Recording
+		color ColorSupport
+		want  []string // consecutive lines of cell rows
+	}{
+		{"siblings share a line", rec, TrueColor, []string{
+			"core 0 · cpu0/4 " + cell,
+			"core 1 · cpu1/5 " + cell,
+			"core 2 · cpu2/6 " + cell,
+			"core 3 · cpu3/7 " + cell,
+		}},
+		{"plain", rec, NoColor, []string{
+			"core 0 · cpu0 ███\n",
+			"         cpu4    \n",
+			"core 1 · cpu1 ███\n",
+		}},
+	}
+	// Without SMT every core is alone on its line, its lower half empty,
+	// rather than pairing cpu0 with cpu1 of another core.
+	noSMT := makeRec([]int{0, 1}, 3, func(_, id int) (float64, float64) { return 1, 0 })
+	noSMT.Host.Topology = &cpuwatch.Topology{CPUs: []cpuwatch.LogicalCPU{
+		{ID: 0, Core: 0, Siblings: []int{0}},
+		{ID: 1, Core: 1, Siblings: []int{1}},
+	}}
+	alone := fmt.Sprintf("\x1b[38;2;%d;%d;%dm\x1b[49m▀▀▀\x1b[0m\n", top.R, top.G, top.B)
+	tests = append(tests, struct {
+		name  string
+		rec   *cpuwatch.Recording
+		color ColorSupport
+		want  []string
+	}{"one CPU per core", noSMT, TrueColor, []string{"core 0 · cpu0 " + alone, "core 1 · cpu1 " + alone}})
+
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteTerminal(&buf, tc.rec, TerminalOptions{GroupByCore: true, Color: tc.color}); err != nil {
+				t.Fatalf("WriteTerminal: %v", err)
+			}
+			if want := strings.Join(tc.want, ""); !strings.Contains(buf.String(), want) {
+				t.Errorf("output\n%s\nlacks the lines\n%s", buf.String(), want)
+			}
+		})
+	}
+}
+
+func TestByCoreLiveIsAnError(t *testing.T) {
+	rec := eightOnFour(1, func(_, _ int) float64 { return 0.5 })
+	var buf bytes.Buffer
+	l := NewLive(&buf, TerminalOptions{GroupByCore: true, Color: NoColor})
+	if err := l.Add(rec.Samples[0]); err == nil || !strings.HasPrefix(err.Error(), "heatmap: Live cannot GroupByCore") {
+		t.Errorf("Live.Add with GroupByCore: error = %v, want \"heatmap: Live cannot GroupByCore…\"", err)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("Live drew %q despite the error", buf.String())
 	}
 }

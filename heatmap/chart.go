@@ -17,9 +17,9 @@ import (
 // To draw another kind of rows, fill a chart: swatches (at most
 // maxSwatches colours; categorical ones work as well as a colormap's),
 // cells as swatch indices, a legend with a colour bar or with entries,
-// breaks to group rows, tip for hover texts, pair and plain for the
-// terminal. Then c.writePNG, c.image, c.writeSVG, c.writeHTML and
-// c.writeText give every output.
+// breaks to group rows and joins to bracket them, tip for hover texts,
+// pair and plain for the terminal. Then c.writePNG, c.image, c.writeSVG,
+// c.writeHTML and c.writeText give every output.
 
 // chart is the drawing layer's input.
 type chart struct {
@@ -34,6 +34,9 @@ type chart struct {
 	// logical CPUs of one physical core); each adds breakGap pixels above
 	// the row.
 	breaks []int
+	// joins lists runs of rows, first and last, that a bar left of the
+	// grid joins, such as the SMT siblings of one physical core.
+	joins [][2]int
 	// cells holds rows×cols swatch indices, row-major. lower, if not nil,
 	// colours the lower half of each cell instead (Split mode).
 	cells, lower []uint8
@@ -47,7 +50,8 @@ type chart struct {
 	// tip, if not nil, gives a cell's hover text for SVG and HTML.
 	tip func(row, col int) string
 	// pair, if not nil, labels two rows that share a line of terminal
-	// text; nil joins their labels as "cpu0/1".
+	// text; nil joins their labels as "cpu0/1". Rows of different groups
+	// (see breaks) never share a line.
 	pair func(upper, lower int) string
 	// plain, if not nil, maps a swatch to a character for terminals
 	// without colour, and plainKey is its key; nil means the ramp
@@ -269,6 +273,13 @@ func (c *chart) layout(f *fonts) (*layout, error) {
 			right -= tickLen
 		}
 		l.texts = append(l.texts, text{x: right, y: cy + (f.asc-f.desc)/2, s: c.rows[r], anchor: anchorEnd})
+	}
+	// Join bars, 2 pixels wide, in the gap between row labels and grid.
+	for _, j := range c.joins {
+		top, bottom := gy+c.rowY(j[0]), gy+c.rowY(j[1])+c.cellH-1
+		for x := gx - 4; x <= gx-3; x++ {
+			l.lines = append(l.lines, line{x, top, x, bottom, false})
+		}
 	}
 
 	// Time axis.

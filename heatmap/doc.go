@@ -49,9 +49,10 @@
 // ran on ([OkabeIto] palette), the strength how much of the interval it
 // ran. Threads taking turns under a lock, such as Python's GIL, show as
 // one strong cell per column passing from row to row and from colour to
-// colour. [RenderByCore] (and [WriteByCorePNG], [WriteByCoreSVG]) groups
-// the core rows by physical core from the recording's topology, with SMT
-// siblings side by side.
+// colour. [Options].GroupByCore (and [TerminalOptions].GroupByCore, for
+// [WriteTerminal]) groups the core rows of every output by physical core
+// from the recording's topology, with SMT siblings side by side and joined
+// by a bar.
 //
 // # Bad input
 //

@@ -433,41 +433,8 @@ func TestHTML(t *testing.T) {
 	if strings.Contains(page, rec.DataID) {
 		t.Errorf("page contains the unescaped title %q", rec.DataID)
 	}
-	// The page is well-formed XML: walk it and collect what a reader sees.
-	dec := xml.NewDecoder(strings.NewReader(page))
-	var (
-		stack []string
-		title string
-		tips  []string
-		texts []string
-	)
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("page does not parse: %v", err)
-		}
-		switch tk := tok.(type) {
-		case xml.StartElement:
-			stack = append(stack, tk.Name.Local)
-			for _, a := range tk.Attr {
-				if a.Name.Local == "data-tip" {
-					tips = append(tips, a.Value)
-				}
-			}
-		case xml.EndElement:
-			stack = stack[:len(stack)-1]
-		case xml.CharData:
-			switch strings.Join(stack, "/") {
-			case "html/head/title":
-				title += string(tk)
-			case "html/body/svg/text":
-				texts = append(texts, string(tk))
-			}
-		}
-	}
+	p := parsePage(t, page)
+	title, tips, texts := p.title, p.tips, p.texts
 	if title != rec.DataID {
 		t.Errorf("<title> = %q, want %q", title, rec.DataID)
 	}
@@ -480,6 +447,56 @@ func TestHTML(t *testing.T) {
 	}
 	if want := "cpu7 · 2–3 s · busy 75.0 % · user 25.0 % · system 50.0 %"; !containsStr(tips, want) {
 		t.Errorf("no hover text %q in %q", want, tips)
+	}
+}
+
+// htmlPage is what a reader of a WriteHTML page sees.
+type htmlPage struct {
+	title string
+	texts []string    // <text> contents of the picture
+	tips  []string    // data-tip hover texts, in document order
+	lines [][4]string // x1, y1, x2, y2 of every <line>
+}
+
+// parsePage walks an HTML page as XML, which it must be.
+func parsePage(t *testing.T, html string) htmlPage {
+	t.Helper()
+	var (
+		p     htmlPage
+		stack []string
+	)
+	dec := xml.NewDecoder(strings.NewReader(html))
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return p
+		}
+		if err != nil {
+			t.Fatalf("page does not parse: %v", err)
+		}
+		switch tk := tok.(type) {
+		case xml.StartElement:
+			stack = append(stack, tk.Name.Local)
+			attr := map[string]string{}
+			for _, a := range tk.Attr {
+				attr[a.Name.Local] = a.Value
+			}
+			if tip, ok := attr["data-tip"]; ok {
+				p.tips = append(p.tips, tip)
+			}
+			if tk.Name.Local == "line" {
+				p.lines = append(p.lines, [4]string{attr["x1"], attr["y1"], attr["x2"], attr["y2"]})
+			}
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			switch strings.Join(stack, "/") {
+			case "html/head/title":
+				p.title += string(tk)
+			case "html/body/svg/text":
+				p.texts = append(p.texts, string(tk))
+			}
+		}
 	}
 }
 

@@ -56,11 +56,7 @@ svg rect.cell:hover { stroke: #000; stroke-width: 1.5; }
 // busy, user and system percentages when the pointer rests on them. It
 // loads nothing from elsewhere.
 func WriteHTML(w io.Writer, rec *cpuwatch.Recording, opts Options) error {
-	c, err := chartOf(rec, opts, true)
-	if err != nil {
-		return err
-	}
-	return c.writeHTML(w)
+	return writeCores(w, rec, opts, true, (*chart).writeHTML)
 }
 
 // writeHTML writes the chart as a self-contained HTML page.

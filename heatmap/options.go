@@ -85,6 +85,19 @@ type Options struct {
 	// Buckets is the number of utilisation buckets of Distribution mode;
 	// zero means DefaultBuckets. At most 100.
 	Buckets int
+	// GroupByCore orders and groups the core rows by physical core, from
+	// the topology the recording carries (cpuwatch.Record keeps it in
+	// Host.Topology), instead of by CPU id. Extra space separates physical
+	// cores; SMT (hyperthread) siblings sit next to each other, joined by a
+	// bar left of the grid; the first row of each core names it, and every
+	// hover text does. That is what it takes to read "8 busy CPUs" on a
+	// machine with 4 hyperthreaded cores: two busy siblings share one
+	// core's execution units and do not do the work of two cores. CPUs the
+	// topology lacks come last, one group each.
+	//
+	// A recording without a topology (Host.Topology nil) is then an error.
+	// Distribution mode, which has no per-core rows, is drawn as usual.
+	GroupByCore bool
 }
 
 // Limits that keep a hostile recording from asking for a gigantic picture.

@@ -2,6 +2,7 @@ package heatmap
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -24,10 +25,11 @@ var colNoData = color.RGBA{0xee, 0xee, 0xee, 0xff}
 // Render draws rec as a heatmap. The image is an *image.Paletted.
 //
 // Rows are cores in ascending CPU id order, top to bottom, labelled with
-// their ids (in Distribution mode, busy buckets, highest on top); columns are equal slices of time, each the mean of the samples
-// it overlaps (weighted by overlap), so recordings longer than the width
-// budget are averaged rather than cut. Dashed lines mark the recording's
-// RunStart and RunEnd. Render returns an error, never a panic, for a
+// their ids (grouped by physical core with Options.GroupByCore; in
+// Distribution mode, busy buckets, highest on top); columns are equal
+// slices of time, each the mean of the samples it overlaps (weighted by
+// overlap), so recordings longer than the width budget are averaged rather
+// than cut. Dashed lines mark the recording's RunStart and RunEnd. Render returns an error, never a panic, for a
 // recording it cannot draw: no samples, no cores, times out of order,
 // usage fractions outside [0, 1], or a picture beyond 128 Mpx.
 func Render(rec *cpuwatch.Recording, opts Options) (image.Image, error) {
@@ -56,11 +58,17 @@ func (c *chart) image() (*image.Paletted, error) {
 // png.BestSpeed: heatmaps are large flat areas, which compress well even at
 // the fastest level.
 func WritePNG(w io.Writer, rec *cpuwatch.Recording, opts Options) error {
-	c, err := chartOf(rec, opts, false)
+	return writeCores(w, rec, opts, false, (*chart).writePNG)
+}
+
+// writeCores converts rec to a chart, with the figures of the hover texts
+// if hover, and writes it to w with out: the path of every core output.
+func writeCores(w io.Writer, rec *cpuwatch.Recording, opts Options, hover bool, out func(*chart, io.Writer) error) error {
+	c, err := chartOf(rec, opts, hover)
 	if err != nil {
 		return err
 	}
-	return c.writePNG(w)
+	return out(c, w)
 }
 
 // writePNG draws the chart and writes it as a paletted PNG.
@@ -69,9 +77,16 @@ func (c *chart) writePNG(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(bw, img); err != nil {
+	return buffered(w, func(bw *bufio.Writer) error { return enc.Encode(bw, img) })
+}
+
+// buffered runs write on a buffer over w and flushes it, so that outputs
+// made of many small writes reach w in large ones. Errors come back
+// prefixed "heatmap: ".
+func buffered(w io.Writer, write func(*bufio.Writer) error) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := write(bw); err != nil {
 		return fmt.Errorf("heatmap: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
@@ -94,6 +109,9 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 	ids, err := firstIDs(rec)
 	if err != nil {
 		return nil, err
+	}
+	if o.GroupByCore && rec.Host.Topology == nil {
+		return nil, errors.New("heatmap: GroupByCore: recording has no CPU topology (cpuwatch.Record keeps one in Host.Topology where sysfs is readable)")
 	}
 	var s *series
 	for retry := false; ; retry = true {
@@ -158,10 +176,11 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 		return c, nil
 	}
 
-	c.rows = make([]string, len(s.ids))
-	for r, id := range s.ids {
-		c.rows[r] = "cpu" + strconv.Itoa(id)
+	cr := plainRows(s.ids)
+	if o.GroupByCore {
+		cr = rowsByCore(rec.Host.Topology, s.ids)
 	}
+	c.rows, c.breaks, c.joins, c.pair = cr.labels, cr.breaks, cr.joins, cr.pair
 	c.cellH = o.CellHeight
 	if c.cellH == 0 {
 		c.cellH = min(max(o.GridHeight/len(s.ids), 1), 24)
@@ -179,29 +198,41 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 	var what string
 	switch mode {
 	case Busy:
-		c.cells = quantize(s, s.busy)
+		c.cells = quantize(s, s.busy, cr.rowOf)
 		what, c.legend.title = "busy time (all but idle and iowait)", []string{"busy"}
 	case User:
-		c.cells = quantize(s, s.user)
+		c.cells = quantize(s, s.user, cr.rowOf)
 		what, c.legend.title = "user time (user + nice)", []string{"user"}
 	case System:
-		c.cells = quantize(s, s.sys)
+		c.cells = quantize(s, s.sys, cr.rowOf)
 		what, c.legend.title = "system time", []string{"system"}
 	case Split:
-		c.cells, c.lower = quantize(s, s.user), quantize(s, s.sys)
+		c.cells, c.lower = quantize(s, s.user, cr.rowOf), quantize(s, s.sys, cr.rowOf)
 		what, c.legend.title = "user time (upper half of each cell) and system time (lower half)", []string{"upper: user", "lower: system"}
 	}
 	c.subtitle = what + " per CPU · " + per
+	if o.GroupByCore {
+		c.subtitle += " · rows grouped by physical core"
+		if len(c.joins) > 0 {
+			c.subtitle += "; a bar joins SMT siblings"
+		}
+	}
 	if extra == fAll {
+		// seriesRow maps a chart row back to the series.
+		seriesRow := make([]int, len(s.ids))
+		for sr := range seriesRow {
+			seriesRow[rowAt(cr.rowOf, sr)] = sr
+		}
 		c.tip = func(r, col int) string {
 			from, to := s.colTime(col)
-			head := fmt.Sprintf("%s · %s–%s s", c.rows[r], trim(from), trim(to))
-			busy := s.mean(s.busy, r, col)
+			head := fmt.Sprintf("%s · %s–%s s", cr.names[r], trim(from), trim(to))
+			sr := seriesRow[r]
+			busy := s.mean(s.busy, sr, col)
 			if busy != busy {
 				return head + " · no data"
 			}
 			return fmt.Sprintf("%s · busy %.1f %% · user %.1f %% · system %.1f %%",
-				head, 100*busy, 100*s.mean(s.user, r, col), 100*s.mean(s.sys, r, col))
+				head, 100*busy, 100*s.mean(s.user, sr, col), 100*s.mean(s.sys, sr, col))
 		}
 	}
 	return c, nil
@@ -233,9 +264,10 @@ const minGridWidth = 240
 
 // quantize maps the means of the sums a to swatch indices: no data to 0,
 // [0, 1] to the levels 1…levels. It reads s column by column, as series
-// holds it, and returns rows×cols indices row-major, as charts hold them;
-// the strided writes stay within rows cache lines per 64 columns.
-func quantize(s *series, a []float32) []uint8 {
+// holds it, and returns rows×cols indices row-major, as charts hold them,
+// series row r in chart row rowAt(rowOf, r); the strided writes stay
+// within rows cache lines per 64 columns.
+func quantize(s *series, a []float32, rowOf []int) []uint8 {
 	rows, cols := len(s.ids), s.cols
 	out := make([]uint8, rows*cols)
 	var buf []float32
@@ -243,11 +275,19 @@ func quantize(s *series, a []float32) []uint8 {
 		buf = s.column(a, c, buf)
 		for r, x := range buf {
 			if x == x {
-				out[r*cols+c] = uint8(1 + int(x*(levels-1)+0.5))
+				out[rowAt(rowOf, r)*cols+c] = uint8(1 + int(x*(levels-1)+0.5))
 			}
 		}
 	}
 	return out
+}
+
+// rowAt returns the chart row of series row r under rowOf (nil: the same).
+func rowAt(rowOf []int, r int) int {
+	if rowOf == nil {
+		return r
+	}
+	return rowOf[r]
 }
 
 // distribution fills c as a utilisation heat map: one row per busy bucket,

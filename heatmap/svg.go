@@ -16,11 +16,7 @@ const fontFamily = "Go, 'Go Regular', 'Helvetica Neue', Arial, sans-serif"
 // same layout as Render. Each cell carries a <title> with its exact values,
 // which viewers show on hover.
 func WriteSVG(w io.Writer, rec *cpuwatch.Recording, opts Options) error {
-	c, err := chartOf(rec, opts, true)
-	if err != nil {
-		return err
-	}
-	return c.writeSVG(w)
+	return writeCores(w, rec, opts, true, (*chart).writeSVG)
 }
 
 // writeSVG writes the chart as a standalone SVG document.
@@ -29,12 +25,10 @@ func (c *chart) writeSVG(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	sc.writeSVG(bw, true)
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("heatmap: %w", err)
-	}
-	return nil
+	return buffered(w, func(bw *bufio.Writer) error {
+		sc.writeSVG(bw, true)
+		return nil
+	})
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

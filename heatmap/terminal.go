@@ -2,11 +2,13 @@ package heatmap
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"image/color"
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -41,6 +43,11 @@ type TerminalOptions struct {
 	Colormap *Colormap
 	Title    string
 	MaxRows  int
+	// GroupByCore is as in Options: WriteTerminal orders the rows by
+	// physical core, and one line never holds rows of two cores, so with
+	// two SMT siblings per core each line is one core ("core 0 · cpu0/4").
+	// A Live view has no topology to group by: its Add returns an error.
+	GroupByCore bool
 	// Width is the most columns of cells; longer recordings are averaged
 	// into Width columns, and Live scrolls. Zero means 64.
 	Width int
@@ -90,7 +97,7 @@ func (o TerminalOptions) options() Options {
 		w = defaultTermWidth
 	}
 	return Options{Mode: o.Mode, Colormap: o.Colormap, Title: o.Title, MaxRows: o.MaxRows,
-		GridWidth: w, CellWidth: 1, CellHeight: 1}
+		GroupByCore: o.GroupByCore, GridWidth: w, CellWidth: 1, CellHeight: 1}
 }
 
 // WriteTerminal draws rec's heatmap as text for a terminal: a title, one
@@ -110,12 +117,10 @@ func WriteTerminal(w io.Writer, rec *cpuwatch.Recording, opts TerminalOptions) e
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriter(w)
-	c.writeText(bw, opts.colorSupport())
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("heatmap: %w", err)
-	}
-	return nil
+	return buffered(w, func(bw *bufio.Writer) error {
+		c.writeText(bw, opts.colorSupport())
+		return nil
+	})
 }
 
 // ramp is the plain-text scale, from 0 to 100 %: rampLen runes.
@@ -155,15 +160,16 @@ func (c *chart) writeText(w *bufio.Writer, cs ColorSupport) int {
 			trs = append(trs, textRow{l, row(r), c.lower[r*c.cols : (r+1)*c.cols]})
 		}
 	default:
-		for r := 0; r < len(c.rows); r += 2 {
+		for r := 0; r < len(c.rows); r++ {
 			tr := textRow{label: c.rows[r], upper: row(r)}
-			if r+1 < len(c.rows) {
+			if r+1 < len(c.rows) && !slices.Contains(c.breaks, r+1) {
 				if c.pair != nil {
 					tr.label = c.pair(r, r+1)
 				} else {
 					tr.label = pairLabel(c.rows[r], c.rows[r+1])
 				}
-				tr.lower = row(r + 1)
+				r++
+				tr.lower = row(r)
 			}
 			trs = append(trs, tr)
 		}
@@ -405,6 +411,9 @@ func NewLive(w io.Writer, opts TerminalOptions) *Live {
 // time goes backwards, is dropped with an error; the view goes on with the
 // next. It also returns the error of writing to w.
 func (l *Live) Add(s cpuwatch.Sample) error {
+	if l.opts.GroupByCore {
+		return errors.New("heatmap: Live cannot GroupByCore: samples carry no CPU topology (use WriteTerminal on a recording)")
+	}
 	l.rec.Samples = append(l.rec.Samples, s.Clone())
 	if extra := len(l.rec.Samples) - l.opts.Width; extra > 0 {
 		l.rec.Samples = append(l.rec.Samples[:0], l.rec.Samples[extra:]...)
@@ -419,14 +428,12 @@ func (l *Live) Add(s cpuwatch.Sample) error {
 		l.rec.Samples = l.rec.Samples[:len(l.rec.Samples)-1]
 		return err
 	}
-	bw := bufio.NewWriter(l.w)
-	if l.inPlace && l.lines > 0 {
-		// Back to the first line of the last frame, and clear below it.
-		fmt.Fprintf(bw, "\x1b[%dF\x1b[J", l.lines)
-	}
-	l.lines = c.writeText(bw, l.cs)
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("heatmap: %w", err)
-	}
-	return nil
+	return buffered(l.w, func(bw *bufio.Writer) error {
+		if l.inPlace && l.lines > 0 {
+			// Back to the first line of the last frame, and clear below it.
+			fmt.Fprintf(bw, "\x1b[%dF\x1b[J", l.lines)
+		}
+		l.lines = c.writeText(bw, l.cs)
+		return nil
+	})
 }

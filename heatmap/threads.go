@@ -94,33 +94,31 @@ func RenderThreads(rec *cpuwatch.Recording, opts ThreadOptions) (image.Image, er
 // WriteThreadsPNG renders rec's thread timeline, as RenderThreads does,
 // and writes it to w as a paletted PNG.
 func WriteThreadsPNG(w io.Writer, rec *cpuwatch.Recording, opts ThreadOptions) error {
-	c, err := buildThreadChart(rec, opts)
-	if err != nil {
-		return err
-	}
-	return c.writePNG(w)
+	return writeThreads(w, rec, opts, (*chart).writePNG)
 }
 
 // WriteThreadsSVG writes rec's thread timeline to w as a standalone SVG
 // document with the same layout as RenderThreads; each cell's <title>
 // names the thread, the interval, its CPU and how much it ran.
 func WriteThreadsSVG(w io.Writer, rec *cpuwatch.Recording, opts ThreadOptions) error {
-	c, err := buildThreadChart(rec, opts)
-	if err != nil {
-		return err
-	}
-	return c.writeSVG(w)
+	return writeThreads(w, rec, opts, (*chart).writeSVG)
 }
 
 // WriteThreadsHTML writes rec's thread timeline to w as a self-contained
 // HTML page, as WriteHTML does for cores: hovering a cell names the
 // thread, the interval, its CPU and how much it ran.
 func WriteThreadsHTML(w io.Writer, rec *cpuwatch.Recording, opts ThreadOptions) error {
+	return writeThreads(w, rec, opts, (*chart).writeHTML)
+}
+
+// writeThreads builds rec's thread timeline and writes it to w with out,
+// as writeCores does for cores.
+func writeThreads(w io.Writer, rec *cpuwatch.Recording, opts ThreadOptions, out func(*chart, io.Writer) error) error {
 	c, err := buildThreadChart(rec, opts)
 	if err != nil {
 		return err
 	}
-	return c.writeHTML(w)
+	return out(c, w)
 }
 
 // threadRow is one thread across the recording.

@@ -53,12 +53,12 @@ func ExampleWriteThreadsPNG() {
 
 // Draw a recording's cores grouped by physical core: Record keeps the
 // machine's topology in Host.Topology.
-func ExampleWriteByCorePNG() {
+func ExampleOptions_groupByCore() {
 	rec, err := cpuwatch.Record(context.Background(), time.Second, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := heatmap.WriteByCorePNG(os.Stdout, rec, heatmap.Options{}); err != nil {
+	if err := heatmap.WritePNG(os.Stdout, rec, heatmap.Options{GroupByCore: true}); err != nil {
 		log.Fatal(err)
 	}
 }

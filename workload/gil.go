@@ -42,7 +42,8 @@ func runGIL(ctx context.Context, g GIL) (Report, error) {
 	default:
 		return Report{Model: name}, fmt.Errorf("workload: unknown GIL version %d", int(g.Version))
 	}
-	return runThreads(ctx, threadsSpec{name: name, n: g.N, work: g.Work, pin: g.Pin, lock: true, gil: lock})
+	return runThreads(ctx, threadsSpec{name: name, n: g.N, work: g.Work, pin: g.Pin, lock: true,
+		label: "gil-" + g.Version.String(), gil: lock})
 }
 
 // gil2 is CPython 2.7's GIL: a semaphore (thread_pthread.h with

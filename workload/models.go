@@ -19,7 +19,7 @@ func (s Serial) String() string { return "non-threaded" + pinSuffix(s.Pin) }
 
 // Run does the work on the calling goroutine's own locked thread.
 func (s Serial) Run(ctx context.Context) (Report, error) {
-	return runThreads(ctx, threadsSpec{name: s.String(), n: 1, work: s.Work, pin: s.Pin, lock: true})
+	return runThreads(ctx, threadsSpec{name: s.String(), n: 1, work: s.Work, pin: s.Pin, lock: true, label: "serial"})
 }
 
 // Idle does nothing for Duration: the seed's do-nothing baseline. The zero
@@ -90,7 +90,7 @@ func (t Threads) String() string { return fmt.Sprintf("threads:%d%s", t.N, pinSu
 
 // Run starts the threads and waits for all of them.
 func (t Threads) Run(ctx context.Context) (Report, error) {
-	return runThreads(ctx, threadsSpec{name: t.String(), n: t.N, work: t.Work, pin: t.Pin, lock: true})
+	return runThreads(ctx, threadsSpec{name: t.String(), n: t.N, work: t.Work, pin: t.Pin, lock: true, label: "thread"})
 }
 
 // Goroutines runs N plain goroutines under the Go scheduler, so GOMAXPROCS

@@ -76,6 +76,13 @@ func childMain(specJSON string, out, errOut io.Writer) int {
 		return 2
 	}
 	runtime.LockOSThread()
+	// Name the process and its worker thread (the same one if the work
+	// runs on the main thread) so ps and a thread timeline tell the
+	// workers apart. The child exits afterwards, so nothing is restored;
+	// a name is cosmetic, so failing to set it fails nothing.
+	name := fmt.Sprintf("proc/%d", spec.ID)
+	_ = nameProcess(name)
+	_, _ = nameThread(name)
 	if spec.CPU >= 0 {
 		// The child exits afterwards, so the pin need not be undone.
 		if _, err := pinThread(spec.CPU); err != nil {

@@ -35,7 +35,11 @@ type threadsSpec struct {
 	// lock locks each worker to its own OS thread, which also makes
 	// per-thread CPU accounting possible.
 	lock bool
-	gil  gilLock // nil: no GIL
+	// label names each locked worker's OS thread "label/id", so that
+	// ps, top and a thread timeline tell the workers from Go's own
+	// threads; "" leaves the names alone.
+	label string
+	gil   gilLock // nil: no GIL
 }
 
 // runThreads runs s.n workers in goroutines and waits for them. The first
@@ -168,6 +172,19 @@ func runWorker(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (wr W
 				runtime.UnlockOSThread()
 			}
 		}()
+		if s.label != "" {
+			restore, err := nameThread(fmt.Sprintf("%s/%d", s.label, id))
+			if err != nil {
+				return wr, err
+			}
+			// Runs before the unlock: the runtime gets its thread
+			// back under its old name, or not at all.
+			defer func() {
+				if restore() != nil {
+					healthy = false
+				}
+			}()
+		}
 		if cpu >= 0 {
 			restore, err := pinThread(cpu)
 			if err != nil {

@@ -17,6 +17,10 @@ func processCPU() (cpuTimes, error)       { return cpuTimes{}, supported("this m
 func allowedCPUs() ([]int, error)         { return nil, supported("pinning") }
 func pinThread(int) (func() error, error) { return nil, supported("pinning") }
 
+// Naming threads and processes is cosmetic: a no-op elsewhere.
+func nameThread(string) (func() error, error) { return func() error { return nil }, nil }
+func nameProcess(string) error                { return nil }
+
 // The futex operations are never reached off Linux: every model that needs
 // them fails in supported first.
 func futexWait(*uint32, uint32, time.Duration) error { panic("workload: futex on " + runtime.GOOS) }

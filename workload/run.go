@@ -158,44 +158,67 @@ func runThreads(ctx context.Context, s threadsSpec) (Report, error) {
 	return rep, nil
 }
 
-// runWorker is worker id's goroutine: lock and pin its thread if asked,
-// measure its CPU around the work, and leave the thread as it found it.
+// runWorker is worker id's goroutine: lock, name and pin its thread if
+// asked, and measure its CPU around the work.
 func runWorker(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (wr WorkerReport, err error) {
+	if !s.lock {
+		return work(s, w, id, cpu, breaker)
+	}
+	runOwnThread(func() { wr, err = work(s, w, id, cpu, breaker) })
+	return wr, err
+}
+
+// runOwnThread runs fn on an OS thread locked to it that ends with the
+// calling goroutine, which must return soon after and must not call
+// runtime.UnlockOSThread.
+//
+// The thread is never unlocked, so the runtime ends it instead of reusing
+// it: a worker's name stays with its thread to the end — a thread timeline
+// shows one row per worker and run under the worker's name, even in samples
+// taken after the run — and no Go thread inherits a name or an affinity.
+// The one thread the runtime cannot end is the main thread (it parks it for
+// good instead, and its name is the process's), so fn moves off it first.
+func runOwnThread(fn func()) {
+	runtime.LockOSThread()
+	if !onMainThread() {
+		fn()
+		return
+	}
+	// While this goroutine holds the main thread, the new one cannot get
+	// it; once the new one has locked its own thread, the main thread
+	// goes back to the scheduler as it came.
+	locked := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		close(locked)
+		fn()
+	}()
+	<-locked
+	runtime.UnlockOSThread()
+	<-done
+}
+
+// work is runWorker's body, on the worker's own locked thread if s.lock.
+func work(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (wr WorkerReport, err error) {
 	wr = WorkerReport{ID: id, CPU: cpu}
 	if s.lock {
-		runtime.LockOSThread()
-		// A thread whose affinity could not be restored is not returned
-		// to the runtime: exiting while locked terminates it.
-		healthy := true
-		defer func() {
-			if healthy {
-				runtime.UnlockOSThread()
-			}
-		}()
 		if s.label != "" {
-			restore, err := nameThread(fmt.Sprintf("%s/%d", s.label, id))
-			if err != nil {
+			if err := nameThread(fmt.Sprintf("%s/%d", s.label, id)); err != nil {
 				return wr, err
 			}
-			// Runs before the unlock: the runtime gets its thread
-			// back under its old name, or not at all.
-			defer func() {
-				if restore() != nil {
-					healthy = false
-				}
-			}()
 		}
 		if cpu >= 0 {
 			restore, err := pinThread(cpu)
 			if err != nil {
 				return wr, err
 			}
+			// The thread ends anyway, but only some time after Run
+			// returns: until then it must not look pinned.
 			defer func() {
-				if rerr := restore(); rerr != nil {
-					healthy = false
-					if err == nil {
-						err = rerr
-					}
+				if rerr := restore(); rerr != nil && err == nil {
+					err = rerr
 				}
 			}()
 		}

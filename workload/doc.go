@@ -54,12 +54,12 @@
 // # Names
 //
 // On Linux every locked worker thread names itself (its comm, cut to 15
-// bytes) "serial/0", "thread/i", "gil-py2/i" or "gil-py3/i", and a
+// bytes) "serial/0", "thread/i", "gil-py2/i" or "gil-py3/i" while it works,
+// and gets its old name back before it returns to the Go scheduler (a
+// worker never runs on the main thread, whose name is the process's); a
 // [Processes] child names itself and its worker thread "proc/i". So ps -L,
 // top -H and a per-thread timeline tell the workers from Go's own threads.
-// A worker thread is never handed back to the Go scheduler: it ends with
-// its worker, so it keeps its name to the end and every run has fresh
-// threads. [Goroutines] migrate between threads and name none.
+// [Goroutines] migrate between threads and name none.
 //
 // # Platforms
 //

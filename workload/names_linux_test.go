@@ -79,6 +79,7 @@ func TestWorkerThreadsAreNamed(t *testing.T) {
 		{workload.GIL{N: 2, Work: long, Version: workload.Python3}, []string{"gil-py3/0", "gil-py3/1"}},
 	} {
 		t.Run(tc.m.String(), func(t *testing.T) {
+			before := threadComms(t)
 			var got []string
 			whileRunning(t, tc.m, func() bool {
 				got = got[:0]
@@ -93,24 +94,16 @@ func TestWorkerThreadsAreNamed(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("worker thread names while running mismatch (-want +got):\n%s", diff)
 			}
-			// The workers' threads end with them, some time after Run
-			// returned: no thread may keep a worker's name, or a Go
-			// thread would wear it.
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				var left []string
-				for tid, name := range threadComms(t) {
-					if slices.Contains(tc.want, name) {
-						left = append(left, tid+" "+name)
-					}
+			// The threads went back to the runtime: each must have its
+			// old name back, or a Go thread would wear a worker's.
+			old := make(map[string]bool)
+			for _, name := range before {
+				old[name] = true
+			}
+			for tid, name := range threadComms(t) {
+				if !old[name] {
+					t.Errorf("thread %s is named %q after the run, want one of the names before it (%v)", tid, name, before)
 				}
-				if len(left) == 0 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("threads %v still carry a worker's name 10 s after the run, want none", left)
-				}
-				time.Sleep(time.Millisecond)
 			}
 		})
 	}

@@ -82,7 +82,7 @@ func childMain(specJSON string, out, errOut io.Writer) int {
 	// a name is cosmetic, so failing to set it fails nothing.
 	name := fmt.Sprintf("proc/%d", spec.ID)
 	_ = nameProcess(name)
-	_ = nameThread(name)
+	_, _ = nameThread(name)
 	if spec.CPU >= 0 {
 		// The child exits afterwards, so the pin need not be undone.
 		if _, err := pinThread(spec.CPU); err != nil {

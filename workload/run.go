@@ -159,66 +159,78 @@ func runThreads(ctx context.Context, s threadsSpec) (Report, error) {
 }
 
 // runWorker is worker id's goroutine: lock, name and pin its thread if
-// asked, and measure its CPU around the work.
-func runWorker(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (wr WorkerReport, err error) {
+// asked, measure its CPU around the work, and leave the thread as it found
+// it.
+//
+// A worker that lands on the main thread moves to another one first: the
+// main thread's name is the process's, which ps and /proc/<pid>/comm would
+// show as a worker's name for the length of the run.
+func runWorker(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (WorkerReport, error) {
 	if !s.lock {
 		return work(s, w, id, cpu, breaker)
 	}
-	runOwnThread(func() { wr, err = work(s, w, id, cpu, breaker) })
-	return wr, err
-}
-
-// runOwnThread runs fn on an OS thread locked to it that ends with the
-// calling goroutine, which must return soon after and must not call
-// runtime.UnlockOSThread.
-//
-// The thread is never unlocked, so the runtime ends it instead of reusing
-// it: a worker's name stays with its thread to the end — a thread timeline
-// shows one row per worker and run under the worker's name, even in samples
-// taken after the run — and no Go thread inherits a name or an affinity.
-// The one thread the runtime cannot end is the main thread (it parks it for
-// good instead, and its name is the process's), so fn moves off it first.
-func runOwnThread(fn func()) {
 	runtime.LockOSThread()
 	if !onMainThread() {
-		fn()
-		return
+		return work(s, w, id, cpu, breaker)
 	}
 	// While this goroutine holds the main thread, the new one cannot get
 	// it; once the new one has locked its own thread, the main thread
-	// goes back to the scheduler as it came.
+	// goes back to the scheduler untouched.
+	type result struct {
+		wr  WorkerReport
+		err error
+	}
 	locked := make(chan struct{})
-	done := make(chan struct{})
+	done := make(chan result, 1)
 	go func() {
-		defer close(done)
 		runtime.LockOSThread()
 		close(locked)
-		fn()
+		wr, err := work(s, w, id, cpu, breaker)
+		done <- result{wr, err}
 	}()
 	<-locked
 	runtime.UnlockOSThread()
-	<-done
+	r := <-done
+	return r.wr, r.err
 }
 
-// work is runWorker's body, on the worker's own locked thread if s.lock.
+// work is runWorker's body. If s.lock, the caller has locked the goroutine
+// to its thread (once), and work unlocks it at the end.
 func work(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (wr WorkerReport, err error) {
 	wr = WorkerReport{ID: id, CPU: cpu}
 	if s.lock {
+		// A thread whose affinity could not be restored is not returned
+		// to the runtime: exiting while locked terminates it.
+		healthy := true
+		defer func() {
+			if healthy {
+				runtime.UnlockOSThread()
+			}
+		}()
 		if s.label != "" {
-			if err := nameThread(fmt.Sprintf("%s/%d", s.label, id)); err != nil {
+			restore, err := nameThread(fmt.Sprintf("%s/%d", s.label, id))
+			if err != nil {
 				return wr, err
 			}
+			// Runs before the unlock: the runtime gets its thread
+			// back under its old name, or not at all.
+			defer func() {
+				if restore() != nil {
+					healthy = false
+				}
+			}()
 		}
 		if cpu >= 0 {
 			restore, err := pinThread(cpu)
 			if err != nil {
 				return wr, err
 			}
-			// The thread ends anyway, but only some time after Run
-			// returns: until then it must not look pinned.
 			defer func() {
-				if rerr := restore(); rerr != nil && err == nil {
-					err = rerr
+				if rerr := restore(); rerr != nil {
+					healthy = false
+					if err == nil {
+						err = rerr
+					}
 				}
 			}()
 		}

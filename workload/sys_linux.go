@@ -120,16 +120,35 @@ func isTimeout(err error) bool { return err == unix.ETIMEDOUT }
 const commLen = 16
 
 // nameThread names the calling (locked) OS thread — its comm, as ps, top and
-// /proc/<pid>/task/<tid>/comm show it — cut to 15 bytes. The caller must not
-// hand the thread back to the Go scheduler afterwards (no UnlockOSThread), or
-// a runtime thread would go on wearing the worker's name. It is a raw system
-// call, so buf stays put for its duration: prctl never blocks.
-func nameThread(name string) error {
+// /proc/<pid>/task/<tid>/comm show it — cut to 15 bytes, and returns a
+// function that gives the thread its previous name back. A thread handed back
+// to the Go scheduler must get its old name first, or a runtime thread would
+// go on carrying a worker's name.
+func nameThread(name string) (restore func() error, err error) {
+	var old [commLen]byte
+	if err := prctlName(unix.PR_GET_NAME, &old); err != nil {
+		return nil, fmt.Errorf("workload: prctl(PR_GET_NAME): %w", err)
+	}
 	var buf [commLen]byte
 	copy(buf[:commLen-1], name)
-	_, _, e := unix.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_NAME, uintptr(unsafe.Pointer(&buf)), 0, 0, 0, 0)
+	if err := prctlName(unix.PR_SET_NAME, &buf); err != nil {
+		return nil, fmt.Errorf("workload: naming thread %q: %w", name, err)
+	}
+	return func() error {
+		if err := prctlName(unix.PR_SET_NAME, &old); err != nil {
+			return fmt.Errorf("workload: restoring thread name %q: %w", unix.ByteSliceToString(old[:]), err)
+		}
+		return nil
+	}, nil
+}
+
+// prctlName is prctl(PR_GET_NAME or PR_SET_NAME, buf). It goes through the
+// raw system call so that buf stays valid for the call's duration: prctl
+// never blocks.
+func prctlName(op int, buf *[commLen]byte) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_PRCTL, uintptr(op), uintptr(unsafe.Pointer(buf)), 0, 0, 0, 0)
 	if e != 0 {
-		return fmt.Errorf("workload: naming thread %q: %w", name, e)
+		return e
 	}
 	return nil
 }

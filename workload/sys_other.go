@@ -18,9 +18,9 @@ func allowedCPUs() ([]int, error)         { return nil, supported("pinning") }
 func pinThread(int) (func() error, error) { return nil, supported("pinning") }
 
 // Naming threads and processes is cosmetic: a no-op elsewhere.
-func nameThread(string) error  { return nil }
-func nameProcess(string) error { return nil }
-func onMainThread() bool       { return false }
+func nameThread(string) (func() error, error) { return func() error { return nil }, nil }
+func onMainThread() bool                      { return false }
+func nameProcess(string) error                { return nil }
 
 // The futex operations are never reached off Linux: every model that needs
 // them fails in supported first.

@@ -132,9 +132,15 @@ func parseCPULine(line []byte) (id int, t ticks, err error) {
 	}
 	nf := 0
 	for i := 0; i < len(rest); {
-		if c := rest[i]; c == ' ' || c == '\t' || c == '\r' {
-			i++
-			continue
+		// Digits first: they are what this test meets in the kernel's
+		// format, where the single space after each counter is skipped
+		// below without another round of this loop.
+		if rest[i]-'0' > 9 {
+			if c := rest[i]; c == ' ' || c == '\t' || c == '\r' {
+				i++
+				continue
+			}
+			return 0, t, fmt.Errorf("malformed counter in %q", line)
 		}
 		// The hot loop of a watch: no overflow check per digit, as 19
 		// decimal digits always fit in a uint64; longer numbers are
@@ -148,12 +154,17 @@ func parseCPULine(line []byte) (id int, t ticks, err error) {
 			}
 			v = v*10 + uint64(d)
 		}
-		if i == from || (i < len(rest) && rest[i] != ' ' && rest[i] != '\t' && rest[i] != '\r') {
-			return 0, t, fmt.Errorf("malformed counter in %q", line)
+		end := i
+		if i < len(rest) {
+			if c := rest[i]; c == ' ' {
+				i++
+			} else if c != '\t' && c != '\r' {
+				return 0, t, fmt.Errorf("malformed counter in %q", line)
+			}
 		}
-		if i-from > 19 {
+		if end-from > 19 {
 			var err error
-			if v, err = strconv.ParseUint(string(rest[from:i]), 10, 64); err != nil {
+			if v, err = strconv.ParseUint(string(rest[from:end]), 10, 64); err != nil {
 				return 0, t, fmt.Errorf("counter overflows in %q", line)
 			}
 		}

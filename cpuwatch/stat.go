@@ -132,8 +132,8 @@ func parseCPULine(line []byte) (id int, t ticks, err error) {
 	}
 	nf := 0
 	for i := 0; i < len(rest); {
-		// Digits first: they are what this test meets in the kernel's
-		// format, where the single space after each counter is skipped
+		// Test for a digit first: in the kernel's format that is what
+		// starts here, as the single space after each counter is skipped
 		// below without another round of this loop.
 		if rest[i]-'0' > 9 {
 			if c := rest[i]; c == ' ' || c == '\t' || c == '\r' {

@@ -361,6 +361,27 @@ func (r *Results) Speedup(run *Result) float64 {
 	return perIt * float64(run.Iterations()) / run.WallSeconds
 }
 
+// Implausible returns the runs whose speed-up is more than their workers
+// could give on the host's CPUs (min(workers, Host.NumCPU), with 5 % to
+// spare). No run can do that; when one seems to, the machine's speed per
+// core changed between the serial run and that run — on a shared virtual
+// machine the host's load moves it by up to 2× — and its speed-up says more
+// about the host than about the model. Cores used, which compares a run
+// with itself, is unaffected.
+func (r *Results) Implausible() []*Result {
+	var out []*Result
+	for _, run := range r.Runs {
+		limit := float64(run.Workers)
+		if n := r.Host.NumCPU; n > 0 && float64(n) < limit {
+			limit = float64(n)
+		}
+		if sp := r.Speedup(run); limit > 0 && sp > 1.05*limit {
+			out = append(out, run)
+		}
+	}
+	return out
+}
+
 // errNoRuns is returned when results hold nothing to tabulate.
 var errNoRuns = errors.New("corescope: no runs")
 

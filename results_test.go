@@ -186,3 +186,47 @@ func TestFunc(t *testing.T) {
 		t.Errorf("String() = %q, want %q", got, "func")
 	}
 }
+
+func TestImplausible(t *testing.T) {
+	tests := []struct {
+		name   string
+		numCPU int     // Host.NumCPU; 0 when unknown
+		wall   float64 // multiprocessing:4's wall time, 4× the serial work
+		want   []string
+	}{
+		{"2× on 2 CPUs", 2, 4, nil},
+		{"2.67× on 2 CPUs", 2, 3, []string{"multiprocessing:4"}},
+		{"2.67× with 4 workers and no host facts", 0, 3, nil},
+		{"5.33× with 4 workers", 0, 1.5, []string{"multiprocessing:4"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := synthetic()
+			r.Host.NumCPU = tt.numCPU
+			r.Runs[2].WallSeconds = tt.wall
+			var got []string
+			for _, run := range r.Implausible() {
+				got = append(got, run.DataID)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Implausible() mismatch (-want +got):\n%s", diff)
+			}
+
+			var table, page strings.Builder
+			if err := r.WriteTable(&table); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.WriteHTML(&page); err != nil {
+				t.Fatal(err)
+			}
+			tableNote := "note: multiprocessing:4's speed-up of"
+			pageNote := "more speed-up than the CPUs can give"
+			if has := strings.Contains(table.String(), tableNote); has != (tt.want != nil) {
+				t.Errorf("table has the note: %v, want %v:\n%s", has, tt.want != nil, table.String())
+			}
+			if has := strings.Contains(page.String(), pageNote); has != (tt.want != nil) {
+				t.Errorf("report page has the note: %v, want %v", has, tt.want != nil)
+			}
+		})
+	}
+}

@@ -62,7 +62,16 @@ func (r *Results) WriteTable(w io.Writer) error {
 			row.DataID, row.Workers, row.Wall, dash(row.Speedup, "%.2f×"),
 			row.CoresUsed, row.EffectiveCores, percent(row), switches(row))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, run := range r.Implausible() {
+		if _, err := fmt.Fprintf(w, "note: %s's speed-up of %.2f× is more than its CPUs can give: the machine's speed per core changed between runs; trust its cores used instead\n",
+			run.DataID, r.Speedup(run)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func dash(v float64, format string) string {

@@ -104,6 +104,9 @@ func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (
 	go func() {
 		first := true
 		err := w.Watch(wctx, func(s Sample) {
+			if w.OnSample != nil {
+				w.OnSample(s) // outside mu: a slow hook must not stall run's waits
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if first {

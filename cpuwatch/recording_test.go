@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -149,6 +150,47 @@ func TestRecordSeesRun(t *testing.T) {
 			if b := rec.Samples[i].BusyCores(); b != 0 {
 				t.Errorf("sample %d: BusyCores() = %v, want 0", i, b)
 			}
+		}
+	})
+}
+
+func TestRecordOnSample(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := startFakeProc(t, []int{0, 1}, func(cpu, n int) bool { return cpu == 1 })
+		var (
+			hooked  []cpuwatch.Sample
+			during  = make(chan cpuwatch.Sample, 1)
+			running atomic.Bool // set by run, read by the hook on the watch goroutine
+		)
+		w := &cpuwatch.Watcher{Interval: time.Second, ProcRoot: p.Root}
+		w.OnSample = func(s cpuwatch.Sample) {
+			hooked = append(hooked, s.Clone())
+			if running.Load() {
+				select {
+				case during <- s.Clone():
+				default:
+				}
+			}
+		}
+		rec, err := w.Record(t.Context(), func(context.Context) error {
+			running.Store(true)
+			// The hook must hand over a sample while run is still going
+			// (the next one is due within a second of fake time).
+			select {
+			case s := <-during:
+				if b := s.BusyCores(); b != 1 {
+					t.Errorf("sample seen during run: BusyCores() = %v, want 1", b)
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("OnSample was not called while run was running")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(rec.Samples, hooked); diff != "" {
+			t.Errorf("OnSample saw other samples than the recording holds (-recorded +hooked):\n%s", diff)
 		}
 	})
 }

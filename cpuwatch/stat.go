@@ -132,9 +132,15 @@ func parseCPULine(line []byte) (id int, t ticks, err error) {
 	}
 	nf := 0
 	for i := 0; i < len(rest); {
-		if c := rest[i]; c == ' ' || c == '\t' || c == '\r' {
-			i++
-			continue
+		// Test for a digit first: in the kernel's format that is what
+		// starts here, as the single space after each counter is skipped
+		// below without another round of this loop.
+		if rest[i]-'0' > 9 {
+			if c := rest[i]; c == ' ' || c == '\t' || c == '\r' {
+				i++
+				continue
+			}
+			return 0, t, fmt.Errorf("malformed counter in %q", line)
 		}
 		// The hot loop of a watch: no overflow check per digit, as 19
 		// decimal digits always fit in a uint64; longer numbers are
@@ -148,12 +154,17 @@ func parseCPULine(line []byte) (id int, t ticks, err error) {
 			}
 			v = v*10 + uint64(d)
 		}
-		if i == from || (i < len(rest) && rest[i] != ' ' && rest[i] != '\t' && rest[i] != '\r') {
-			return 0, t, fmt.Errorf("malformed counter in %q", line)
+		end := i
+		if i < len(rest) {
+			if c := rest[i]; c == ' ' {
+				i++
+			} else if c != '\t' && c != '\r' {
+				return 0, t, fmt.Errorf("malformed counter in %q", line)
+			}
 		}
-		if i-from > 19 {
+		if end-from > 19 {
 			var err error
-			if v, err = strconv.ParseUint(string(rest[from:i]), 10, 64); err != nil {
+			if v, err = strconv.ParseUint(string(rest[from:end]), 10, 64); err != nil {
 				return 0, t, fmt.Errorf("counter overflows in %q", line)
 			}
 		}
@@ -182,8 +193,61 @@ func usageOf(prev, cur *ticks) Usage {
 }
 
 // setFrom sets u to usageOf(prev, cur) in place: diff fills a slice of
-// CoreUsage this way without copying each Usage twice.
+// CoreUsage this way without copying each Usage twice. It works on integer
+// deltas in locals and converts each once; counters that move by 2^59 or
+// more in one interval (only in made-up input) take setFromFloat, whose
+// float sums cannot overflow.
 func (u *Usage) setFrom(prev, cur *ticks) {
+	user := uintDelta(prev[fUser], cur[fUser])
+	nice := uintDelta(prev[fNice], cur[fNice])
+	system := uintDelta(prev[fSystem], cur[fSystem])
+	idle := uintDelta(prev[fIdle], cur[fIdle])
+	iowait := uintDelta(prev[fIOWait], cur[fIOWait])
+	irq := uintDelta(prev[fIRQ], cur[fIRQ])
+	softirq := uintDelta(prev[fSoftIRQ], cur[fSoftIRQ])
+	steal := uintDelta(prev[fSteal], cur[fSteal])
+	guest := uintDelta(prev[fGuest], cur[fGuest])
+	guestNice := uintDelta(prev[fGuestNice], cur[fGuestNice])
+	if (user|nice|system|idle|iowait|irq|softirq|steal|guest|guestNice)>>59 != 0 {
+		u.setFromFloat(prev, cur)
+		return
+	}
+	if back := prev[fIOWait] - cur[fIOWait]; prev[fIOWait] > cur[fIOWait] {
+		idle = uintDelta(back, idle)
+	}
+	user = uintDelta(guest, user)
+	nice = uintDelta(guestNice, nice)
+	// Ten values below 2^59 sum below 2^63: no overflow, and int64
+	// conversions are single instructions on amd64.
+	sum := user + nice + system + idle + iowait + irq + softirq + steal + guest + guestNice
+	if sum == 0 {
+		*u = Usage{Idle: 1}
+		return
+	}
+	s := float64(int64(sum))
+	u.User = float64(int64(user)) / s
+	u.Nice = float64(int64(nice)) / s
+	u.System = float64(int64(system)) / s
+	u.Idle = float64(int64(idle)) / s
+	u.IOWait = float64(int64(iowait)) / s
+	u.IRQ = float64(int64(irq)) / s
+	u.SoftIRQ = float64(int64(softirq)) / s
+	u.Steal = float64(int64(steal)) / s
+	u.Guest = float64(int64(guest)) / s
+	u.GuestNice = float64(int64(guestNice)) / s
+}
+
+// uintDelta returns cur − prev, or 0 if the counter went backwards.
+func uintDelta(prev, cur uint64) uint64 {
+	if cur < prev {
+		return 0
+	}
+	return cur - prev
+}
+
+// setFromFloat is setFrom for counters that moved too far to be summed as
+// integers.
+func (u *Usage) setFromFloat(prev, cur *ticks) {
 	var d [numFields]float64
 	for i := range d {
 		d[i] = tickDelta(prev[i], cur[i])
@@ -261,8 +325,16 @@ func diff(dst []CoreUsage, prev, cur *reading) []CoreUsage {
 		if c.t.sum() < p.t.sum() {
 			continue
 		}
-		dst = append(dst, CoreUsage{ID: c.id})
-		dst[len(dst)-1].setFrom(&p.t, &c.t)
+		// Extend dst without zeroing the new element: setFrom and the ID
+		// store write all of it.
+		n := len(dst)
+		if n == cap(dst) {
+			dst = append(dst, CoreUsage{})
+		}
+		dst = dst[:n+1]
+		cu := &dst[n]
+		cu.ID = c.id
+		cu.setFrom(&p.t, &c.t)
 	}
 	return dst
 }

@@ -59,6 +59,15 @@ type Watcher struct {
 	FollowPIDs     []int
 	FollowChildren bool
 
+	// OnSample, if set, is called by Record with each sample as soon as it
+	// is taken, so a caller can draw or log the recording as it grows.
+	// It runs on Record's watch goroutine, not the caller's, one call at a
+	// time, before the sample is added to the recording; the sample's
+	// slices are reused afterwards, so it must Clone what it keeps. A slow
+	// OnSample delays sampling as a slow Watch callback does. Watch does
+	// not use it: it calls its own fn.
+	OnSample func(Sample)
+
 	// SysRoot is the sys file system that Record reads the CPU topology
 	// and cgroup limits from. "" means "/sys"; tests point it at a fixture
 	// tree such as "testdata/topology/smt-on/sys".

@@ -302,15 +302,19 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if c.dataID != "" {
 		title = c.dataID
 	}
-	var live func() error
+	var drawErr error
 	if c.format == "term" {
-		live = startLive(ctx, w.Interval, stdout, heatmap.TerminalOptions{Title: title, Mode: mode})
+		// Draw the recording as it grows, from the recording's own samples.
+		live := heatmap.NewLive(stdout, heatmap.TerminalOptions{Title: title, Mode: mode})
+		w.OnSample = func(s cpuwatch.Sample) {
+			if drawErr == nil {
+				drawErr = live.Add(s)
+			}
+		}
 	}
 	res, err := spec.Run(ctx, &w)
-	if live != nil {
-		if lerr := live(); err == nil {
-			err = lerr
-		}
+	if err == nil {
+		err = drawErr // OnSample's calls have all returned once Run has
 	}
 	if err != nil {
 		return err

@@ -126,6 +126,39 @@ type threadRow struct {
 	pid, tid int
 	name     string
 	cpuTime  float64 // seconds, over the recording
+	// names is the CPU time the thread used under each name it carried, in
+	// the order first seen: a worker names itself while it works and may
+	// take its old name back before the recording ends.
+	names []namedCPU
+}
+
+type namedCPU struct {
+	name string
+	cpu  float64
+}
+
+// label returns the name under which the thread used the most CPU time;
+// of equals (a thread that never ran, say) the latest.
+func (r *threadRow) label() string {
+	best := namedCPU{cpu: -1}
+	for _, n := range r.names {
+		if n.cpu >= best.cpu {
+			best = n
+		}
+	}
+	return best.name
+}
+
+// add counts cpu seconds used under name.
+func (r *threadRow) add(name string, cpu float64) {
+	r.cpuTime += cpu
+	for i := range r.names {
+		if r.names[i].name == name {
+			r.names[i].cpu += cpu
+			return
+		}
+	}
+	r.names = append(r.names, namedCPU{name, cpu})
 }
 
 // buildThreadChart turns rec's Sample.Threads into a chart.
@@ -177,9 +210,11 @@ func buildThreadChart(rec *cpuwatch.Recording, opts ThreadOptions) (*chart, erro
 				rowOf[k] = r
 				rows = append(rows, threadRow{pid: th.PID, tid: th.TID})
 			}
-			rows[r].name = th.Name
-			rows[r].cpuTime += th.Busy() * (end[i] - start[i])
+			rows[r].add(th.Name, th.Busy()*(end[i]-start[i]))
 		}
+	}
+	for i := range rows {
+		rows[i].name = rows[i].label()
 	}
 	if len(rows) == 0 {
 		return nil, errors.New("heatmap: recording has no threads (record with a watcher that follows processes)")

@@ -134,6 +134,26 @@ func TestThreadTimelineRows(t *testing.T) {
 			ThreadOptions{},
 			[]string{"3/4 q", "7/7 p"}, "",
 		},
+		{
+			// A worker names itself while it runs and takes its old name
+			// back at the end: the row keeps the name it worked under.
+			"renamed worker",
+			threadRec(4, func(i int) []cpuwatch.ThreadUsage {
+				names := []string{"main", "gil-py2/0", "gil-py2/0", "main"}
+				busy := []float64{0, 1, 1, 0.1}
+				return []cpuwatch.ThreadUsage{{PID: 5, TID: 6, Name: names[i], User: busy[i]}}
+			}),
+			ThreadOptions{},
+			[]string{"6 gil-py2/0"}, "",
+		},
+		{
+			"never ran: latest name",
+			threadRec(2, func(i int) []cpuwatch.ThreadUsage {
+				return []cpuwatch.ThreadUsage{{PID: 5, TID: 5, Name: []string{"old", "new"}[i]}}
+			}),
+			ThreadOptions{AllThreads: true},
+			[]string{"5 new"}, "",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,13 +1,11 @@
 package benchmarks
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/shirou/gopsutil/v4/cpu"
 
 	"github.com/corescope/corescope/cpuwatch"
+	"github.com/corescope/corescope/internal/statfake"
 )
 
 // fixtureRoot is a generated proc tree of cpuwatch's test data.
@@ -54,59 +53,6 @@ func (c *cpuClock) report() {
 	}
 }
 
-// advancingStat is a copy of a stat file in a temporary proc root that
-// advance rewrites in place with every cpu line's user and idle counters
-// moved on, as a kernel's are between two readings: a watcher sampling an
-// unchanging file would find no ticks and take its cheap path.
-type advancingStat struct {
-	root, path string
-	lines      [][]byte
-	k          uint64
-	buf        []byte
-}
-
-func newAdvancingStat(b *testing.B, srcRoot string) *advancingStat {
-	data, err := os.ReadFile(filepath.Join(srcRoot, "stat"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	root := b.TempDir()
-	a := &advancingStat{root: root, path: filepath.Join(root, "stat"), lines: bytes.SplitAfter(data, []byte("\n"))}
-	a.advance(b)
-	return a
-}
-
-// advance rewrites the file with user 1 tick and idle 9 ticks further on
-// per call, on every cpu line.
-func (a *advancingStat) advance(b *testing.B) {
-	a.k++
-	a.buf = a.buf[:0]
-	for _, line := range a.lines {
-		if !bytes.HasPrefix(line, []byte("cpu")) {
-			a.buf = append(a.buf, line...)
-			continue
-		}
-		for i, f := range bytes.Fields(line) {
-			if i > 0 {
-				a.buf = append(a.buf, ' ')
-			}
-			step := map[int]uint64{1: 1, 4: 9}[i] // user, idle
-			if step > 0 {
-				v, err := strconv.ParseUint(string(f), 10, 64)
-				if err != nil {
-					b.Fatal(err)
-				}
-				f = strconv.AppendUint(nil, v+a.k*step, 10)
-			}
-			a.buf = append(a.buf, f...)
-		}
-		a.buf = append(a.buf, '\n')
-	}
-	if err := os.WriteFile(a.path, a.buf, 0o644); err != nil {
-		b.Fatal(err)
-	}
-}
-
 func statSize(b *testing.B, root string) int64 {
 	data, err := os.ReadFile(filepath.Join(root, "stat"))
 	if err != nil {
@@ -121,11 +67,11 @@ func statSize(b *testing.B, root string) int64 {
 // one sample: a pread, a parse and a diff, plus the timer and the
 // callback. Before each reading the file is advanced, outside the timing.
 func benchWatch(b *testing.B, src string, cpus int) {
-	adv := newAdvancingStat(b, src)
-	w := cpuwatch.Watcher{Interval: time.Nanosecond, ProcRoot: adv.root}
+	adv := statfake.NewAdvancing(b, src)
+	w := cpuwatch.Watcher{Interval: time.Nanosecond, ProcRoot: adv.Root}
 	ctx, cancel := context.WithCancel(b.Context())
 	defer cancel()
-	b.SetBytes(statSize(b, adv.root))
+	b.SetBytes(statSize(b, adv.Root))
 	b.ReportAllocs()
 	clock := startCPUClock(b)
 	first := true // the first sample follows a reading of the same file
@@ -135,7 +81,7 @@ func benchWatch(b *testing.B, src string, cpus int) {
 		}
 		first = false
 		clock.pause()
-		adv.advance(b)
+		adv.Advance(b)
 		clock.resume()
 		if !b.Loop() { // Watch makes no more calls once ctx is done
 			cancel()
@@ -150,14 +96,14 @@ func benchWatch(b *testing.B, src string, cpus int) {
 // benchGopsutil measures gopsutil's per-CPU times, pointed at a copy of the
 // same proc tree through its context value, advanced alike.
 func benchGopsutil(b *testing.B, src string, cpus int) {
-	adv := newAdvancingStat(b, src)
-	ctx := context.WithValue(b.Context(), common.EnvKey, common.EnvMap{common.HostProcEnvKey: adv.root})
-	b.SetBytes(statSize(b, adv.root))
+	adv := statfake.NewAdvancing(b, src)
+	ctx := context.WithValue(b.Context(), common.EnvKey, common.EnvMap{common.HostProcEnvKey: adv.Root})
+	b.SetBytes(statSize(b, adv.Root))
 	b.ReportAllocs()
 	clock := startCPUClock(b)
 	for b.Loop() {
 		clock.pause()
-		adv.advance(b)
+		adv.Advance(b)
 		clock.resume()
 		ts, err := cpu.TimesWithContext(ctx, true)
 		if err != nil || len(ts) != cpus {

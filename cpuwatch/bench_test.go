@@ -1,14 +1,13 @@
 package cpuwatch
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"testing"
 
+	"github.com/corescope/corescope/internal/statfake"
 	"github.com/prometheus/procfs"
 )
 
@@ -18,7 +17,7 @@ import (
 // each sample, outside the timing, so that every core's counters move as a
 // live kernel's do; without it (for /proc, which moves by itself) it is
 // read as it is.
-func benchSample(b *testing.B, root string, adv *advancingStat) {
+func benchSample(b *testing.B, root string, adv *statfake.Advancing) {
 	sr, err := openStat(root)
 	if err != nil {
 		b.Fatal(err)
@@ -30,7 +29,7 @@ func benchSample(b *testing.B, root string, adv *advancingStat) {
 	var cores []CoreUsage
 	for _, r := range []*reading{&prev, &cur} {
 		if adv != nil {
-			adv.advance(b)
+			adv.Advance(b)
 		}
 		if err := sr.read(r); err != nil {
 			b.Fatal(err)
@@ -43,7 +42,7 @@ func benchSample(b *testing.B, root string, adv *advancingStat) {
 	for b.Loop() {
 		if adv != nil {
 			clock.pause()
-			adv.advance(b)
+			adv.Advance(b)
 			clock.resume()
 		}
 		if err := sr.read(&cur); err != nil {
@@ -58,62 +57,6 @@ func benchSample(b *testing.B, root string, adv *advancingStat) {
 	}
 	if adv != nil && cores[0].Busy() == 0 {
 		b.Fatal("counters did not move")
-	}
-}
-
-// advancingStat is a copy of a stat file in a temporary proc root that
-// advance rewrites in place with every cpu line's user and idle counters
-// moved on, as a kernel's are between two readings. Benchmarks need it
-// because a sample of an unchanging file finds no ticks and takes diff's
-// cheap path.
-type advancingStat struct {
-	root, path string
-	lines      [][]byte
-	k          uint64
-	buf        []byte
-}
-
-func newAdvancingStat(b *testing.B, srcRoot string) *advancingStat {
-	data, err := os.ReadFile(filepath.Join(srcRoot, "stat"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	root := b.TempDir()
-	a := &advancingStat{root: root, path: filepath.Join(root, "stat"), lines: bytes.SplitAfter(data, []byte("\n"))}
-	a.advance(b)
-	return a
-}
-
-// advance rewrites the file with user and idle k and 9k ticks on from the
-// original, for the next k.
-func (a *advancingStat) advance(b *testing.B) {
-	a.k++
-	a.buf = a.buf[:0]
-	for _, line := range a.lines {
-		if !hasCPUPrefix(line) {
-			a.buf = append(a.buf, line...)
-			continue
-		}
-		for i, f := range bytes.Fields(line) {
-			if i > 0 {
-				a.buf = append(a.buf, ' ')
-			}
-			step := map[int]uint64{1 + fUser: 1, 1 + fIdle: 9}[i]
-			if step > 0 {
-				v, err := strconv.ParseUint(string(f), 10, 64)
-				if err != nil {
-					b.Fatal(err)
-				}
-				f = strconv.AppendUint(nil, v+a.k*step, 10)
-			}
-			a.buf = append(a.buf, f...)
-		}
-		a.buf = append(a.buf, '\n')
-	}
-	// os.WriteFile truncates and rewrites the same inode, which the
-	// reader's kept descriptor sees.
-	if err := os.WriteFile(a.path, a.buf, 0o644); err != nil {
-		b.Fatal(err)
 	}
 }
 
@@ -202,8 +145,8 @@ func BenchmarkSynthetic(b *testing.B) {
 		root := syntheticRoot(n)
 		b.Run(fmt.Sprintf("cpus=%d/impl=pread", n), func(b *testing.B) { benchPread(b, root) })
 		b.Run(fmt.Sprintf("cpus=%d/impl=cpuwatch", n), func(b *testing.B) {
-			adv := newAdvancingStat(b, root)
-			benchSample(b, adv.root, adv)
+			adv := statfake.NewAdvancing(b, root)
+			benchSample(b, adv.Root, adv)
 		})
 		b.Run(fmt.Sprintf("cpus=%d/impl=procfs", n), func(b *testing.B) {
 			fs, err := procfs.NewFS(root)

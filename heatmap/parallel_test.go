@@ -2,6 +2,11 @@ package heatmap
 
 import (
 	"bytes"
+	"fmt"
+	"hash/adler32"
+	"image"
+	"image/color"
+	"image/png"
 	"runtime"
 	"testing"
 
@@ -124,5 +129,60 @@ func TestRenderSameOnAnyProcs(t *testing.T) {
 	}
 	if got.Rect != want.Rect || !bytes.Equal(got.Pix, want.Pix) {
 		t.Errorf("picture on 4 procs differs from the one on 1 (%v vs %v)", got.Rect, want.Rect)
+	}
+}
+
+// TestEncodePNGParallel encodes a picture big enough to be cut into bands
+// and checks that it decodes to the same pixels and palette, whatever the
+// number of bands (png's decoder also checks the combined checksum).
+func TestEncodePNGParallel(t *testing.T) {
+	img, err := render(benchRec(300, 1000), Options{MaxRows: -1, GridWidth: 1000, CellWidth: 2, CellHeight: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := img.Rect.Dx() * img.Rect.Dy(); n < minParallelPNG {
+		t.Fatalf("picture of %d pixels is below minParallelPNG %d", n, minParallelPNG)
+	}
+	if n := len(img.Palette); n <= 16 {
+		t.Fatalf("palette of %d colours takes png.Encoder's path", n)
+	}
+	for _, workers := range []int{1, 2, 3, 8} {
+		t.Run(fmt.Sprint(workers, " bands"), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := encodePNGN(&buf, img, workers); err != nil {
+				t.Fatal(err)
+			}
+			dec, err := png.Decode(&buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := dec.(*image.Paletted)
+			if !ok {
+				t.Fatalf("decoded %T, want *image.Paletted", dec)
+			}
+			if got.Rect != img.Rect || !bytes.Equal(got.Pix, img.Pix) {
+				t.Errorf("decoded pixels differ from the encoded ones (%v vs %v)", got.Rect, img.Rect)
+			}
+			if diff := cmp.Diff(color.Palette(img.Palette), got.Palette, cmp.Transformer("rgba", func(c color.Color) color.NRGBA {
+				return color.NRGBAModel.Convert(c).(color.NRGBA)
+			})); diff != "" {
+				t.Errorf("palette mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAdler32Combine(t *testing.T) {
+	data := make([]byte, 200000)
+	for i := range data {
+		data[i] = byte(i*7919>>3) ^ byte(i)
+	}
+	for _, cut := range []int{0, 1, 65521, 100000, len(data)} {
+		t.Run(fmt.Sprint("cut ", cut), func(t *testing.T) {
+			want := adler32.Checksum(data)
+			if got := adler32Combine(adler32.Checksum(data[:cut]), adler32.Checksum(data[cut:]), len(data)-cut); got != want {
+				t.Errorf("adler32Combine = %#x, want %#x", got, want)
+			}
+		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"io"
 	"math"
 	"runtime"
@@ -79,8 +78,7 @@ func (c *chart) writePNG(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	return buffered(w, func(bw *bufio.Writer) error { return enc.Encode(bw, img) })
+	return buffered(w, func(bw *bufio.Writer) error { return encodePNG(bw, img) })
 }
 
 // buffered runs write on a buffer over w and flushes it, so that outputs

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/corescope/corescope/cpuwatch"
@@ -109,9 +111,24 @@ var errNewCore = errors.New("heatmap: core not in the id list")
 // sample has a core outside them. It reads each core usage once, because
 // for a big recording reading the input is most of the cost.
 func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*series, error) {
+	sr, _, err := resampleN(rec, ids, maxCols, need, runtime.GOMAXPROCS(0))
+	return sr, err
+}
+
+// minParallel is the number of core usages (samples × cores) from which
+// resample splits the work: below it, starting goroutines costs more than
+// it saves, and small renders stay on one goroutine.
+const minParallel = 1 << 18
+
+// resampleN is resample with the samples split among up to workers
+// goroutines, each filling its own columns; 1 is the serial path. The
+// result is bit for bit the serial one: a split falls only between samples
+// that share no column, so every sum is added up in the same order.
+// split reports whether the parallel path made the result.
+func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, workers int) (sr *series, split bool, err error) {
 	n := len(rec.Samples)
 	if rec.Interval < 0 {
-		return nil, fmt.Errorf("heatmap: negative interval %v", rec.Interval)
+		return nil, false, fmt.Errorf("heatmap: negative interval %v", rec.Interval)
 	}
 
 	// Each sample covers [start, end] in seconds since origin.
@@ -140,7 +157,7 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 	for i := range rec.Samples {
 		s := &rec.Samples[i]
 		if s.Elapsed < 0 {
-			return nil, fmt.Errorf("heatmap: sample %d has negative elapsed time %v", i, s.Elapsed)
+			return nil, false, fmt.Errorf("heatmap: sample %d has negative elapsed time %v", i, s.Elapsed)
 		}
 		if allZero {
 			d := s.Elapsed
@@ -154,11 +171,11 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 			continue
 		}
 		if s.Time.IsZero() {
-			return nil, fmt.Errorf("heatmap: sample %d has no time but others have", i)
+			return nil, false, fmt.Errorf("heatmap: sample %d has no time but others have", i)
 		}
 		end[i] = s.Time.Sub(origin).Seconds()
 		if i > 0 && end[i] < end[i-1] {
-			return nil, fmt.Errorf("heatmap: sample %d ends at %v, before sample %d", i, s.Time, i-1)
+			return nil, false, fmt.Errorf("heatmap: sample %d ends at %v, before sample %d", i, s.Time, i-1)
 		}
 		d := s.Elapsed.Seconds()
 		if i == 0 {
@@ -176,12 +193,12 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 		t0 = 0 // rounding of the first sample's start
 	}
 	if !(t1 > t0) || math.IsInf(t1-t0, 0) {
-		return nil, errors.New("heatmap: samples span no time")
+		return nil, false, errors.New("heatmap: samples span no time")
 	}
 
 	rows := len(ids)
 	cols := min(n, maxCols)
-	sr := &series{ids: ids, cols: cols, t0: t0, t1: t1, origin: origin,
+	sr = &series{ids: ids, cols: cols, t0: t0, t1: t1, origin: origin,
 		runStart: math.NaN(), runEnd: math.NaN()}
 	if !allZero && !rec.RunStart.IsZero() {
 		sr.runStart = rec.RunStart.Sub(origin).Seconds()
@@ -200,34 +217,145 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 	sr.busy, sr.user, sr.sys = alloc(fBusy), alloc(fUser), alloc(fSys)
 	// While every sample holds every core, one weight per column serves
 	// all its cells; the first sample that lacks a core switches to one
-	// weight per cell.
-	colWeight := make([]float32, cols)
-	var cellWeight []float32
-
+	// weight per cell (sr.cellWeight).
+	sr.colWeight = make([]float32, cols)
 	dt := (t1 - t0) / float64(cols)
-	var rowOf map[int]int
-	type span struct {
-		col int
-		w   float32
+	a := accumulation{sr: sr, rec: rec, start: start, end: end, t0: t0, dt: dt, need: need}
+	if workers > 1 && n*rows >= minParallel {
+		if a.parallel(workers) {
+			return sr, true, nil
+		}
+		// Something needs the serial path (a ragged sample, bad input, or
+		// columns that could not be split cleanly): start again from zero,
+		// so results and errors are exactly the serial ones.
+		clear(sr.busy)
+		clear(sr.user)
+		clear(sr.sys)
+		clear(sr.colWeight)
 	}
+	if err := a.run(0, n, 0, cols, true); err != nil {
+		return nil, false, err
+	}
+	return sr, false, nil
+}
+
+// accumulation is the state of resample's pass over the samples.
+type accumulation struct {
+	sr         *series
+	rec        *cpuwatch.Recording
+	start, end []float64 // each sample's span, seconds since origin
+	t0, dt     float64   // left edge and width of the columns
+	need       field
+}
+
+// errSplit means a worker of the parallel path met something only the
+// serial path handles; resample then redoes the work serially.
+var errSplit = errors.New("heatmap: needs the serial path")
+
+// span is the overlap of a sample with a column, in columns.
+type span struct {
+	col int
+	w   float32
+}
+
+// spans appends to buf the columns sample i overlaps before column hi, and
+// reports whether the sample reaches no further.
+func (a *accumulation) spans(i, hi int, buf []span) ([]span, bool) {
+	buf = buf[:0]
+	d := a.end[i] - a.start[i]
+	if d <= 0 {
+		return buf, true
+	}
+	t0, dt := a.t0, a.dt
+	for c := max(int((a.start[i]-t0)/dt), 0); ; c++ {
+		lo, hi2 := t0+float64(c)*dt, t0+float64(c+1)*dt
+		if lo >= a.end[i] {
+			return buf, true
+		}
+		if c >= hi {
+			return buf, c >= a.sr.cols
+		}
+		if ov := min(hi2, a.end[i]) - max(lo, a.start[i]); ov > dt*1e-9 {
+			buf = append(buf, span{c, float32(ov / dt)})
+		}
+	}
+}
+
+// parallel accumulates the samples on up to workers goroutines, each over
+// a run of samples that shares no column with another run. It reports
+// false, leaving partial sums, if the serial path must do the work.
+func (a *accumulation) parallel(workers int) bool {
+	n, cols := len(a.start), a.sr.cols
+	// The columns each sample touches, as [lo, hi); lo = cols, hi = 0 if none.
+	lo, hi := make([]int, n), make([]int, n)
+	var buf []span
+	for i := range n {
+		var ok bool
+		buf, ok = a.spans(i, cols, buf)
+		if !ok {
+			return false
+		}
+		lo[i], hi[i] = cols, 0
+		if len(buf) > 0 {
+			lo[i], hi[i] = buf[0].col, buf[len(buf)-1].col+1
+		}
+	}
+	// A split before sample i is clean if every earlier sample ends
+	// before a column where any later one starts.
+	sufLo := make([]int, n+1)
+	sufLo[n] = cols
+	for i := n - 1; i >= 0; i-- {
+		sufLo[i] = min(sufLo[i+1], lo[i])
+	}
+	type part struct{ i0, i1, c0, c1 int }
+	parts := make([]part, 0, workers)
+	prevI, prevC, preHi := 0, 0, 0
+	for i := 0; i < n && len(parts) < workers-1; i++ {
+		if i >= prevI+n/workers && i > prevI && preHi <= sufLo[i] {
+			parts = append(parts, part{prevI, i, prevC, preHi})
+			prevI, prevC = i, preHi
+		}
+		preHi = max(preHi, hi[i])
+	}
+	parts = append(parts, part{prevI, n, prevC, cols})
+	if len(parts) < 2 {
+		return false
+	}
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for k, p := range parts {
+		wg.Go(func() { errs[k] = a.run(p.i0, p.i1, p.c0, p.c1, false) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// run adds samples [i0, i1) into columns [c0, c1) of a.sr. With serial
+// false it touches nothing outside those columns and returns errSplit
+// where the serial path must take over: a sample reaching outside them,
+// or one whose cores differ from the ids (which switches every column to
+// weights per cell).
+func (a *accumulation) run(i0, i1, c0, c1 int, serial bool) error {
+	sr, rec, need := a.sr, a.rec, a.need
+	ids := sr.ids
+	rows := len(ids)
+	cells := rows * sr.cols
+	colWeight := sr.colWeight
+	var rowOf map[int]int
 	var spans []span
 	var seen []bool // for a ragged sample: rows already filled
-	for i := range rec.Samples {
+	for i := i0; i < i1; i++ {
 		s := &rec.Samples[i]
-		d := end[i] - start[i]
-		if d <= 0 {
-			continue
-		}
 		// The columns this sample overlaps, and by how much (in columns).
-		spans = spans[:0]
-		for c := max(int((start[i]-t0)/dt), 0); c < cols; c++ {
-			lo, hi := t0+float64(c)*dt, t0+float64(c+1)*dt
-			if lo >= end[i] {
-				break
-			}
-			if ov := min(hi, end[i]) - max(lo, start[i]); ov > dt*1e-9 {
-				spans = append(spans, span{c, float32(ov / dt)})
-			}
+		var ok bool
+		spans, ok = a.spans(i, c1, spans)
+		if !ok || (len(spans) > 0 && spans[0].col < c0) {
+			return errSplit
 		}
 		if len(spans) == 0 {
 			continue
@@ -251,8 +379,8 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 			for kk := range k {
 				seen[kk] = true
 			}
-			if cellWeight == nil {
-				cellWeight = make([]float32, cells)
+			if sr.cellWeight == nil {
+				cellWeight := make([]float32, cells)
 				for c, w := range colWeight {
 					for r := range rows {
 						cellWeight[c*rows+r] = w
@@ -263,6 +391,7 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 						cellWeight[sp.col*rows+kk] += sp.w
 					}
 				}
+				sr.cellWeight = cellWeight
 			}
 		}
 		// Fast path for the common case, busy time of a sample that holds
@@ -270,7 +399,7 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 		// stops at the first core that needs more care, and the general
 		// loop below carries on from there.
 		k0 := 0
-		if need == fBusy && len(spans) == 1 && cellWeight == nil && len(s.Cores) == rows {
+		if need == fBusy && len(spans) == 1 && sr.cellWeight == nil && len(s.Cores) == rows {
 			w := spans[0].w
 			dst := sr.busy[spans[0].col*rows : (spans[0].col+1)*rows]
 			cores := s.Cores[:len(dst)]
@@ -284,12 +413,18 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 			}
 		}
 		if len(s.Cores) != rows {
+			if !serial {
+				return errSplit
+			}
 			toRagged(0)
 		}
 		for k := k0; k < len(s.Cores); k++ {
 			cu := &s.Cores[k]
 			r := k
 			if !ragged && cu.ID != ids[k] {
+				if !serial {
+					return errSplit
+				}
 				toRagged(k)
 			}
 			if ragged {
@@ -297,36 +432,36 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 				r, ok = rowOf[cu.ID]
 				switch {
 				case cu.ID < 0:
-					return nil, fmt.Errorf("heatmap: sample %d has negative cpu id %d", i, cu.ID)
+					return fmt.Errorf("heatmap: sample %d has negative cpu id %d", i, cu.ID)
 				case !ok:
-					return nil, errNewCore
+					return errNewCore
 				case seen[r]:
-					return nil, fmt.Errorf("heatmap: sample %d names cpu %d twice", i, cu.ID)
+					return fmt.Errorf("heatmap: sample %d names cpu %d twice", i, cu.ID)
 				}
 				seen[r] = true
 			}
 			var busy, user, sys float32
 			if need&fBusy != 0 {
 				if !isFrac(cu.Idle) || !isFrac(cu.IOWait) {
-					return nil, usageErr(i, cu.ID, cu.Idle, cu.IOWait)
+					return usageErr(i, cu.ID, cu.Idle, cu.IOWait)
 				}
 				busy = clampFrac(1 - cu.Idle - cu.IOWait)
 			}
 			if need&fUser != 0 {
 				if !isFrac(cu.User) || !isFrac(cu.Nice) {
-					return nil, usageErr(i, cu.ID, cu.User, cu.Nice)
+					return usageErr(i, cu.ID, cu.User, cu.Nice)
 				}
 				user = clampFrac(cu.User + cu.Nice)
 			}
 			if need&fSys != 0 {
 				if !isFrac(cu.System) {
-					return nil, usageErr(i, cu.ID, cu.System, 0)
+					return usageErr(i, cu.ID, cu.System, 0)
 				}
 				sys = clampFrac(cu.System)
 			}
 			// Local slices: the compiler cannot keep sr's fields in
 			// registers across the stores.
-			busyA, userA, sysA, cw := sr.busy, sr.user, sr.sys, cellWeight
+			busyA, userA, sysA, cw := sr.busy, sr.user, sr.sys, sr.cellWeight
 			for _, sp := range spans {
 				at := sp.col*rows + r
 				if busyA != nil {
@@ -343,15 +478,13 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 				}
 			}
 		}
-		if cellWeight == nil {
+		if sr.cellWeight == nil {
 			for _, sp := range spans {
 				colWeight[sp.col] += sp.w
 			}
 		}
 	}
-
-	sr.colWeight, sr.cellWeight = colWeight, cellWeight
-	return sr, nil
+	return nil
 }
 
 // clampFrac converts a checked fraction, which may stray from [0, 1] by

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"io"
 	"math"
+	"runtime"
 	"strconv"
+	"sync"
 
 	"github.com/corescope/corescope/cpuwatch"
 )
@@ -77,8 +78,7 @@ func (c *chart) writePNG(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	return buffered(w, func(bw *bufio.Writer) error { return enc.Encode(bw, img) })
+	return buffered(w, func(bw *bufio.Writer) error { return encodePNG(bw, img) })
 }
 
 // buffered runs write on a buffer over w and flushes it, so that outputs
@@ -265,21 +265,74 @@ const minGridWidth = 240
 // quantize maps the means of the sums a to swatch indices: no data to 0,
 // [0, 1] to the levels 1…levels. It reads s column by column, as series
 // holds it, and returns rows×cols indices row-major, as charts hold them,
-// series row r in chart row rowAt(rowOf, r); the strided writes stay
-// within rows cache lines per 64 columns.
+// series row r in chart row rowAt(rowOf, r).
 func quantize(s *series, a []float32, rowOf []int) []uint8 {
+	return quantizeN(s, a, rowOf, runtime.GOMAXPROCS(0))
+}
+
+// quantizeBlock is how many columns quantize transposes at a time: their
+// sums are one stretch of memory, read in order, and each row of the
+// output gets whole cache lines rather than one byte per line per column.
+const quantizeBlock = 64
+
+// quantizeN is quantize with the columns split among up to workers
+// goroutines (1: serial) for a big series; each writes only its columns.
+func quantizeN(s *series, a []float32, rowOf []int, workers int) []uint8 {
 	rows, cols := len(s.ids), s.cols
 	out := make([]uint8, rows*cols)
-	var buf []float32
-	for c := range cols {
-		buf = s.column(a, c, buf)
-		for r, x := range buf {
-			if x == x {
-				out[rowAt(rowOf, r)*cols+c] = uint8(1 + int(x*(levels-1)+0.5))
+	blocks := (cols + quantizeBlock - 1) / quantizeBlock
+	if workers = min(workers, blocks); workers < 2 || rows*cols < minParallel {
+		quantizeCols(s, a, rowOf, out, 0, cols)
+		return out
+	}
+	var wg sync.WaitGroup
+	for k := range workers {
+		c0 := blocks * k / workers * quantizeBlock
+		c1 := min(blocks*(k+1)/workers*quantizeBlock, cols)
+		wg.Go(func() { quantizeCols(s, a, rowOf, out, c0, c1) })
+	}
+	wg.Wait()
+	return out
+}
+
+// quantizeCols fills columns [c0, c1) of out, quantizeBlock at a time.
+func quantizeCols(s *series, a []float32, rowOf []int, out []uint8, c0, c1 int) {
+	rows, cols := len(s.ids), s.cols
+	const bw = quantizeBlock
+	tile := make([]uint8, rows*bw) // row r, column j of the block at r*bw+j
+	for b0 := c0; b0 < c1; b0 += bw {
+		nb := min(bw, c1-b0)
+		for j := range nb {
+			c := b0 + j
+			if s.cellWeight != nil {
+				for r := range rows {
+					tile[r*bw+j] = 0
+					if x := s.mean(a, r, c); x == x {
+						tile[r*bw+j] = uint8(1 + int(x*(levels-1)+0.5))
+					}
+				}
+				continue
+			}
+			w := s.colWeight[c]
+			if w <= 0 {
+				for r := range rows {
+					tile[r*bw+j] = 0 // no data
+				}
+				continue
+			}
+			inv := 1 / w
+			for r, v := range a[c*rows : (c+1)*rows] {
+				// Rounding of the weights may overshoot 1 by an ulp or so.
+				if v *= inv; v > 1 {
+					v = 1
+				}
+				tile[r*bw+j] = uint8(1 + int(v*(levels-1)+0.5))
 			}
 		}
+		for r := range rows {
+			copy(out[rowAt(rowOf, r)*cols+b0:][:nb], tile[r*bw:][:nb])
+		}
 	}
-	return out
 }
 
 // rowAt returns the chart row of series row r under rowOf (nil: the same).

@@ -3,7 +3,6 @@ package benchmarks
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -13,52 +12,13 @@ import (
 	"github.com/shirou/gopsutil/v4/cpu"
 
 	"github.com/corescope/corescope/cpuwatch"
+	"github.com/corescope/corescope/internal/benchclock"
 	"github.com/corescope/corescope/internal/statfake"
 )
 
 // fixtureRoot is a generated proc tree of cpuwatch's test data.
 func fixtureRoot(cpus int) string {
 	return filepath.Join("..", "cpuwatch", "testdata", fmt.Sprintf("cpu%d", cpus), "proc")
-}
-
-// cpuClock measures the process's CPU time over a benchmark loop, less
-// the spans between pause and resume, which also stop the benchmark's
-// timer; report gives it per op as "cpu-ns/op", which, unlike sec/op,
-// leaves out time spent descheduled on a shared machine.
-type cpuClock struct {
-	b                       *testing.B
-	start, paused, pausedAt int64
-	ok                      bool
-}
-
-func startCPUClock(b *testing.B) *cpuClock {
-	now, ok := processCPUTime()
-	return &cpuClock{b: b, start: now, ok: ok}
-}
-
-func (c *cpuClock) pause() {
-	c.pausedAt, _ = processCPUTime()
-	c.b.StopTimer()
-}
-
-func (c *cpuClock) resume() {
-	c.b.StartTimer()
-	now, _ := processCPUTime()
-	c.paused += now - c.pausedAt
-}
-
-func (c *cpuClock) report() {
-	if end, _ := processCPUTime(); c.ok && c.b.N > 0 {
-		c.b.ReportMetric(float64(end-c.start-c.paused)/float64(c.b.N), "cpu-ns/op")
-	}
-}
-
-func statSize(b *testing.B, root string) int64 {
-	data, err := os.ReadFile(filepath.Join(root, "stat"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return int64(len(data))
 }
 
 // benchWatch measures a sample through cpuwatch's public API: a Watcher
@@ -71,23 +31,23 @@ func benchWatch(b *testing.B, src string, cpus int) {
 	w := cpuwatch.Watcher{Interval: time.Nanosecond, ProcRoot: adv.Root}
 	ctx, cancel := context.WithCancel(b.Context())
 	defer cancel()
-	b.SetBytes(statSize(b, adv.Root))
+	b.SetBytes(statfake.Size(b, adv.Root))
 	b.ReportAllocs()
-	clock := startCPUClock(b)
+	clock := benchclock.Start(b)
 	first := true // the first sample follows a reading of the same file
 	err := w.Watch(ctx, func(s cpuwatch.Sample) {
 		if len(s.Cores) != cpus || !first && s.Cores[0].Busy() == 0 {
 			b.Fatalf("sample has %d cores, cpu0 busy %v; want %d cores, busy", len(s.Cores), s.Cores[0].Busy(), cpus)
 		}
 		first = false
-		clock.pause()
+		clock.Pause()
 		adv.Advance(b)
-		clock.resume()
+		clock.Resume()
 		if !b.Loop() { // Watch makes no more calls once ctx is done
 			cancel()
 		}
 	})
-	clock.report()
+	clock.Report()
 	if ctx.Err() == nil {
 		b.Fatal(err)
 	}
@@ -98,19 +58,19 @@ func benchWatch(b *testing.B, src string, cpus int) {
 func benchGopsutil(b *testing.B, src string, cpus int) {
 	adv := statfake.NewAdvancing(b, src)
 	ctx := context.WithValue(b.Context(), common.EnvKey, common.EnvMap{common.HostProcEnvKey: adv.Root})
-	b.SetBytes(statSize(b, adv.Root))
+	b.SetBytes(statfake.Size(b, adv.Root))
 	b.ReportAllocs()
-	clock := startCPUClock(b)
+	clock := benchclock.Start(b)
 	for b.Loop() {
-		clock.pause()
+		clock.Pause()
 		adv.Advance(b)
-		clock.resume()
+		clock.Resume()
 		ts, err := cpu.TimesWithContext(ctx, true)
 		if err != nil || len(ts) != cpus {
 			b.Fatalf("cpu.Times: %d cpus, %v; want %d", len(ts), err, cpus)
 		}
 	}
-	clock.report()
+	clock.Report()
 }
 
 // BenchmarkPerCPUTimes compares cpuwatch with gopsutil's cpu.Times(true) on

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/corescope/corescope/internal/benchclock"
 	"github.com/corescope/corescope/internal/statfake"
 	"github.com/prometheus/procfs"
 )
@@ -36,14 +37,14 @@ func benchSample(b *testing.B, root string, adv *statfake.Advancing) {
 		}
 	}
 	cores = diff(cores[:0], &prev, &cur)
-	b.SetBytes(statSize(b, root))
+	b.SetBytes(statfake.Size(b, root))
 	b.ReportAllocs()
-	clock := startCPUClock(b)
+	clock := benchclock.Start(b)
 	for b.Loop() {
 		if adv != nil {
-			clock.pause()
+			clock.Pause()
 			adv.Advance(b)
-			clock.resume()
+			clock.Resume()
 		}
 		if err := sr.read(&cur); err != nil {
 			b.Fatal(err)
@@ -51,7 +52,7 @@ func benchSample(b *testing.B, root string, adv *statfake.Advancing) {
 		cores = diff(cores[:0], &prev, &cur)
 		prev, cur = cur, prev
 	}
-	clock.report()
+	clock.Report()
 	if len(cores) == 0 {
 		b.Fatal("no cores")
 	}
@@ -68,64 +69,17 @@ func benchPread(b *testing.B, root string) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	size := statSize(b, root)
+	size := statfake.Size(b, root)
 	buf := make([]byte, size+4096)
 	b.SetBytes(size)
 	b.ReportAllocs()
-	clock := startCPUClock(b)
+	clock := benchclock.Start(b)
 	for b.Loop() {
 		if _, err := pread(f, buf); err != nil {
 			b.Fatal(err)
 		}
 	}
-	clock.report()
-}
-
-// cpuClock measures the process's CPU time over a benchmark loop, less
-// the spans between pause and resume, which also stop the benchmark's
-// timer. report gives it per op as "cpu-ns/op". On a shared machine the
-// wall time per op (sec/op) also counts time the benchmark spent
-// descheduled; CPU time does not, so the two together show how much of a
-// result is contention.
-type cpuClock struct {
-	b             *testing.B
-	start, paused int64
-	pausedAt      int64
-	ok            bool
-}
-
-func startCPUClock(b *testing.B) *cpuClock {
-	now, ok := processCPUTime()
-	return &cpuClock{b: b, start: now, ok: ok}
-}
-
-// pause takes the CPU time before StopTimer, and resume after StartTimer,
-// so the memory statistics those read are left out too.
-func (c *cpuClock) pause() {
-	c.pausedAt, _ = processCPUTime()
-	c.b.StopTimer()
-}
-
-func (c *cpuClock) resume() {
-	c.b.StartTimer()
-	now, _ := processCPUTime()
-	c.paused += now - c.pausedAt
-}
-
-func (c *cpuClock) report() {
-	if end, _ := processCPUTime(); c.ok && c.b.N > 0 {
-		c.b.ReportMetric(float64(end-c.start-c.paused)/float64(c.b.N), "cpu-ns/op")
-	}
-}
-
-// statSize is the length of root/stat. /proc files report size 0, so it
-// reads the file.
-func statSize(b *testing.B, root string) int64 {
-	data, err := os.ReadFile(filepath.Join(root, "stat"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return int64(len(data))
+	clock.Report()
 }
 
 // BenchmarkSample is the per-sample cost on this machine's /proc/stat
@@ -153,15 +107,15 @@ func BenchmarkSynthetic(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.SetBytes(statSize(b, root))
+			b.SetBytes(statfake.Size(b, root))
 			b.ReportAllocs()
-			clock := startCPUClock(b)
+			clock := benchclock.Start(b)
 			for b.Loop() {
 				if _, err := fs.Stat(); err != nil {
 					b.Fatal(err)
 				}
 			}
-			clock.report()
+			clock.Report()
 		})
 	}
 }
@@ -181,13 +135,13 @@ func BenchmarkSampleParts(b *testing.B) {
 			}
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
-			clock := startCPUClock(b)
+			clock := benchclock.Start(b)
 			for b.Loop() {
 				if err := r.parse(data); err != nil {
 					b.Fatal(err)
 				}
 			}
-			clock.report()
+			clock.Report()
 		})
 		b.Run(fmt.Sprintf("cpus=%d/part=diff", n), func(b *testing.B) {
 			var prev, cur reading
@@ -203,11 +157,11 @@ func BenchmarkSampleParts(b *testing.B) {
 			}
 			cores := diff(nil, &prev, &cur)
 			b.ReportAllocs()
-			clock := startCPUClock(b)
+			clock := benchclock.Start(b)
 			for b.Loop() {
 				cores = diff(cores[:0], &prev, &cur)
 			}
-			clock.report()
+			clock.Report()
 		})
 	}
 }

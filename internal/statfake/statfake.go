@@ -78,3 +78,14 @@ func (a *Advancing) Advance(tb testing.TB) {
 		tb.Fatal(err)
 	}
 }
+
+// Size returns the length of root/stat, for b.SetBytes. /proc files report
+// size 0, so it reads the file.
+func Size(tb testing.TB, root string) int64 {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join(root, "stat"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return int64(len(data))
+}

@@ -1,5 +1,5 @@
 //go:build !unix
 
-package benchmarks
+package benchclock
 
 func processCPUTime() (int64, bool) { return 0, false }

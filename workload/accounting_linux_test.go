@@ -4,7 +4,6 @@ package workload_test
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,30 +14,6 @@ import (
 	"github.com/corescope/corescope/workload"
 	"golang.org/x/sys/unix"
 )
-
-// statTimes is the aggregate "cpu" line of /proc/stat in USER_HZ ticks:
-// user nice system idle iowait irq softirq steal.
-type statTimes [8]int64
-
-func readStat(b *testing.B) statTimes {
-	b.Helper()
-	data, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		b.Fatal(err)
-	}
-	line, _, _ := strings.Cut(string(data), "\n")
-	f := strings.Fields(line)
-	if len(f) < 9 || f[0] != "cpu" {
-		b.Fatalf("/proc/stat starts with %q", line)
-	}
-	var s statTimes
-	for i := range s {
-		if _, err := fmt.Sscan(f[i+1], &s[i]); err != nil {
-			b.Fatalf("/proc/stat field %d: %v", i+1, err)
-		}
-	}
-	return s
-}
 
 // procTimes maps every other process's pid to its utime+stime+cutime+cstime
 // in USER_HZ ticks, from /proc/<pid>/stat.

@@ -165,9 +165,11 @@ func reportVsSerial(b *testing.B, sum workload.Report, serialWall, busy time.Dur
 	b.ReportMetric(float64(busy)/float64(sum.Wall), "machine-cores")
 }
 
-// machineBusy returns the non-idle CPU time of all cores so far, from the
-// aggregate line of /proc/stat (USER_HZ = 100 ticks a second).
-func machineBusy(b *testing.B) time.Duration {
+// statTimes is the aggregate "cpu" line of /proc/stat in USER_HZ ticks:
+// user nice system idle iowait irq softirq steal.
+type statTimes [8]int64
+
+func readStat(b *testing.B) statTimes {
 	b.Helper()
 	data, err := os.ReadFile("/proc/stat")
 	if err != nil {
@@ -175,15 +177,27 @@ func machineBusy(b *testing.B) time.Duration {
 	}
 	line, _, _ := strings.Cut(string(data), "\n")
 	f := strings.Fields(line)
-	if len(f) < 6 || f[0] != "cpu" {
+	if len(f) < 9 || f[0] != "cpu" {
 		b.Fatalf("/proc/stat starts with %q", line)
 	}
+	var s statTimes
+	for i := range s {
+		if _, err := fmt.Sscan(f[i+1], &s[i]); err != nil {
+			b.Fatalf("/proc/stat field %d: %v", i+1, err)
+		}
+	}
+	return s
+}
+
+// machineBusy returns the non-idle CPU time of all cores so far, from the
+// aggregate line of /proc/stat (USER_HZ = 100 ticks a second): everything
+// but idle and iowait; guest time is already in user.
+func machineBusy(b *testing.B) time.Duration {
+	b.Helper()
+	s := readStat(b)
 	var busy int64
-	for i, v := range f[1:] {
-		var n int64
-		fmt.Sscan(v, &n)
-		// idle and iowait; guest time is already in user.
-		if i != 3 && i != 4 && i < 8 {
+	for i, n := range s {
+		if i != 3 && i != 4 {
 			busy += n
 		}
 	}

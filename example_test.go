@@ -139,3 +139,23 @@ func ExampleExperiment() {
 	}
 	_ = res.WriteTable(os.Stdout)
 }
+
+// A container allowed one and a half CPUs' worth of time starts two
+// workers: together they use the whole quota, where one would leave a
+// third of it idle.
+func ExampleWorkersFor() {
+	w := cpuwatch.Watcher{
+		ProcRoot: "cpuwatch/testdata/cgroups/v2-set/proc",
+		SysRoot:  "cpuwatch/testdata/cgroups/v2-set/sys",
+	}
+	l, err := w.Limits()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(l)
+	fmt.Println(corescope.WorkersFor(l), "workers")
+	// Output:
+	// 1.5 usable CPUs (affinity 0-3, cpuset 1-2, quota 1.5 CPUs per 100ms, cgroup v2)
+	// 2 workers
+}

@@ -159,3 +159,19 @@ func ExampleWorkersFor() {
 	// 1.5 usable CPUs (affinity 0-3, cpuset 1-2, quota 1.5 CPUs per 100ms, cgroup v2)
 	// 2 workers
 }
+
+// A Spec with only its workload set runs what the seed's script ran with
+// no arguments; WithDefaults shows what that is before it runs.
+func ExampleSpec_WithDefaults() {
+	gil := corescope.Spec{Workload: corescope.Threading}.WithDefaults(nil)
+	fmt.Printf("%s, each sum(range(%d)) ×%d\n", gil.DataID(), gil.Unit, gil.Units)
+
+	// Under watchcpu's watcher for one run, the idle baseline fills the 12
+	// samples but for the lead, the trail and the sample in progress.
+	w := cpuwatch.Watcher{Interval: time.Second, MinSamples: 12}
+	idle := corescope.Spec{Workload: corescope.DoNothing}.WithDefaults(&w)
+	fmt.Println(idle.DataID(), "for", idle.Idle)
+	// Output:
+	// threading:2, each sum(range(67108864)) ×1
+	// do-nothing for 7s
+}

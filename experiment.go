@@ -36,7 +36,9 @@ type Plan struct {
 	// smaller unit keeps the seed's printed results checkable while the
 	// run takes as long as the picture needs.
 	Units int
-	// Idle is how long the do-nothing baseline lasts; 0 means one second.
+	// Idle is how long the do-nothing baseline lasts; 0 means Spec.Idle's
+	// default: one second, or enough to fill the Experiment watcher's
+	// MinSamples if it sets them.
 	Idle time.Duration
 	// Pin pins worker i to CPU i, as the seed's --pin-cpu did.
 	Pin bool
@@ -280,10 +282,7 @@ func (e *estimator) overhead() time.Duration {
 // work estimates the workload's own wall time.
 func (e *estimator) work(s Spec) time.Duration {
 	if s.Workload == DoNothing {
-		if s.Idle == 0 {
-			return time.Second
-		}
-		return s.Idle
+		return s.WithDefaults(&e.watcher).Idle
 	}
 	n := s.workers()
 	serial := float64(s.Size()) * e.nsPerIt // one worker's work on one core

@@ -160,8 +160,8 @@ func ExampleWorkersFor() {
 	// 2 workers
 }
 
-// A Spec with only its workload set runs what the seed's script ran with
-// no arguments; WithDefaults shows what that is before it runs.
+// A Spec with only its workload set is sized as watchcpu --workload sizes
+// a run by default; WithDefaults shows how before it runs.
 func ExampleSpec_WithDefaults() {
 	gil := corescope.Spec{Workload: corescope.Threading}.WithDefaults(nil)
 	fmt.Printf("%s, each sum(range(%d)) ×%d\n", gil.DataID(), gil.Unit, gil.Units)

@@ -55,17 +55,17 @@ func (w Workload) GIL() bool { return w == Threading || w == ThreadingPy2 }
 
 // Spec describes one run of the experiment: which workload, how many
 // workers, and how much work each does. The zero value of every field but
-// Workload has a meaning, the seed's where it had one: a Spec with only
-// Workload set runs what the seed's script for that workload ran with no
-// arguments (see each field, and [Spec.WithDefaults]).
+// Workload has a meaning (see each field, and [Spec.WithDefaults]): a Spec
+// with only Workload set sizes its run — workers, work per worker, idle
+// time — as the watchcpu command does by default, from the seed's sizes.
 type Spec struct {
 	Workload Workload
 	// Workers is the number of processes, threads or goroutines; it is
 	// ignored for DoNothing and NonThreaded, which have none and one. 0
-	// means UsableCPUs() processes for Multiprocessing — one per CPU, as
-	// the seed's multiprocessing.Pool() started — and 2 for the threaded
-	// models and goroutines, the fewest that show whether they run in
-	// parallel (the seed's first threading run).
+	// means UsableCPUs() processes for Multiprocessing, one per CPU, the
+	// most that can all run at once; and 2 for the threaded models and
+	// goroutines, the fewest that show whether they run in parallel (the
+	// seed's first threading run).
 	Workers int
 	// Kernel is the loop every worker runs.
 	Kernel workload.Kernel

@@ -35,7 +35,8 @@
 // under test and assert on how many cores it kept busy.
 //
 // The seed's experiment is a [Plan] (its matrix of workloads, scaled to the
-// CPUs this process may use), run by an [Experiment] with progress reports
+// CPUs this process may use: [UsableCPUs], which counts a container's CPU
+// quota as well as its affinity mask and cpuset), run by an [Experiment] with progress reports
 // into [Results], which print as a table and write a report folder — the
 // heatmaps, results.json and one HTML page that explains them:
 //

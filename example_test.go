@@ -139,3 +139,39 @@ func ExampleExperiment() {
 	}
 	_ = res.WriteTable(os.Stdout)
 }
+
+// A container allowed one and a half CPUs' worth of time starts two
+// workers: together they use the whole quota, where one would leave a
+// third of it idle.
+func ExampleWorkersFor() {
+	w := cpuwatch.Watcher{
+		ProcRoot: "cpuwatch/testdata/cgroups/v2-set/proc",
+		SysRoot:  "cpuwatch/testdata/cgroups/v2-set/sys",
+	}
+	l, err := w.Limits()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(l)
+	fmt.Println(corescope.WorkersFor(l), "workers")
+	// Output:
+	// 1.5 usable CPUs (affinity 0-3, cpuset 1-2, quota 1.5 CPUs per 100ms, cgroup v2)
+	// 2 workers
+}
+
+// A Spec with only its workload set is sized as watchcpu --workload sizes
+// a run by default; WithDefaults shows how before it runs.
+func ExampleSpec_WithDefaults() {
+	gil := corescope.Spec{Workload: corescope.Threading}.WithDefaults(nil)
+	fmt.Printf("%s, each sum(range(%d)) ×%d\n", gil.DataID(), gil.Unit, gil.Units)
+
+	// Under watchcpu's watcher for one run, the idle baseline fills the 12
+	// samples but for the lead, the trail and the sample in progress.
+	w := cpuwatch.Watcher{Interval: time.Second, MinSamples: 12}
+	idle := corescope.Spec{Workload: corescope.DoNothing}.WithDefaults(&w)
+	fmt.Println(idle.DataID(), "for", idle.Idle)
+	// Output:
+	// threading:2, each sum(range(67108864)) ×1
+	// do-nothing for 7s
+}

@@ -21,8 +21,8 @@ import (
 // work as the serial run, every GIL thread a quarter of it, so 4 GIL
 // threads together do the serial run's work.
 type Plan struct {
-	// CPUs is how many CPUs the workload may use; 0 means
-	// runtime.NumCPU(), which honours the process's affinity mask. The
+	// CPUs is how many CPUs the workload may use; 0 means UsableCPUs(),
+	// which honours the process's affinity mask, cpuset and CPU quota. The
 	// parallel models run 1, 2, … up to 2×CPUs workers.
 	CPUs int
 	// Kernel is the loop every worker runs. The zero Kernel is
@@ -36,7 +36,9 @@ type Plan struct {
 	// smaller unit keeps the seed's printed results checkable while the
 	// run takes as long as the picture needs.
 	Units int
-	// Idle is how long the do-nothing baseline lasts; 0 means one second.
+	// Idle is how long the do-nothing baseline lasts; 0 means Spec.Idle's
+	// default: one second, or enough to fill the Experiment watcher's
+	// MinSamples if it sets them.
 	Idle time.Duration
 	// Pin pins worker i to CPU i, as the seed's --pin-cpu did.
 	Pin bool
@@ -55,7 +57,7 @@ const SeedUnit = 1 << 28
 func (p Plan) Specs() []Spec {
 	cpus := p.CPUs
 	if cpus <= 0 {
-		cpus = runtime.NumCPU()
+		cpus = UsableCPUs()
 	}
 	unit := p.Unit
 	if unit == 0 {
@@ -162,7 +164,7 @@ func (e *Experiment) Run(ctx context.Context) (*Results, error) {
 	res := &Results{Interval: w.Interval, Runs: []*Result{}}
 	est := estimator{
 		watcher:  w,
-		cpus:     runtime.NumCPU(),
+		cpus:     usableCPUs(),
 		procs:    runtime.GOMAXPROCS(0),
 		nsPerIt:  e.NsPerIteration,
 		slowdown: map[Workload]float64{},
@@ -257,7 +259,7 @@ func (e *Experiment) report(events <-chan Progress, done chan<- struct{}) {
 // learns from the first GIL run of each version.
 type estimator struct {
 	watcher  cpuwatch.Watcher
-	cpus     int
+	cpus     float64 // usable CPUs, a fraction under a quota
 	procs    int
 	nsPerIt  float64
 	slowdown map[Workload]float64 // wall of a GIL run over its ideal serial time
@@ -280,10 +282,7 @@ func (e *estimator) overhead() time.Duration {
 // work estimates the workload's own wall time.
 func (e *estimator) work(s Spec) time.Duration {
 	if s.Workload == DoNothing {
-		if s.Idle == 0 {
-			return time.Second
-		}
-		return s.Idle
+		return s.WithDefaults(&e.watcher).Idle
 	}
 	n := s.workers()
 	serial := float64(s.Size()) * e.nsPerIt // one worker's work on one core
@@ -292,9 +291,9 @@ func (e *estimator) work(s Spec) time.Duration {
 	case Threading, ThreadingPy2:
 		wall = serial * float64(n) * e.gilFactor(s.Workload)
 	case Goroutines:
-		wall = serial * float64(n) / float64(min(n, e.procs))
+		wall = serial * float64(n) / min(float64(n), float64(e.procs), e.cpus)
 	default:
-		wall = serial * float64(n) / float64(min(n, e.cpus))
+		wall = serial * float64(n) / min(float64(n), e.cpus)
 	}
 	return time.Duration(wall)
 }
@@ -384,12 +383,6 @@ func (r *Results) Implausible() []*Result {
 
 // errNoRuns is returned when results hold nothing to tabulate.
 var errNoRuns = errors.New("corescope: no runs")
-
-// UsableCPUs returns how many CPUs this process may run on:
-// runtime.NumCPU, which honours the affinity mask (taskset, a cpuset). A
-// CPU quota (cgroup cpu.max) is not counted: /proc/stat still shows every
-// core of the host.
-func UsableCPUs() int { return runtime.NumCPU() }
 
 // Calibrate runs the plan's serial unit once (or a few times, if one is
 // too quick to time) and sets Units so that the serial run takes about

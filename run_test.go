@@ -141,7 +141,7 @@ func TestExperimentStopsOnError(t *testing.T) {
 	e := corescope.Experiment{
 		Specs: []corescope.Spec{
 			{Workload: corescope.DoNothing, Idle: time.Millisecond},
-			{Workload: corescope.Threads}, // no workers: invalid
+			{Workload: corescope.Threads, Workers: -1}, // invalid
 			{Workload: corescope.DoNothing, Idle: time.Millisecond},
 		},
 		Watcher: cpuwatch.Watcher{Interval: 20 * time.Millisecond, Lead: -1, Trail: -1},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/corescope/corescope"
+	"github.com/corescope/corescope/cpuwatch"
 	"github.com/corescope/corescope/workload"
 	"github.com/google/go-cmp/cmp"
 )
@@ -36,8 +37,10 @@ func TestSpecModel(t *testing.T) {
 		{"py3", corescope.Spec{Workload: corescope.Threading, Workers: 2, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.GIL{N: 2, Work: work, Version: workload.Python3}, ""},
 		{"py2", corescope.Spec{Workload: corescope.ThreadingPy2, Workers: 4, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.GIL{N: 4, Work: work, Version: workload.Python2}, ""},
 		{"goroutines", corescope.Spec{Workload: corescope.Goroutines, Workers: 3, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.Goroutines{N: 3, Work: work}, ""},
-		{"no workers", corescope.Spec{Workload: corescope.Threads, Unit: 1}, nil, "at least one worker"},
-		{"no size", corescope.Spec{Workload: corescope.Threads, Workers: 2}, nil, "size 0"},
+		{"default goroutines", corescope.Spec{Workload: corescope.Goroutines}, workload.Goroutines{N: 2, Work: workload.Work{N: corescope.SeedUnit, Units: 1}}, ""},
+		{"default GIL", corescope.Spec{Workload: corescope.Threading}, workload.GIL{N: 2, Work: workload.Work{N: corescope.SeedUnit / 4, Units: 1}, Version: workload.Python3}, ""},
+		{"negative workers", corescope.Spec{Workload: corescope.Threads, Workers: -1, Unit: 1}, nil, "at least one worker, got -1"},
+		{"negative units", corescope.Spec{Workload: corescope.Threads, Workers: 2, Unit: 1, Units: -1}, nil, "negative unit count -1"},
 		{"negative idle", corescope.Spec{Workload: corescope.DoNothing, Idle: -time.Second}, nil, "negative idle"},
 		{"unknown", corescope.Spec{Workload: "fork-bomb", Workers: 2, Unit: 1}, nil, "unknown workload"},
 	}
@@ -123,5 +126,132 @@ func TestPlanDefaults(t *testing.T) {
 	}
 	if got := specs[len(specs)-1].Size(); got != corescope.SeedUnit/4 {
 		t.Errorf("GIL thread Size() = %d, want the seed's 2^26", got)
+	}
+}
+
+func TestSpecWithDefaults(t *testing.T) {
+	cpus := corescope.UsableCPUs()
+	// A watcher like watchcpu's for one run: 12 samples of one second,
+	// with the default lead and trail of 2 around the run.
+	seedWatch := &cpuwatch.Watcher{Interval: time.Second, MinSamples: 12}
+	tests := []struct {
+		name string
+		spec corescope.Spec
+		w    *cpuwatch.Watcher
+		want corescope.Spec
+	}{
+		{
+			name: "multiprocessing: one process per usable CPU",
+			spec: corescope.Spec{Workload: corescope.Multiprocessing},
+			want: corescope.Spec{Workload: corescope.Multiprocessing, Workers: cpus, Unit: corescope.SeedUnit, Units: 1},
+		},
+		{
+			name: "threads: two",
+			spec: corescope.Spec{Workload: corescope.Threads, Pin: true},
+			want: corescope.Spec{Workload: corescope.Threads, Workers: 2, Unit: corescope.SeedUnit, Units: 1, Pin: true},
+		},
+		{
+			name: "goroutines: two",
+			spec: corescope.Spec{Workload: corescope.Goroutines, Kernel: workload.Native},
+			want: corescope.Spec{Workload: corescope.Goroutines, Workers: 2, Kernel: workload.Native, Unit: corescope.SeedUnit, Units: 1},
+		},
+		{
+			name: "python 3 GIL: a quarter unit per thread",
+			spec: corescope.Spec{Workload: corescope.Threading},
+			want: corescope.Spec{Workload: corescope.Threading, Workers: 2, Unit: corescope.SeedUnit / 4, Units: 1},
+		},
+		{
+			name: "python 2 GIL: a quarter unit per thread",
+			spec: corescope.Spec{Workload: corescope.ThreadingPy2, Workers: 4},
+			want: corescope.Spec{Workload: corescope.ThreadingPy2, Workers: 4, Unit: corescope.SeedUnit / 4, Units: 1},
+		},
+		{
+			name: "serial: the seed's unit, workers untouched",
+			spec: corescope.Spec{Workload: corescope.NonThreaded},
+			want: corescope.Spec{Workload: corescope.NonThreaded, Unit: corescope.SeedUnit, Units: 1},
+		},
+		{
+			name: "set values are kept",
+			spec: corescope.Spec{Workload: corescope.Multiprocessing, Workers: 7, Unit: 1000, Units: 3},
+			want: corescope.Spec{Workload: corescope.Multiprocessing, Workers: 7, Unit: 1000, Units: 3},
+		},
+		{
+			name: "invalid values are kept for Model to reject",
+			spec: corescope.Spec{Workload: corescope.Threads, Workers: -2, Units: -1},
+			want: corescope.Spec{Workload: corescope.Threads, Workers: -2, Unit: corescope.SeedUnit, Units: -1},
+		},
+		{
+			name: "idle without a watcher: one second",
+			spec: corescope.Spec{Workload: corescope.DoNothing},
+			want: corescope.Spec{Workload: corescope.DoNothing, Idle: time.Second},
+		},
+		{
+			name: "idle under a watcher without MinSamples: one second",
+			spec: corescope.Spec{Workload: corescope.DoNothing},
+			w:    &cpuwatch.Watcher{Interval: 50 * time.Millisecond},
+			want: corescope.Spec{Workload: corescope.DoNothing, Idle: time.Second},
+		},
+		{
+			// 12 samples = 2 lead + 7 idle + the one in progress + 2 trail.
+			name: "idle fills the watcher's samples",
+			spec: corescope.Spec{Workload: corescope.DoNothing},
+			w:    seedWatch,
+			want: corescope.Spec{Workload: corescope.DoNothing, Idle: 7 * time.Second},
+		},
+		{
+			name: "idle fills around the watcher's own lead and trail",
+			spec: corescope.Spec{Workload: corescope.DoNothing},
+			w:    &cpuwatch.Watcher{Interval: 100 * time.Millisecond, MinSamples: 20, Lead: 4, Trail: -1},
+			want: corescope.Spec{Workload: corescope.DoNothing, Idle: 1500 * time.Millisecond},
+		},
+		{
+			name: "idle when the samples are all lead and trail: one interval",
+			spec: corescope.Spec{Workload: corescope.DoNothing},
+			w:    &cpuwatch.Watcher{Interval: 100 * time.Millisecond, MinSamples: 3},
+			want: corescope.Spec{Workload: corescope.DoNothing, Idle: 100 * time.Millisecond},
+		},
+		{
+			name: "set idle is kept",
+			spec: corescope.Spec{Workload: corescope.DoNothing, Idle: 3 * time.Second},
+			w:    seedWatch,
+			want: corescope.Spec{Workload: corescope.DoNothing, Idle: 3 * time.Second},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.spec.WithDefaults(tt.w)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("WithDefaults() mismatch (-want +got):\n%s", diff)
+			}
+			// The spec names and sizes itself by the same defaults.
+			if a, b := tt.spec.DataID(), got.DataID(); a != b {
+				t.Errorf("DataID() = %q, want %q as after WithDefaults", a, b)
+			}
+			if a, b := tt.spec.Size(), got.Size(); a != b {
+				t.Errorf("Size() = %d, want %d as after WithDefaults", a, b)
+			}
+		})
+	}
+}
+
+// TestSpecDefaultsAgreeWithPlan checks that a Spec left to its defaults
+// runs what the default Plan runs for the same workload and worker count.
+func TestSpecDefaultsAgreeWithPlan(t *testing.T) {
+	for _, planned := range (corescope.Plan{}).Specs() {
+		if planned.Workload == corescope.DoNothing {
+			continue
+		}
+		t.Run(planned.DataID(), func(t *testing.T) {
+			zero := corescope.Spec{Workload: planned.Workload, Workers: planned.Workers}
+			if got, want := zero.Size(), planned.Size(); got != want {
+				t.Errorf("Size() with defaults = %d, want the plan's %d", got, want)
+			}
+		})
+	}
+	// The plan's most processes are two per usable CPU; a default Spec
+	// runs one per usable CPU.
+	procs := corescope.Spec{Workload: corescope.Multiprocessing}.WithDefaults(nil).Workers
+	if want := corescope.UsableCPUs(); procs != want {
+		t.Errorf("default Multiprocessing Workers = %d, want UsableCPUs() = %d", procs, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -191,17 +192,18 @@ const (
 func (c *chart) layout(f *fonts) (*layout, error) {
 	l := &layout{}
 	nRows := len(c.rows)
-	pitch := c.cellH + c.gap
 	gw, gh := c.cols*c.cellW, c.gridHeight()
 
-	// Row labels: every step-th row, so that labels never overlap.
-	step := rowStep(pitch, f.lineH)
+	// Row labels: as many as fit without overlapping; when some rows go
+	// without, ticks show which rows the labels name.
+	labelled := c.labelRows(f.lineH)
+	thinned := len(labelled) < nRows
 	rowLabelW := 0
-	for r := 0; r < nRows; r += step {
+	for _, r := range labelled {
 		rowLabelW = max(rowLabelW, f.width(faceLabel, c.rows[r]))
 	}
 	gx := pad + rowLabelW + labelGap
-	if step > 1 {
+	if thinned {
 		gx += tickLen
 	}
 
@@ -265,10 +267,10 @@ func (c *chart) layout(f *fonts) (*layout, error) {
 		line{gx - 1, gy + gh, gx + gw, gy + gh, false},
 		line{gx - 1, gy - 1, gx - 1, gy + gh, false},
 		line{gx + gw, gy - 1, gx + gw, gy + gh, false})
-	for r := 0; r < nRows; r += step {
+	for _, r := range labelled {
 		cy := gy + c.rowY(r) + c.cellH/2
 		right := gx - labelGap
-		if step > 1 {
+		if thinned {
 			l.lines = append(l.lines, line{gx - 1 - tickLen, cy, gx - 2, cy, false})
 			right -= tickLen
 		}
@@ -336,16 +338,86 @@ func (c *chart) layout(f *fonts) (*layout, error) {
 	return l, nil
 }
 
-// rowStep returns how many rows to advance between row labels so that
-// labels of height lineH never overlap: 1 while rows are tall enough, else
-// the smallest "nice" step that spaces them out.
-func rowStep(cellH, lineH int) int {
-	for _, s := range []int{1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 50, 64, 100, 128, 200, 256, 500, 512, 1000, 1024} {
-		if s*cellH >= lineH {
-			return s
+// labelRows returns, ascending, the rows whose labels the layout draws:
+// as many as fit with the centres of any two at least lineH apart, so
+// that labels of height lineH never overlap.
+//
+// Groups (see breaks) are labelled by their first row, which names the
+// group ("core 3 · cpu3"); a group's other rows are labelled only once its
+// first row is, so no group is named by a later row alone. The first rows
+// take a regular stride of the smallest "nice" step (1, 2, 4, 5, 8, 10, …
+// groups) that keeps them apart, then any first row that still fits
+// between its neighbours, then the groups' other rows where they fit.
+// Without breaks every row is a group of one, and the stride alone is the
+// familiar "every step-th row".
+func (c *chart) labelRows(lineH int) []int {
+	n := len(c.rows)
+	if n == 0 {
+		return nil
+	}
+	centre := make([]int, n)
+	for r := range centre {
+		centre[r] = c.rowY(r) + c.cellH/2
+	}
+	first := make([]bool, n)
+	if len(c.breaks) == 0 {
+		for r := range first {
+			first[r] = true
+		}
+	} else {
+		first[0] = true // rows above the first break are a group too
+		for _, b := range c.breaks {
+			if b >= 0 && b < n {
+				first[b] = true
+			}
 		}
 	}
-	return (lineH + cellH - 1) / cellH
+	var firsts []int
+	for r, ok := range first {
+		if ok {
+			firsts = append(firsts, r)
+		}
+	}
+
+	// The stride: every row kept is lineH below the one kept before it.
+	var kept []int
+	for _, step := range [...]int{1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 50, 64, 100, 128, 200, 256, 500, 512, 1000, 1024, len(firsts)} {
+		kept = kept[:0]
+		for i := 0; i < len(firsts); i += step {
+			if len(kept) > 0 && centre[firsts[i]]-centre[kept[len(kept)-1]] < lineH {
+				break
+			}
+			kept = append(kept, firsts[i])
+		}
+		if len(kept) == (len(firsts)+step-1)/step {
+			break
+		}
+	}
+
+	// place keeps row r if its label clears every label kept so far.
+	place := func(r int) {
+		i, _ := slices.BinarySearch(kept, r)
+		if i > 0 && centre[r]-centre[kept[i-1]] < lineH || i < len(kept) && centre[kept[i]]-centre[r] < lineH {
+			return
+		}
+		kept = slices.Insert(kept, i, r)
+	}
+	for _, r := range firsts {
+		if _, ok := slices.BinarySearch(kept, r); !ok {
+			place(r)
+		}
+	}
+	named := false // whether the group of row r has its first row labelled
+	for r := range n {
+		if first[r] {
+			_, named = slices.BinarySearch(kept, r)
+			continue
+		}
+		if named {
+			place(r)
+		}
+	}
+	return kept
 }
 
 type timeTick struct {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,27 +116,34 @@ func TestLabelsNeverOverlap(t *testing.T) {
 		samples int
 		run     [2]int // run start and end, in samples; 0 for none
 		opts    Options
+		smt     int // logical CPUs per core, with a topology; 0 for none
 	}{
-		{"1 core 1 sample", 1, 1, [2]int{0, 1}, Options{}},
-		{"1 core", 1, 12, [2]int{2, 10}, Options{}},
-		{"markers together", 2, 100, [2]int{50, 51}, Options{}},
-		{"8 cores split", 8, 30, [2]int{3, 27}, Options{Mode: Split}},
-		{"64 cores", 64, 600, [2]int{2, 598}, Options{}},
-		{"256 cores", 256, 60, [2]int{2, 58}, Options{MaxRows: -1}},
-		{"256 cores thin", 256, 60, [2]int{2, 58}, Options{MaxRows: -1, GridHeight: 256}},
-		{"1000 cores distribution", 1000, 20, [2]int{2, 18}, Options{}},
-		{"long title", 2, 5, [2]int{1, 4}, Options{Title: strings.Repeat("a very long title ", 10)}},
-		{"tiny budget", 3, 7, [2]int{1, 6}, Options{GridWidth: 1, GridHeight: 1}},
+		{"1 core 1 sample", 1, 1, [2]int{0, 1}, Options{}, 0},
+		{"1 core", 1, 12, [2]int{2, 10}, Options{}, 0},
+		{"markers together", 2, 100, [2]int{50, 51}, Options{}, 0},
+		{"8 cores split", 8, 30, [2]int{3, 27}, Options{Mode: Split}, 0},
+		{"64 cores", 64, 600, [2]int{2, 598}, Options{}, 0},
+		{"256 cores", 256, 60, [2]int{2, 58}, Options{MaxRows: -1}, 0},
+		{"256 cores thin", 256, 60, [2]int{2, 58}, Options{MaxRows: -1, GridHeight: 256}, 0},
+		{"1000 cores distribution", 1000, 20, [2]int{2, 18}, Options{}, 0},
+		{"long title", 2, 5, [2]int{1, 4}, Options{Title: strings.Repeat("a very long title ", 10)}, 0},
+		{"tiny budget", 3, 7, [2]int{1, 6}, Options{GridWidth: 1, GridHeight: 1}, 0},
+		{"64 CPUs by core, thin", 64, 30, [2]int{2, 28}, Options{GroupByCore: true, GridHeight: 200}, 2},
+		{"256 CPUs by core of 4", 256, 30, [2]int{2, 28}, Options{GroupByCore: true, MaxRows: -1, GridHeight: 256}, 4},
+		{"8 CPUs by core, split", 8, 30, [2]int{3, 27}, Options{GroupByCore: true, Mode: Split}, 2},
 	}
 	f := newFonts()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := makeRec(ids(tc.cores), tc.samples, func(i, id int) (float64, float64) { return 0.5, 0.1 })
+			if tc.smt > 0 {
+				rec = smtRec(tc.cores/tc.smt, tc.smt, tc.samples)
+			}
 			if tc.run != [2]int{} {
 				rec.RunStart = t0.Add(time.Duration(tc.run[0]) * time.Second)
 				rec.RunEnd = t0.Add(time.Duration(tc.run[1]) * time.Second)
 			}
-			_, l := layoutOf(t, rec, tc.opts)
+			c, l := layoutOf(t, rec, tc.opts)
 			canvas := image.Rect(0, 0, l.w, l.h)
 			boxes := make([]image.Rectangle, len(l.texts))
 			for i, tx := range l.texts {
@@ -161,6 +169,23 @@ func TestLabelsNeverOverlap(t *testing.T) {
 					}
 				}
 			}
+			// The row labels, left of the grid: a core is named by its
+			// first row whenever it is named at all.
+			var rows []int
+			for _, tx := range l.texts {
+				if tx.anchor != anchorEnd || tx.x >= l.grid.Min.X {
+					continue
+				}
+				if r := slices.Index(c.rows, tx.s); r >= 0 {
+					rows = append(rows, r)
+				} else {
+					t.Errorf("row label %q names no row", tx.s)
+				}
+			}
+			if len(rows) == 0 {
+				t.Errorf("no row labels among %d rows", len(c.rows))
+			}
+			checkLabelRows(t, c, rows, f.lineH)
 		})
 	}
 }

@@ -52,7 +52,8 @@
 // colour. [Options].GroupByCore (and [TerminalOptions].GroupByCore, for
 // [WriteTerminal]) groups the core rows of every output by physical core
 // from the recording's topology, with SMT siblings side by side and joined
-// by a bar.
+// by a bar. When rows are too thin for a label each, each core is named
+// on its first row or not at all, never by a sibling's label alone.
 //
 // # Bad input
 //

@@ -262,24 +262,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	wl, _ := corescope.ParseWorkload(c.workload)
 	kernel, _ := parseKernel(c.kernel)
-	spec := corescope.Spec{Workload: wl, Kernel: kernel, Unit: c.size, Units: c.units, Pin: c.pin}
-	switch {
-	case wl == corescope.Multiprocessing:
+	// Zero Workers and Unit take the seed's defaults (Spec's docs say which).
+	spec := corescope.Spec{Workload: wl, Kernel: kernel, Unit: c.size, Units: c.units, Pin: c.pin, Workers: c.numThreads}
+	if wl == corescope.Multiprocessing {
 		spec.Workers = c.numProcs
-		if spec.Workers == 0 {
-			spec.Workers = corescope.UsableCPUs()
-		}
-	case wl.Parallel():
-		spec.Workers = c.numThreads
-		if spec.Workers == 0 {
-			spec.Workers = 2
-		}
-	}
-	if spec.Unit == 0 {
-		spec.Unit = corescope.SeedUnit
-		if wl.GIL() {
-			spec.Unit = corescope.SeedUnit / 4
-		}
 	}
 	// Following this process's threads and its children's lets the
 	// picture come with a thread timeline: which worker ran where.
@@ -288,14 +274,11 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		w.Interval = time.Second
 	}
 	if !c.set["total-intervals"] {
-		w.MinSamples = 12
+		w.MinSamples = 12 // the seed's --total-intervals
 	}
-	if wl == corescope.DoNothing {
-		// The baseline fills the recording between the idle lead and
-		// trail, so that its summary covers most of it.
-		idle := w.MinSamples - cpuwatch.DefaultLead - cpuwatch.DefaultTrail - 1
-		spec.Idle = time.Duration(max(idle, 1)) * w.Interval
-	}
+	// Resolved once, the defaults name the run as it runs; a zero Idle
+	// fills the watcher's MinSamples.
+	spec = spec.WithDefaults(&w)
 
 	mode, _ := parseMode(c.mode, wl)
 	title := spec.DataID()

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/workload"
 )
 
@@ -347,7 +348,7 @@ func TestExperiment(t *testing.T) {
 	if err := json.Unmarshal(b, &results); err != nil {
 		t.Fatalf("results.json: %v", err)
 	}
-	cpus := runtime.NumCPU()
+	cpus := corescope.UsableCPUs() // the plan's default, quota included
 	if want := 2 + 3*2*cpus + 4; len(results.Runs) != want {
 		t.Errorf("results.json has %d runs, want %d for %d CPUs", len(results.Runs), want, cpus)
 	}

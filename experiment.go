@@ -361,8 +361,9 @@ func (r *Results) Speedup(run *Result) float64 {
 }
 
 // Implausible returns the runs whose speed-up is more than their workers
-// could give on the host's CPUs (min(workers, Host.NumCPU), with 5 % to
-// spare). No run can do that; when one seems to, the machine's speed per
+// could give on the CPUs the process could use (the least of workers,
+// Host.NumCPU and, when known, Host.Limits.UsableCPUs, which counts a
+// cgroup quota, cpuset and affinity; with 5 % to spare). No run can do that; when one seems to, the machine's speed per
 // core changed between the serial run and that run — on a shared virtual
 // machine the host's load moves it by up to 2× — and its speed-up says more
 // about the host than about the model. Cores used, which compares a run
@@ -373,6 +374,9 @@ func (r *Results) Implausible() []*Result {
 		limit := float64(run.Workers)
 		if n := r.Host.NumCPU; n > 0 && float64(n) < limit {
 			limit = float64(n)
+		}
+		if l := r.Host.Limits; l != nil && l.UsableCPUs > 0 && l.UsableCPUs < limit {
+			limit = l.UsableCPUs
 		}
 		if sp := r.Speedup(run); limit > 0 && sp > 1.05*limit {
 			out = append(out, run)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/corescope/corescope"
+	"github.com/corescope/corescope/cpuwatch"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -191,18 +192,24 @@ func TestImplausible(t *testing.T) {
 	tests := []struct {
 		name   string
 		numCPU int     // Host.NumCPU; 0 when unknown
+		usable float64 // Host.Limits.UsableCPUs; 0 when unknown
 		wall   float64 // multiprocessing:4's wall time, 4× the serial work
 		want   []string
 	}{
-		{"2× on 2 CPUs", 2, 4, nil},
-		{"2.67× on 2 CPUs", 2, 3, []string{"multiprocessing:4"}},
-		{"2.67× with 4 workers and no host facts", 0, 3, nil},
-		{"5.33× with 4 workers", 0, 1.5, []string{"multiprocessing:4"}},
+		{"2× on 2 CPUs", 2, 0, 4, nil},
+		{"2.67× on 2 CPUs", 2, 0, 3, []string{"multiprocessing:4"}},
+		{"2.67× with 4 workers and no host facts", 0, 0, 3, nil},
+		{"5.33× with 4 workers", 0, 0, 1.5, []string{"multiprocessing:4"}},
+		{"2× on 8 CPUs under a 1.5-CPU quota", 8, 1.5, 4, []string{"multiprocessing:4"}},
+		{"1.5× on 8 CPUs under a 1.5-CPU quota", 8, 1.5, 5.33, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := synthetic()
 			r.Host.NumCPU = tt.numCPU
+			if tt.usable > 0 {
+				r.Host.Limits = &cpuwatch.Limits{UsableCPUs: tt.usable}
+			}
 			r.Runs[2].WallSeconds = tt.wall
 			var got []string
 			for _, run := range r.Implausible() {

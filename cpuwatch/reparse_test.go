@@ -2,10 +2,12 @@ package cpuwatch
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -230,4 +232,43 @@ func FuzzParseAfter(f *testing.F) {
 			t.Errorf("parseAfter differs from parse (-parse +parseAfter):\n%s", diff)
 		}
 	})
+}
+
+// TestParseDigits checks the 8-at-a-time digit parser against strconv for
+// every length, and that every non-digit byte in every position is
+// refused.
+func TestParseDigits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	buf := make([]byte, 32)
+	for n := 1; n <= 15; n++ {
+		for range 1000 {
+			for i := range buf {
+				buf[i] = byte(rng.IntN(256)) // what follows must not matter
+			}
+			for i := range n {
+				buf[i] = byte('0' + rng.IntN(10))
+			}
+			want, err := strconv.ParseUint(string(buf[:n]), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := parseDigits(unsafe.Pointer(&buf[0]), n); !ok || got != want {
+				t.Fatalf("parseDigits(%q) = %d, %v; want %d, true", buf[:n], got, ok, want)
+			}
+		}
+		for pos := range n {
+			for c := range 256 {
+				if c >= '0' && c <= '9' {
+					continue
+				}
+				for i := range n {
+					buf[i] = '9'
+				}
+				buf[pos] = byte(c)
+				if got, ok := parseDigits(unsafe.Pointer(&buf[0]), n); ok {
+					t.Fatalf("parseDigits(%q) = %d, true; want false", buf[:n], got)
+				}
+			}
+		}
+	}
 }

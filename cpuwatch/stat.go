@@ -121,7 +121,7 @@ func (r *reading) scan(b []byte, prev *reading) error {
 			}
 			continue
 		}
-		id, _, err := parseCPUName(b[start:])
+		id, first, err := parseCPUName(b[start:])
 		if err == nil && id < 0 && sawTotal {
 			err = errors.New("duplicate aggregate line")
 		}
@@ -183,9 +183,8 @@ func (r *reading) scan(b []byte, prev *reading) error {
 		if i := bytes.IndexByte(line, '\n'); i >= 0 {
 			line, off = line[:i], start+i+1
 		}
-		_, i, _ := parseCPUName(line)
 		*t, *lt = ticks{}, lineText{}
-		if err := parseCounters(line, i, t, lt); err != nil {
+		if err := parseCounters(line, first, t, lt); err != nil {
 			return err
 		}
 		if lt.length > 0 {

@@ -26,8 +26,8 @@ func fixtureRoot(cpus int) string {
 // is set, so each callback follows the previous one at once. Each op is
 // one sample: a pread, a parse and a diff, plus the timer and the
 // callback. Before each reading the file is advanced, outside the timing.
-func benchWatch(b *testing.B, src string, cpus int) {
-	adv := statfake.NewAdvancing(b, src)
+func benchWatch(b *testing.B, src string, cpus int, moving string) {
+	adv := advancing(b, src, moving)
 	w := cpuwatch.Watcher{Interval: time.Nanosecond, ProcRoot: adv.Root}
 	ctx, cancel := context.WithCancel(b.Context())
 	defer cancel()
@@ -55,8 +55,8 @@ func benchWatch(b *testing.B, src string, cpus int) {
 
 // benchGopsutil measures gopsutil's per-CPU times, pointed at a copy of the
 // same proc tree through its context value, advanced alike.
-func benchGopsutil(b *testing.B, src string, cpus int) {
-	adv := statfake.NewAdvancing(b, src)
+func benchGopsutil(b *testing.B, src string, cpus int, moving string) {
+	adv := advancing(b, src, moving)
 	ctx := context.WithValue(b.Context(), common.EnvKey, common.EnvMap{common.HostProcEnvKey: adv.Root})
 	b.SetBytes(statfake.Size(b, adv.Root))
 	b.ReportAllocs()
@@ -73,6 +73,21 @@ func benchGopsutil(b *testing.B, src string, cpus int) {
 	clock.Report()
 }
 
+// advancing copies src's stat file to be advanced before each op: with
+// moving "user+idle" only those two counters of each cpu line move, as
+// most of a kernel's do between two samples; with "all" every counter
+// does, which leaves cpuwatch nothing to take unparsed from the previous
+// reading.
+func advancing(b *testing.B, src, moving string) *statfake.Advancing {
+	adv := statfake.NewAdvancing(b, src)
+	if moving == "all" {
+		for i := range adv.Steps {
+			adv.Steps[i] = uint64(i + 1)
+		}
+	}
+	return adv
+}
+
 // BenchmarkPerCPUTimes compares cpuwatch with gopsutil's cpu.Times(true) on
 // cpuwatch's synthetic 256- and 1024-CPU files.
 func BenchmarkPerCPUTimes(b *testing.B) {
@@ -81,7 +96,10 @@ func BenchmarkPerCPUTimes(b *testing.B) {
 	}
 	for _, n := range []int{256, 1024} {
 		root := fixtureRoot(n)
-		b.Run(fmt.Sprintf("cpus=%d/impl=cpuwatch", n), func(b *testing.B) { benchWatch(b, root, n) })
-		b.Run(fmt.Sprintf("cpus=%d/impl=gopsutil", n), func(b *testing.B) { benchGopsutil(b, root, n) })
+		for _, moving := range []string{"user+idle", "all"} {
+			name := fmt.Sprintf("cpus=%d/moving=%s", n, moving)
+			b.Run(name+"/impl=cpuwatch", func(b *testing.B) { benchWatch(b, root, n, moving) })
+			b.Run(name+"/impl=gopsutil", func(b *testing.B) { benchGopsutil(b, root, n, moving) })
+		}
 	}
 }

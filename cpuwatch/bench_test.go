@@ -17,8 +17,10 @@ import (
 // against the previous reading. With adv set, the file is rewritten before
 // each sample, outside the timing, so that every core's counters move as a
 // live kernel's do; without it (for /proc, which moves by itself) it is
-// read as it is.
-func benchSample(b *testing.B, root string, adv *statfake.Advancing) {
+// read as it is. With fresh set, each reading parses every counter rather
+// than comparing its text with the previous reading's, as cpuwatch did
+// before it compared.
+func benchSample(b *testing.B, root string, adv *statfake.Advancing, fresh ...bool) {
 	sr, err := openStat(root)
 	if err != nil {
 		b.Fatal(err)
@@ -28,11 +30,11 @@ func benchSample(b *testing.B, root string, adv *statfake.Advancing) {
 	// watch's steady state.
 	var prev, cur reading
 	var cores []CoreUsage
-	for _, r := range []*reading{&prev, &cur} {
+	for _, r := range [][2]*reading{{&prev, nil}, {&cur, &prev}} {
 		if adv != nil {
 			adv.Advance(b)
 		}
-		if err := sr.read(r); err != nil {
+		if err := sr.read(r[0], r[1]); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -46,7 +48,11 @@ func benchSample(b *testing.B, root string, adv *statfake.Advancing) {
 			adv.Advance(b)
 			clock.Resume()
 		}
-		if err := sr.read(&cur); err != nil {
+		after := &prev
+		if len(fresh) > 0 && fresh[0] {
+			after = nil
+		}
+		if err := sr.read(&cur, after); err != nil {
 			b.Fatal(err)
 		}
 		cores = diff(cores[:0], &prev, &cur)
@@ -120,6 +126,29 @@ func BenchmarkSynthetic(b *testing.B) {
 	}
 }
 
+// BenchmarkSyntheticMoving shows what comparing each counter's text with
+// the previous reading's saves, and what it costs when it saves nothing: a
+// sample of the synthetic files when only user and idle move (most cores
+// of a kernel between two samples: the others stand still) and when every
+// counter moves, each with every counter parsed afresh as the reference.
+func BenchmarkSyntheticMoving(b *testing.B) {
+	for _, n := range syntheticSizes {
+		for _, moving := range []string{"user+idle", "all"} {
+			for _, impl := range []string{"parse-all", "cpuwatch"} {
+				b.Run(fmt.Sprintf("cpus=%d/moving=%s/impl=%s", n, moving, impl), func(b *testing.B) {
+					adv := statfake.NewAdvancing(b, syntheticRoot(n))
+					if moving == "all" {
+						for i := range adv.Steps {
+							adv.Steps[i] = uint64(i + 1)
+						}
+					}
+					benchSample(b, adv.Root, adv, impl == "parse-all")
+				})
+			}
+		}
+	}
+}
+
 // BenchmarkSampleParts splits a synthetic sample's cost: parsing the cpu
 // lines of a file already in memory, and the diff of two readings.
 func BenchmarkSampleParts(b *testing.B) {
@@ -138,6 +167,27 @@ func BenchmarkSampleParts(b *testing.B) {
 			clock := benchclock.Start(b)
 			for b.Loop() {
 				if err := r.parse(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			clock.Report()
+		})
+		b.Run(fmt.Sprintf("cpus=%d/part=reparse", n), func(b *testing.B) {
+			// The next reading after prev, with user and idle moved on
+			// and every other counter where it was.
+			adv := statfake.NewAdvancing(b, syntheticRoot(n))
+			before := readStat(b, adv.Root)
+			adv.Advance(b)
+			after := readStat(b, adv.Root)
+			var prev, r reading
+			if err := prev.parse(before); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(after)))
+			b.ReportAllocs()
+			clock := benchclock.Start(b)
+			for b.Loop() {
+				if err := r.parseAfter(after, &prev); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -164,4 +214,13 @@ func BenchmarkSampleParts(b *testing.B) {
 			clock.Report()
 		})
 	}
+}
+
+func readStat(tb testing.TB, root string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "stat"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }

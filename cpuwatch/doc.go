@@ -58,7 +58,11 @@
 //
 // Each reading is one pread of /proc/stat on a descriptor kept open for the
 // whole watch, and a scan of its cpu lines only; in steady state it
-// allocates nothing. The watcher's own cost therefore stays out of the
+// allocates nothing. Most counters do not move between two readings (nice,
+// iowait, irq, steal and guest rarely do), so a line that keeps its layout
+// is compared with the previous reading a word at a time and only the
+// counters that changed are parsed. On a 256-CPU machine a sample costs
+// tens of microseconds. The watcher's own cost therefore stays out of the
 // pictures it draws.
 //
 // # Threads, topology and limits

@@ -67,7 +67,7 @@ func TestParseAgreesWithProcfs(t *testing.T) {
 			}
 			defer sr.Close()
 			var r reading
-			if err := sr.read(&r); err != nil {
+			if err := sr.read(&r, nil); err != nil {
 				t.Fatal(err)
 			}
 			total, cores := asProcfs(&r)

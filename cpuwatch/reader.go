@@ -17,7 +17,6 @@ import (
 type statReader struct {
 	f    *os.File
 	path string
-	buf  []byte
 }
 
 // openStat opens procRoot/stat. procfs locates and checks the proc tree, so a
@@ -38,26 +37,32 @@ func openStat(procRoot string) (*statReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cpuwatch: %w", err)
 	}
-	return &statReader{f: f, path: path, buf: make([]byte, 4096)}, nil
+	return &statReader{f: f, path: path}, nil
 }
 
-// read fills r with a fresh reading. The buffer only needs to hold the cpu
-// lines; it doubles until one read ends past them (or reaches the end of the
-// file), so steady-state readings never allocate.
-func (s *statReader) read(r *reading) error {
+// read fills r with a fresh reading, into r's own buffer. prev, if not
+// nil, is the previous reading, whose counters that have not changed are
+// taken rather than parsed again (see reading.parseAfter). The buffer only
+// needs to hold the cpu lines; it doubles until one read ends past them
+// (or reaches the end of the file), so steady-state readings never
+// allocate.
+func (s *statReader) read(r, prev *reading) error {
+	if len(r.buf) == 0 {
+		r.buf = make([]byte, 4096)
+	}
 	for {
-		n, err := pread(s.f, s.buf)
+		n, err := pread(s.f, r.buf)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("cpuwatch: read %s: %w", s.path, err)
 		}
-		if n == len(s.buf) && !cpuBlockEnds(s.buf[:n]) {
-			if len(s.buf) >= maxStatBuf {
+		if n == len(r.buf) && !cpuBlockEnds(r.buf[:n]) {
+			if len(r.buf) >= maxStatBuf {
 				return fmt.Errorf("cpuwatch: %s: cpu lines exceed %d bytes", s.path, maxStatBuf)
 			}
-			s.buf = make([]byte, 2*len(s.buf))
+			r.buf = make([]byte, 2*len(r.buf))
 			continue
 		}
-		if err := r.parse(s.buf[:n]); err != nil {
+		if err := r.parseAfter(r.buf[:n], prev); err != nil {
 			return fmt.Errorf("cpuwatch: %s: %w", s.path, err)
 		}
 		return nil

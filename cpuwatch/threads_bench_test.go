@@ -41,12 +41,13 @@ func BenchmarkThreadRead(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer sr.Close()
-		var r reading
+		var prev, r reading
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := sr.read(&r); err != nil {
+			if err := sr.read(&r, &prev); err != nil {
 				b.Fatal(err)
 			}
+			prev, r = r, prev
 		}
 	})
 	for _, n := range []int{64, 1024} {

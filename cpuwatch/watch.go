@@ -112,7 +112,7 @@ func (w *Watcher) Watch(ctx context.Context, fn func(Sample)) error {
 	}
 
 	var prev, cur reading
-	if err := sr.read(&prev); err != nil {
+	if err := sr.read(&prev, nil); err != nil {
 		return err
 	}
 	var threads []ThreadUsage
@@ -137,7 +137,7 @@ func (w *Watcher) Watch(ctx context.Context, fn func(Sample)) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := sr.read(&cur); err != nil {
+		if err := sr.read(&cur, &prev); err != nil {
 			return err
 		}
 		now := time.Now()

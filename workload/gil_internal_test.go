@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 )
 
 // probe wraps a GIL and counts the threads inside it: from a successful
@@ -351,4 +352,49 @@ func TestCondTimedWait(t *testing.T) {
 	c.signal()
 	m.unlock()
 	wg.Wait()
+}
+
+// TestCondTimedWaitSurvivesSignals: a signal handler run on the waiting
+// thread — Go's preemption signal SIGURG, which the runtime may send just
+// as a goroutine enters the futex, or a process signal such as SIGCHLD —
+// ends a timed FUTEX_WAIT with EINTR (an untimed one the kernel restarts).
+// pthread_cond_timedwait, which fcond stands for, still waits for its whole
+// timeout; a GIL waiter cut short would wait a new whole interval before it
+// asked for the lock.
+func TestCondTimedWaitSurvivesSignals(t *testing.T) {
+	const timeout = 20 * time.Millisecond
+	var m fmutex
+	var c fcond
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	tid := unix.Gettid()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	sent := 0
+	wg.Go(func() {
+		// SIGURG is harmless: the runtime ignores one it did not ask for.
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(200 * time.Microsecond):
+			}
+			if err := unix.Tgkill(unix.Getpid(), tid, unix.SIGURG); err != nil {
+				t.Errorf("tgkill: %v", err)
+				return
+			}
+			sent++
+		}
+	})
+	m.lock()
+	start := time.Now()
+	timedOut := c.wait(&m, timeout)
+	d := time.Since(start)
+	m.unlock()
+	close(stop)
+	wg.Wait()
+	t.Logf("%d signals sent to the waiting thread", sent)
+	if !timedOut || d < timeout {
+		t.Errorf("wait(%v) under signals = timedOut %v after %v, want true after >= %v", timeout, timedOut, d, timeout)
+	}
 }

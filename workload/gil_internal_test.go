@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 )
 
 // probe wraps a GIL and counts the threads inside it: from a successful
@@ -110,13 +113,12 @@ func TestGIL2Acquisitions(t *testing.T) {
 	}
 }
 
-func TestGIL3Stats(t *testing.T) {
-	rep, err := GIL{N: 2, Version: Python3, SwitchInterval: time.Millisecond,
-		Work: Work{Kernel: Bytecode, N: 1 << 14, Duration: 50 * time.Millisecond}}.Run(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := rep.GIL
+// checkGIL3Stats checks what a Python 3 GIL's statistics must satisfy
+// whatever the kernel's scheduling of two threads that each took the lock:
+// the threads need not have overlapped in time at all, since on a loaded
+// machine one may finish its work before the other's thread first runs.
+func checkGIL3Stats(t *testing.T, g *GILStats, interval time.Duration) {
+	t.Helper()
 	// Each thread's first take, one per switch, and at most one
 	// non-switching re-take per drop request.
 	if g.Switches < 1 || g.Acquisitions < 2 || g.Acquisitions > 2+g.Switches+g.DropRequests {
@@ -127,8 +129,137 @@ func TestGIL3Stats(t *testing.T) {
 	if g.Switches > g.DropRequests+1 {
 		t.Errorf("Switches = %d > DropRequests+1 = %d", g.Switches, g.DropRequests+1)
 	}
-	if g.Handoff <= 0 || g.Wait <= 0 {
-		t.Errorf("Handoff = %v, Wait = %v; want both > 0", g.Handoff, g.Wait)
+	// Every switch follows a drop, so each hand-off took some time.
+	if g.Handoff <= 0 {
+		t.Errorf("Handoff = %v after %d switches, want > 0", g.Handoff, g.Switches)
+	}
+	// A drop request follows a timed wait that ran out, inside a take
+	// whose whole wait Wait counts.
+	if g.Sleeps < g.DropRequests {
+		t.Errorf("Sleeps = %d < DropRequests = %d", g.Sleeps, g.DropRequests)
+	}
+	if least := time.Duration(g.DropRequests) * interval; g.Wait < least {
+		t.Errorf("Wait = %v, want >= DropRequests × SwitchInterval = %d × %v", g.Wait, g.DropRequests, interval)
+	}
+}
+
+func TestGIL3Stats(t *testing.T) {
+	const interval = time.Millisecond
+	rep, err := GIL{N: 2, Version: Python3, SwitchInterval: interval,
+		Work: Work{Kernel: Bytecode, N: 1 << 14, Duration: 50 * time.Millisecond}}.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", *rep.GIL)
+	checkGIL3Stats(t, rep.GIL, interval)
+}
+
+// gate wraps a GIL and holds its threads back at chosen points: entering
+// (before they try to take the lock), entered (holding it, before they
+// work) and left (after they dropped it at the end). A nil hook holds
+// nobody back.
+type gate struct {
+	gilLock
+	entering, entered, left func(id int)
+}
+
+func (g *gate) enter(id int) error {
+	if g.entering != nil {
+		g.entering(id)
+	}
+	if err := g.gilLock.enter(id); err != nil {
+		return err
+	}
+	if g.entered != nil {
+		g.entered(id)
+	}
+	return nil
+}
+
+func (g *gate) leave(id int) {
+	g.gilLock.leave(id)
+	if g.left != nil {
+		g.left(id)
+	}
+}
+
+// TestGIL3StatsSchedules runs two Python 3 GIL threads in the two schedules
+// the kernel may give them: overlapping, where the second must wait for the
+// lock, and one after the other, where nobody waits. The latter is what a
+// loaded machine once produced under -race: the second worker first asked
+// for the lock after the first had done its 50 ms and left, and
+// TestGIL3Stats, which then wanted Wait > 0, failed with
+// "Handoff = 11.184816ms, Wait = 0s".
+func TestGIL3StatsSchedules(t *testing.T) {
+	const interval = time.Millisecond
+	for _, tc := range []struct {
+		name string
+		gate func(g *gil3) *gate
+		// check tests what the schedule guarantees beyond
+		// checkGIL3Stats.
+		check func(t *testing.T, g *GILStats)
+	}{
+		{"overlapping", func(g *gil3) *gate {
+			held := make(chan struct{})
+			return &gate{gilLock: g,
+				// Thread 1 tries once thread 0 holds the lock,
+				// and thread 0 works once thread 1 waits for it.
+				entering: func(id int) {
+					if id == 1 {
+						<-held
+					}
+				},
+				entered: func(id int) {
+					if id != 0 {
+						return
+					}
+					close(held)
+					for g.cond.waiters.Load() == 0 {
+						time.Sleep(50 * time.Microsecond)
+					}
+				},
+			}
+		}, func(t *testing.T, g *GILStats) {
+			if g.Wait <= 0 || g.Sleeps < 1 {
+				t.Errorf("Wait = %v, Sleeps = %d after thread 1 waited for the lock; want > 0, >= 1", g.Wait, g.Sleeps)
+			}
+		}},
+		{"one after the other", func(g *gil3) *gate {
+			done := make(chan struct{})
+			return &gate{gilLock: g,
+				// Thread 1 tries once thread 0 has left.
+				entering: func(id int) {
+					if id == 1 {
+						<-done
+					}
+				},
+				left: func(id int) {
+					if id == 0 {
+						close(done)
+					}
+				},
+			}
+		}, func(t *testing.T, g *GILStats) {
+			// One take each, one switch at thread 0's exit, and
+			// nobody ever waited, asked or was woken.
+			got := *g
+			got.Handoff = 0
+			if diff := cmp.Diff(GILStats{Acquisitions: 2, Switches: 1}, got); diff != "" {
+				t.Errorf("stats mismatch (-want +got):\n%s", diff)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := runThreads(t.Context(), threadsSpec{name: "py3", n: 2, lock: true,
+				gil:  tc.gate(newGIL3(2, interval)),
+				work: Work{Kernel: Bytecode, N: 1 << 14, Duration: 50 * time.Millisecond}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%+v", *rep.GIL)
+			checkGIL3Stats(t, rep.GIL, interval)
+			tc.check(t, rep.GIL)
+		})
 	}
 }
 
@@ -221,4 +352,49 @@ func TestCondTimedWait(t *testing.T) {
 	c.signal()
 	m.unlock()
 	wg.Wait()
+}
+
+// TestCondTimedWaitSurvivesSignals: a signal handler run on the waiting
+// thread — Go's preemption signal SIGURG, which the runtime may send just
+// as a goroutine enters the futex, or a process signal such as SIGCHLD —
+// ends a timed FUTEX_WAIT with EINTR (an untimed one the kernel restarts).
+// pthread_cond_timedwait, which fcond stands for, still waits for its whole
+// timeout; a GIL waiter cut short would wait a new whole interval before it
+// asked for the lock.
+func TestCondTimedWaitSurvivesSignals(t *testing.T) {
+	const timeout = 20 * time.Millisecond
+	var m fmutex
+	var c fcond
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	tid := unix.Gettid()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	sent := 0
+	wg.Go(func() {
+		// SIGURG is harmless: the runtime ignores one it did not ask for.
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(200 * time.Microsecond):
+			}
+			if err := unix.Tgkill(unix.Getpid(), tid, unix.SIGURG); err != nil {
+				t.Errorf("tgkill: %v", err)
+				return
+			}
+			sent++
+		}
+	})
+	m.lock()
+	start := time.Now()
+	timedOut := c.wait(&m, timeout)
+	d := time.Since(start)
+	m.unlock()
+	close(stop)
+	wg.Wait()
+	t.Logf("%d signals sent to the waiting thread", sent)
+	if !timedOut || d < timeout {
+		t.Errorf("wait(%v) under signals = timedOut %v after %v, want true after >= %v", timeout, timedOut, d, timeout)
+	}
 }

@@ -89,21 +89,41 @@ func pinThread(cpu int) (restore func() error, err error) {
 
 // futexWait blocks while *addr == val, for at most timeout if timeout > 0.
 // It returns nil when woken (or spuriously), unix.EAGAIN if *addr != val,
-// unix.ETIMEDOUT or unix.EINTR. It goes through the runtime's syscall path
-// so that the thread's P can run other goroutines meanwhile.
+// or unix.ETIMEDOUT. It goes through the runtime's syscall path so that the
+// thread's P can run other goroutines meanwhile.
+//
+// A signal handler run on the thread does not end the wait. The kernel
+// restarts an untimed FUTEX_WAIT by itself (Go's handlers are SA_RESTART)
+// but ends a timed one with EINTR, and Go sends SIGURG to preempt a
+// goroutine that may be entering the call just then; futexWait then waits
+// again for the rest of the timeout, as glibc's pthread_cond_timedwait
+// waits for its absolute deadline. Cut short, a GIL waiter would report no
+// timeout and wait a whole new switch interval before it asked for the lock.
 func futexWait(addr *uint32, val uint32, timeout time.Duration) error {
-	var tsp *unix.Timespec
+	var deadline time.Time
 	if timeout > 0 {
-		ts := unix.NsecToTimespec(int64(timeout))
-		tsp = &ts
+		deadline = time.Now().Add(timeout)
 	}
-	_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)),
-		uintptr(futexWaitOp|futexPrivate), uintptr(val),
-		uintptr(unsafe.Pointer(tsp)), 0, 0)
-	if e != 0 {
-		return e
+	for {
+		var tsp *unix.Timespec
+		if timeout > 0 {
+			ts := unix.NsecToTimespec(int64(timeout))
+			tsp = &ts
+		}
+		_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)),
+			uintptr(futexWaitOp|futexPrivate), uintptr(val),
+			uintptr(unsafe.Pointer(tsp)), 0, 0)
+		switch {
+		case e == 0:
+			return nil
+		case e != unix.EINTR:
+			return e
+		case timeout > 0:
+			if timeout = time.Until(deadline); timeout <= 0 {
+				return unix.ETIMEDOUT
+			}
+		}
 	}
-	return nil
 }
 
 // futexWake wakes up to n threads blocked in futexWait on addr. It never

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/corescope/corescope/internal/benchclock"
 	"github.com/corescope/corescope/internal/statfake"
@@ -223,4 +224,55 @@ func readStat(tb testing.TB, root string) []byte {
 		tb.Fatal(err)
 	}
 	return b
+}
+
+// BenchmarkLiveCountersMoving reports, for this machine's /proc/stat, the
+// share of cpu-line counters whose value changed between two readings an
+// interval apart (%moved), and of those, the counters of each field
+// (user%moved, ...): what the comparison with the previous reading can
+// skip. One op is one pair of readings; run it with -benchtime Nx.
+func BenchmarkLiveCountersMoving(b *testing.B) {
+	if runtime.GOOS != "linux" {
+		b.Skip("/proc/stat is Linux-only")
+	}
+	names := [numFields]string{"user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal", "guest", "guest_nice"}
+	for _, interval := range []time.Duration{100 * time.Millisecond, time.Second} {
+		b.Run(fmt.Sprintf("interval=%v", interval), func(b *testing.B) {
+			sr, err := openStat("/proc")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer sr.Close()
+			var prev, cur reading
+			var moved [numFields]int
+			lines := 0
+			for b.Loop() {
+				if err := sr.read(&prev, nil); err != nil {
+					b.Fatal(err)
+				}
+				time.Sleep(interval)
+				if err := sr.read(&cur, nil); err != nil {
+					b.Fatal(err)
+				}
+				pairs := [][2]*ticks{{&prev.total, &cur.total}}
+				for i := range min(len(prev.cores), len(cur.cores)) {
+					pairs = append(pairs, [2]*ticks{&prev.cores[i].t, &cur.cores[i].t})
+				}
+				for _, p := range pairs {
+					for f := range numFields {
+						if p[0][f] != p[1][f] {
+							moved[f]++
+						}
+					}
+				}
+				lines += len(pairs)
+			}
+			all := 0
+			for f, n := range moved {
+				all += n
+				b.ReportMetric(100*float64(n)/float64(lines), names[f]+"%moved")
+			}
+			b.ReportMetric(100*float64(all)/float64(lines*numFields), "%moved")
+		})
+	}
 }

@@ -21,7 +21,7 @@ import (
 // read as it is. With fresh set, each reading parses every counter rather
 // than comparing its text with the previous reading's, as cpuwatch did
 // before it compared.
-func benchSample(b *testing.B, root string, adv *statfake.Advancing, fresh ...bool) {
+func benchSample(b *testing.B, root string, adv *statfake.Advancing, fresh bool) {
 	sr, err := openStat(root)
 	if err != nil {
 		b.Fatal(err)
@@ -50,7 +50,7 @@ func benchSample(b *testing.B, root string, adv *statfake.Advancing, fresh ...bo
 			clock.Resume()
 		}
 		after := &prev
-		if len(fresh) > 0 && fresh[0] {
+		if fresh {
 			after = nil
 		}
 		if err := sr.read(&cur, after); err != nil {
@@ -96,7 +96,7 @@ func BenchmarkSample(b *testing.B) {
 		b.Skip("/proc/stat is Linux-only")
 	}
 	b.Run("impl=pread", func(b *testing.B) { benchPread(b, "/proc") })
-	b.Run("impl=cpuwatch", func(b *testing.B) { benchSample(b, "/proc", nil) })
+	b.Run("impl=cpuwatch", func(b *testing.B) { benchSample(b, "/proc", nil, false) })
 }
 
 // BenchmarkSynthetic compares a sample on the generated 256- and 1024-CPU
@@ -107,7 +107,7 @@ func BenchmarkSynthetic(b *testing.B) {
 		b.Run(fmt.Sprintf("cpus=%d/impl=pread", n), func(b *testing.B) { benchPread(b, root) })
 		b.Run(fmt.Sprintf("cpus=%d/impl=cpuwatch", n), func(b *testing.B) {
 			adv := statfake.NewAdvancing(b, root)
-			benchSample(b, adv.Root, adv)
+			benchSample(b, adv.Root, adv, false)
 		})
 		b.Run(fmt.Sprintf("cpus=%d/impl=procfs", n), func(b *testing.B) {
 			fs, err := procfs.NewFS(root)

@@ -406,7 +406,13 @@ func testRecording() *cpuwatch.Recording {
 }
 
 func TestRecordingJSONRoundTrip(t *testing.T) {
-	want := testRecording()
+	checkJSONRoundTrip(t, testRecording())
+}
+
+// checkJSONRoundTrip fails unless want comes back from encoding/json
+// unchanged.
+func checkJSONRoundTrip(t *testing.T, want *cpuwatch.Recording) {
+	t.Helper()
 	b, err := json.Marshal(want)
 	if err != nil {
 		t.Fatal(err)
@@ -432,17 +438,7 @@ func TestRecordingJSONRoundTripLive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := json.Marshal(want)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got cpuwatch.Recording
-		if err := json.Unmarshal(b, &got); err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(want, &got); diff != "" {
-			t.Errorf("JSON round trip mismatch (-want +got):\n%s", diff)
-		}
+		checkJSONRoundTrip(t, want)
 	})
 }
 

@@ -1,0 +1,149 @@
+package schedtrace
+
+import (
+	"slices"
+	"time"
+)
+
+// Trace is what a scheduler trace saw. All times inside it are offsets
+// from Start, so a Trace is self-contained and its JSON is compact.
+//
+// Slices, Threads and Wakeups hold only followed threads (every thread when
+// the whole machine was traced). Lost counts what the kernel or the GIL
+// buffers dropped; every picture and summary made from a Trace must say so
+// when it is not zero.
+type Trace struct {
+	// Start is the wall-clock time of offset 0: the moment tracing began,
+	// converted from CLOCK_MONOTONIC.
+	Start time.Time `json:"start"`
+	// Duration is how long the trace covers, from Start.
+	Duration time.Duration `json:"duration"`
+	// CPUs lists the CPU ids that were traced, ascending.
+	CPUs []int `json:"cpus"`
+	// Slices are the on-CPU intervals of followed threads, sorted by Start,
+	// then CPU. A thread already running when tracing began starts at 0; one
+	// still running when it ended ends at Duration.
+	Slices []Slice `json:"slices"`
+	// Threads describes every thread that appears in Slices, sorted by TID.
+	Threads []Thread `json:"threads"`
+	// Wakeups are the wake-up edges whose wakee is followed, in time order.
+	Wakeups []Wakeup `json:"wakeups,omitempty"`
+	// GIL holds the emulated GIL's own events when the traced run was a GIL
+	// model (see workload), in time order.
+	GIL []GILEvent `json:"gil,omitempty"`
+	// Lost counts the events that did not reach the trace.
+	Lost Lost `json:"lost"`
+}
+
+// Slice is one interval during which a thread ran on a CPU.
+type Slice struct {
+	CPU   int           `json:"cpu"`
+	PID   int           `json:"pid"`
+	TID   int           `json:"tid"`
+	Start time.Duration `json:"start"`
+	End   time.Duration `json:"end"`
+}
+
+// Len returns how long the slice lasted.
+func (s Slice) Len() time.Duration { return s.End - s.Start }
+
+// Thread sums one thread's life over the trace.
+type Thread struct {
+	TID int `json:"tid"`
+	// PID is the thread group (process) the thread belongs to.
+	PID int `json:"pid"`
+	// Name is the thread's comm as the scheduler last reported it.
+	Name string `json:"name"`
+	// OnCPU is the thread's running time on each CPU it used, ascending by
+	// CPU.
+	OnCPU []CPUTime `json:"on_cpu"`
+	// Switches counts the times the thread was switched out; Preempted is
+	// how many of those left it runnable (involuntary).
+	Switches  int `json:"switches"`
+	Preempted int `json:"preempted"`
+	// Migrations counts the times the thread next ran on another CPU than
+	// the one it last ran on.
+	Migrations int `json:"migrations"`
+	// Runnable is the time the thread was woken or preempted but waited for
+	// a CPU; Asleep is the time it was blocked.
+	Runnable time.Duration `json:"runnable"`
+	Asleep   time.Duration `json:"asleep"`
+}
+
+// Running returns the thread's total on-CPU time.
+func (t *Thread) Running() time.Duration {
+	var d time.Duration
+	for _, c := range t.OnCPU {
+		d += c.Time
+	}
+	return d
+}
+
+// CPUTime is a thread's running time on one CPU.
+type CPUTime struct {
+	CPU  int           `json:"cpu"`
+	Time time.Duration `json:"time"`
+}
+
+// Wakeup is one wake-up edge: Waker made Wakee runnable at Time, to run on
+// CPU. Waker is 0 when the wake-up came from an interrupt or the idle task.
+type Wakeup struct {
+	Time  time.Duration `json:"time"`
+	Waker int           `json:"waker"`
+	Wakee int           `json:"wakee"`
+	CPU   int           `json:"cpu"`
+}
+
+// GILEventKind says what a GIL thread did.
+type GILEventKind string
+
+// The GIL events an emulated GIL thread records.
+const (
+	// GILWant: the thread asked for the lock.
+	GILWant GILEventKind = "want"
+	// GILTake: the thread got the lock.
+	GILTake GILEventKind = "take"
+	// GILDrop: the thread released the lock.
+	GILDrop GILEventKind = "drop"
+	// GILFailedWake: the thread was woken to take the lock and found it
+	// taken again.
+	GILFailedWake GILEventKind = "failed-wake"
+	// GILDropRequest: a waiting Python 3 thread asked the holder to drop
+	// the lock after the switch interval.
+	GILDropRequest GILEventKind = "drop-request"
+	// GILForcedSwitch: a Python 3 holder that dropped on request waited
+	// until another thread took the lock.
+	GILForcedSwitch GILEventKind = "forced-switch"
+)
+
+// GILEvent is one thing a GIL thread did, at Time.
+type GILEvent struct {
+	Time time.Duration `json:"time"`
+	TID  int           `json:"tid"`
+	Kind GILEventKind  `json:"kind"`
+}
+
+// Lost counts what did not reach a trace.
+type Lost struct {
+	// Kernel is the number of scheduler events the kernel reported lost
+	// (PERF_RECORD_LOST), summed over CPUs.
+	Kernel uint64 `json:"kernel"`
+	// GIL is the number of GIL events that did not fit their thread's
+	// buffer.
+	GIL uint64 `json:"gil"`
+}
+
+// Any reports whether anything was lost.
+func (l Lost) Any() bool { return l.Kernel > 0 || l.GIL > 0 }
+
+// Thread returns the thread with the given tid, or nil.
+func (t *Trace) Thread(tid int) *Thread {
+	i, ok := slices.BinarySearchFunc(t.Threads, tid, func(th Thread, tid int) int { return th.TID - tid })
+	if !ok {
+		return nil
+	}
+	return &t.Threads[i]
+}
+
+// Time returns the wall-clock time of an offset into the trace.
+func (t *Trace) Time(d time.Duration) time.Time { return t.Start.Add(d) }

@@ -30,11 +30,11 @@ const maxBlock = 1 << 26
 
 // Flags of a sample block.
 const (
-	sfTimeZero  = 1 << iota // Time is the zero time.Time
-	sfSameIDs               // Cores has the previous sample's ids
-	sfThreads               // Threads is not nil
-	sfCoresNil              // Cores is nil
-	sfAllFlags  = 1<<iota - 1
+	sfTimeZero = 1 << iota // Time is the zero time.Time
+	sfSameIDs              // Cores has the previous sample's ids
+	sfThreads              // Threads is not nil
+	sfCoresNil             // Cores is nil
+	sfAllFlags = 1<<iota - 1
 )
 
 // escapeBit in a usage's mask says ten float64s follow instead of ticks.

@@ -2,6 +2,8 @@ package cpuwatch
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -255,4 +257,47 @@ func TestThreadTicks(t *testing.T) {
 	if _, ok := threadTicks(0.123456789, time.Second); ok {
 		t.Error("threadTicks found ticks for a fraction no count gives")
 	}
+}
+
+// FuzzSamplePayload feeds arbitrary payloads, framed with valid checksums,
+// to the decoder: the checksum keeps FuzzDecoder's mutations away from the
+// payload parser, which must still never panic on what a checksum passes.
+func FuzzSamplePayload(f *testing.F) {
+	var buf bytes.Buffer
+	enc := NewEncoder(&buf)
+	if err := enc.WriteHeader(Header{Interval: time.Second}); err != nil {
+		f.Fatal(err)
+	}
+	hdr := bytes.Clone(buf.Bytes())
+	for _, s := range []Sample{
+		{Time: time.Unix(5, 0), Elapsed: time.Second, Cores: []CoreUsage{{ID: 1, Usage: Usage{User: 0.25, Idle: 0.75}}}},
+		{Threads: []ThreadUsage{{PID: 3, TID: 4, Name: "x", User: 0.5}}, Total: Usage{User: 0.1234}},
+	} {
+		buf.Reset()
+		if err := enc.Encode(s); err != nil {
+			f.Fatal(err)
+		}
+		b := buf.Bytes()
+		_, n := binary.Uvarint(b[1:])
+		f.Add(b[1+n : len(b)-4])
+	}
+	f.Fuzz(func(t *testing.T, p []byte) {
+		if len(p) > maxBlock {
+			return
+		}
+		file := appendBlock(bytes.Clone(hdr), blockSample, p)
+		second := len(file)
+		file = appendBlock(file, blockSample, p)
+		rec, err := ReadRecording(bytes.NewReader(file))
+		if rec == nil {
+			t.Fatalf("header lost: %v", err)
+		}
+		var fe *FormatError
+		if err != nil && !errors.As(err, &fe) {
+			t.Fatalf("error %v is no FormatError", err)
+		}
+		if err != nil && fe.Offset != int64(len(hdr)) && fe.Offset != int64(second) {
+			t.Fatalf("damage at %d is at no block's start", fe.Offset)
+		}
+	})
 }

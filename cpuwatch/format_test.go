@@ -253,7 +253,7 @@ func idleRecording(cores, n int) *cpuwatch.Recording {
 	rec := &cpuwatch.Recording{Interval: time.Second, Start: at(0), Host: cpuwatch.Host{UserHZ: 100}}
 	x := uint32(1)
 	for i := range n {
-		s := cpuwatch.Sample{Time: at(float64(i+1)).Add(time.Duration(x%50000) * time.Nanosecond), Elapsed: time.Second}
+		s := cpuwatch.Sample{Time: at(float64(i + 1)).Add(time.Duration(x%50000) * time.Nanosecond), Elapsed: time.Second}
 		var tu, ts int
 		for c := range cores {
 			x = x*1664525 + 1013904223

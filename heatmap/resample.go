@@ -137,7 +137,7 @@ func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, work
 	}
 	def := rec.Interval
 	if def <= 0 {
-		def = time.Second
+		def = cpuwatch.DefaultInterval
 	}
 	var origin time.Time
 	if !allZero {

@@ -10,7 +10,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/corescope/corescope/cpuwatch"
 )
@@ -406,7 +405,7 @@ func sampleSpans(rec *cpuwatch.Recording, s *series) (start, end []float64) {
 	start, end = make([]float64, n), make([]float64, n)
 	def := rec.Interval
 	if def <= 0 {
-		def = time.Second
+		def = cpuwatch.DefaultInterval
 	}
 	var prev float64
 	for i, smp := range rec.Samples {

@@ -5,7 +5,6 @@ package heatmap
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"runtime"
 	"slices"
@@ -122,7 +121,7 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, workers int) (sr *series, split bool, err error) {
 	n := len(rec.Samples)
 	if rec.Interval < 0 {
-		return nil, false, fmt.Errorf("heatmap: negative interval %v", rec.Interval)
+		return nil, false, badRecording("negative interval %v", rec.Interval)
 	}
 
 	// Each sample covers [start, end] in seconds since origin.
@@ -151,7 +150,7 @@ func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, work
 	for i := range rec.Samples {
 		s := &rec.Samples[i]
 		if s.Elapsed < 0 {
-			return nil, false, fmt.Errorf("heatmap: sample %d has negative elapsed time %v", i, s.Elapsed)
+			return nil, false, badRecording("sample %d has negative elapsed time %v", i, s.Elapsed)
 		}
 		if allZero {
 			d := s.Elapsed
@@ -165,11 +164,11 @@ func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, work
 			continue
 		}
 		if s.Time.IsZero() {
-			return nil, false, fmt.Errorf("heatmap: sample %d has no time but others have", i)
+			return nil, false, badRecording("sample %d has no time but others have", i)
 		}
 		end[i] = s.Time.Sub(origin).Seconds()
 		if i > 0 && end[i] < end[i-1] {
-			return nil, false, fmt.Errorf("heatmap: sample %d ends at %v, before sample %d", i, s.Time, i-1)
+			return nil, false, badRecording("sample %d ends at %v, before sample %d", i, s.Time, i-1)
 		}
 		d := s.Elapsed.Seconds()
 		if i == 0 {
@@ -187,7 +186,7 @@ func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, work
 		t0 = 0 // rounding of the first sample's start
 	}
 	if !(t1 > t0) || math.IsInf(t1-t0, 0) {
-		return nil, false, errors.New("heatmap: samples span no time")
+		return nil, false, badRecording("samples span no time")
 	}
 
 	rows := len(ids)
@@ -368,11 +367,11 @@ func (a *accumulation) run(i0, i1, c0, c1 int, serial bool) error {
 				r, ok = rowOf[cu.ID]
 				switch {
 				case cu.ID < 0:
-					return fmt.Errorf("heatmap: sample %d has negative cpu id %d", i, cu.ID)
+					return badRecording("sample %d has negative cpu id %d", i, cu.ID)
 				case !ok:
 					return errNewCore
 				case seen[r]:
-					return fmt.Errorf("heatmap: sample %d names cpu %d twice", i, cu.ID)
+					return badRecording("sample %d names cpu %d twice", i, cu.ID)
 				}
 				seen[r] = true
 			}

@@ -4,8 +4,6 @@
 package heatmap
 
 import (
-	"errors"
-	"fmt"
 	"slices"
 
 	"github.com/corescope/corescope/cpuwatch"
@@ -35,7 +33,7 @@ func usageErr(i, id int, a, b float64) error {
 	if isFrac(a) {
 		v = b
 	}
-	return fmt.Errorf("heatmap: sample %d cpu %d: usage fraction %v out of [0, 1]", i, id, v)
+	return badRecording("sample %d cpu %d: usage fraction %v out of [0, 1]", i, id, v)
 }
 
 // firstIDs returns the core ids of the first sample that has cores, if
@@ -44,7 +42,7 @@ func usageErr(i, id int, a, b float64) error {
 // reads every sample.
 func firstIDs(rec *cpuwatch.Recording) ([]int, error) {
 	if rec == nil {
-		return nil, errors.New("heatmap: nil recording")
+		return nil, badRecording("nil recording")
 	}
 	for i := range rec.Samples {
 		cs := rec.Samples[i].Cores
@@ -52,7 +50,7 @@ func firstIDs(rec *cpuwatch.Recording) ([]int, error) {
 			continue
 		}
 		if len(cs) > maxRows {
-			return nil, fmt.Errorf("heatmap: more than %d cores", maxRows)
+			return nil, badRecording("more than %d cores", maxRows)
 		}
 		ids := make([]int, len(cs))
 		for k := range cs {
@@ -70,11 +68,11 @@ func firstIDs(rec *cpuwatch.Recording) ([]int, error) {
 // that names a core twice, or a negative id, is an error.
 func coreIDs(rec *cpuwatch.Recording) ([]int, error) {
 	if rec == nil {
-		return nil, errors.New("heatmap: nil recording")
+		return nil, badRecording("nil recording")
 	}
 	samples := rec.Samples
 	if len(samples) == 0 {
-		return nil, errors.New("heatmap: recording has no samples")
+		return nil, badRecording("no samples")
 	}
 	var ids []int
 	var prev []cpuwatch.CoreUsage
@@ -87,10 +85,10 @@ func coreIDs(rec *cpuwatch.Recording) ([]int, error) {
 		here := make(map[int]bool, len(s.Cores))
 		for _, c := range s.Cores {
 			if c.ID < 0 {
-				return nil, fmt.Errorf("heatmap: sample %d has negative cpu id %d", i, c.ID)
+				return nil, badRecording("sample %d has negative cpu id %d", i, c.ID)
 			}
 			if here[c.ID] {
-				return nil, fmt.Errorf("heatmap: sample %d names cpu %d twice", i, c.ID)
+				return nil, badRecording("sample %d names cpu %d twice", i, c.ID)
 			}
 			here[c.ID] = true
 			if !seen[c.ID] {
@@ -99,11 +97,11 @@ func coreIDs(rec *cpuwatch.Recording) ([]int, error) {
 			}
 		}
 		if len(seen) > maxRows {
-			return nil, fmt.Errorf("heatmap: more than %d cores", maxRows)
+			return nil, badRecording("more than %d cores", maxRows)
 		}
 	}
 	if len(ids) == 0 {
-		return nil, errors.New("heatmap: recording has no cores")
+		return nil, badRecording("no cores")
 	}
 	slices.Sort(ids)
 	return ids, nil

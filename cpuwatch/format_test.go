@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -319,6 +320,80 @@ func FuzzDecoder(f *testing.F) {
 		}
 		if d := cmp.Diff(rec, again, cmp.Comparer(func(a, b float64) bool { return a == b || a != a && b != b })); d != "" {
 			t.Fatalf("re-encoding changed the recording (-first +second):\n%s", d)
+		}
+	})
+}
+
+// TestRecordTo checks that RecordTo writes what Record returns: the same
+// watch of the same fake machine, decoded, is the recording Record makes.
+func TestRecordTo(t *testing.T) {
+	busy := func(cpu, n int) bool { return cpu == 2 && n%3 == 0 || cpu == 0 && n > 250 }
+	run := func(context.Context) error { time.Sleep(2500 * time.Millisecond); return nil }
+	var want, head *cpuwatch.Recording
+	var file bytes.Buffer
+	synctest.Test(t, func(t *testing.T) {
+		p := startFakeProc(t, []int{0, 2, 5}, busy)
+		w := cpuwatch.Watcher{Interval: 500 * time.Millisecond, ProcRoot: p.Root, MinSamples: 10}
+		var err error
+		if want, err = w.Record(t.Context(), run); err != nil {
+			t.Fatal(err)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		p := startFakeProc(t, []int{0, 2, 5}, busy)
+		w := cpuwatch.Watcher{Interval: 500 * time.Millisecond, ProcRoot: p.Root, MinSamples: 10}
+		var err error
+		if head, err = w.RecordTo(t.Context(), cpuwatch.NewEncoder(&file), run); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if head.Samples != nil {
+		t.Errorf("RecordTo kept %d samples", len(head.Samples))
+	}
+	got, err := cpuwatch.ReadRecording(&file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The two watches ran at different real times: compare offsets.
+	shift := func(r *cpuwatch.Recording) *cpuwatch.Recording {
+		c := *r
+		c.Samples = nil
+		base := r.Start
+		c.Start, c.RunStart, c.RunEnd = at(0), at(r.RunStart.Sub(base).Seconds()), at(r.RunEnd.Sub(base).Seconds())
+		for _, s := range r.Samples {
+			s.Time = at(s.Time.Sub(base).Seconds())
+			c.Samples = append(c.Samples, s)
+		}
+		return &c
+	}
+	if len(want.Samples) < 10 {
+		t.Fatalf("Record took %d samples, want 10", len(want.Samples))
+	}
+	if d := cmp.Diff(shift(want), shift(got)); d != "" {
+		t.Errorf("RecordTo's file differs from Record's recording (-want +got):\n%s", d)
+	}
+	if !head.RunEnd.Equal(got.RunEnd) || !head.Start.Equal(got.Start) {
+		t.Errorf("RecordTo returned run end %v and start %v, file says %v and %v", head.RunEnd, head.Start, got.RunEnd, got.Start)
+	}
+}
+
+// TestRecordToWriteError checks that a failing writer ends the watch with
+// its error.
+func TestRecordToWriteError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := startFakeProc(t, []int{0}, func(int, int) bool { return false })
+		w := cpuwatch.Watcher{Interval: time.Second, ProcRoot: p.Root}
+		ran := false
+		_, err := w.RecordTo(t.Context(), cpuwatch.NewEncoder(failWriter{}), func(ctx context.Context) error {
+			ran = true
+			<-ctx.Done() // the failed write cancels the run
+			return nil
+		})
+		if err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("RecordTo to a failing writer = %v, want the write error", err)
+		}
+		if ran {
+			t.Error("run was called although the first write failed")
 		}
 	})
 }

@@ -151,7 +151,7 @@ func (w *Watcher) record(ctx context.Context, run func(context.Context) error, k
 	if err != nil {
 		return &Recording{}, err
 	}
-	rec := &Recording{Interval: interval, Host: hostFacts()}
+	rec := &Recording{DataID: w.DataID, Interval: interval, Host: hostFacts()}
 	w.describeHost(&rec.Host)
 
 	var (

@@ -5,6 +5,18 @@
 //	go run ./examples/watch -- make -j4   # run a command and record it
 //	go run ./examples/watch --pid 1234    # record until process 1234 exits
 //	go run ./examples/watch               # record the machine until Ctrl-C
+//
+// With --record FILE it writes the samples to FILE in cpuwatch's binary
+// format as they are taken, keeping none in memory, so a long watch costs
+// no more than a short one and a killed one leaves every sample but the
+// last. --replay FILE -o OUT draws or converts a saved recording (binary
+// or JSON), the format chosen by OUT's extension: .png, .svg, .html,
+// .json, .csv or .csrec (binary). --procfs DIR reads another proc tree,
+// as node_exporter's --path.procfs does: a container's, or a synthetic
+// one.
+//
+//	go run ./examples/watch --record day.csrec
+//	go run ./examples/watch --replay day.csrec -o day.png
 package main
 
 import (
@@ -28,12 +40,19 @@ import (
 func main() {
 	pid := flag.Int("pid", 0, "record until this process exits")
 	interval := flag.Duration("interval", cpuwatch.DefaultInterval, "length of one sample")
-	out := flag.String("o", "watch.png", "picture to write")
+	out := flag.String("o", "watch.png", "picture to write (with --replay: picture or data, by extension)")
+	record := flag.String("record", "", "write the samples to this file as they are taken, instead of a picture")
+	replay := flag.String("replay", "", "draw or convert this saved recording to -o, and exit")
+	procfs := flag.String("procfs", "", "proc file system to watch instead of /proc")
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	if *replay != "" {
+		replayFile(*replay, *out)
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	w := cpuwatch.Watcher{Interval: *interval}
+	w := cpuwatch.Watcher{Interval: *interval, ProcRoot: *procfs}
 	run, title := waitForInterrupt(ctx), "the machine"
 	switch {
 	case *pid > 0 && flag.NArg() > 0:
@@ -46,6 +65,11 @@ func main() {
 		w.FollowSelf, w.FollowChildren = true, true // the command is our child
 	}
 	fmt.Fprintf(os.Stderr, "recording %s every %v; Ctrl-C stops\n", title, *interval)
+	if *record != "" {
+		w.DataID = title
+		recordFile(ctx, &w, run, *record)
+		return
+	}
 
 	// Record under a context Ctrl-C does not cancel, so that the trail is
 	// still recorded after the run function returns.
@@ -83,6 +107,37 @@ func main() {
 		}
 		fmt.Println("Saved", name)
 	}
+}
+
+// recordFile records into the named file as the samples come.
+func recordFile(ctx context.Context, w *cpuwatch.Watcher, run func(context.Context) error, name string) {
+	f, err := os.Create(name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = w.RecordTo(context.WithoutCancel(ctx), cpuwatch.NewEncoder(f), run)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		log.Fatal(cerr)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "watch:", err)
+	}
+	fmt.Printf("Saved %s; draw it with --replay %s -o watch.png\n", name, name)
+}
+
+// replayFile draws or converts a saved recording. A damaged tail, as a
+// killed recorder leaves, costs a warning: what is complete is written.
+func replayFile(in, out string) {
+	rec, err := cpuwatch.ReadRecordingFile(in)
+	if fe := (*cpuwatch.FormatError)(nil); errors.As(err, &fe) && rec != nil {
+		fmt.Fprintf(os.Stderr, "watch: warning: %v; using the %d samples before byte %d\n", err, len(rec.Samples), fe.Offset)
+	} else if err != nil {
+		log.Fatal(err)
+	}
+	if err := heatmap.WriteFile(out, rec, heatmap.Options{}); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%d samples; saved %s\n", len(rec.Samples), out)
 }
 
 // waitForInterrupt returns a run function that lasts until Ctrl-C.

@@ -31,7 +31,9 @@ func ReadRecordingFile(name string) (*Recording, error) {
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 64<<10)
 	head, _ := br.Peek(len(formatMagic))
-	if bytes.HasPrefix(head, []byte(formatMagic[:4])) {
+	// An empty file, or one cut inside the magic, is a binary recording
+	// killed before it wrote its header.
+	if bytes.HasPrefix(head, []byte(formatMagic[:4])) || strings.HasPrefix(formatMagic, string(head)) {
 		rec, err := ReadRecording(br)
 		if err != nil {
 			err = fmt.Errorf("%s: %w", name, err)

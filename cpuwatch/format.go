@@ -54,6 +54,10 @@ var (
 	ErrCorrupt   = errors.New("recording block is damaged")
 )
 
+// ErrNotBinary is wrapped, with ErrCorrupt, by the FormatError of a
+// stream that does not start as a binary recording does: JSON, say.
+var ErrNotBinary = errors.New("not a cpuwatch binary recording")
+
 // FormatError is what a Decoder returns for a binary recording that is
 // damaged from some byte on. Everything before Offset decoded correctly;
 // nothing at or after it is trusted.
@@ -409,7 +413,7 @@ func (d *Decoder) Header() (Header, error) {
 	var m [len(formatMagic)]byte
 	n, err := io.ReadFull(d.r, m[:])
 	if string(m[:n]) != formatMagic[:n] {
-		return Header{}, d.fail(0, fmt.Errorf("%w: not a cpuwatch binary recording", ErrCorrupt))
+		return Header{}, d.fail(0, fmt.Errorf("%w: %w", ErrCorrupt, ErrNotBinary))
 	}
 	if err != nil {
 		return Header{}, d.fail(0, ErrTruncated)

@@ -120,74 +120,11 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 // split reports whether the parallel path made the result.
 func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, workers int) (sr *series, split bool, err error) {
 	n := len(rec.Samples)
-	if rec.Interval < 0 {
-		return nil, false, badRecording("negative interval %v", rec.Interval)
+	sp, err := spansOf(rec)
+	if err != nil {
+		return nil, false, err
 	}
-
-	// Each sample covers [start, end] in seconds since origin.
-	start := make([]float64, n)
-	end := make([]float64, n)
-	allZero := true
-	for i := range rec.Samples {
-		if !rec.Samples[i].Time.IsZero() {
-			allZero = false
-			break
-		}
-	}
-	def := rec.Interval
-	if def <= 0 {
-		def = cpuwatch.DefaultInterval
-	}
-	var origin time.Time
-	if !allZero {
-		s0 := &rec.Samples[0]
-		d0 := s0.Elapsed
-		if d0 <= 0 {
-			d0 = def
-		}
-		origin = s0.Time.Add(-d0)
-	}
-	for i := range rec.Samples {
-		s := &rec.Samples[i]
-		if s.Elapsed < 0 {
-			return nil, false, badRecording("sample %d has negative elapsed time %v", i, s.Elapsed)
-		}
-		if allZero {
-			d := s.Elapsed
-			if d <= 0 {
-				d = def
-			}
-			if i > 0 {
-				start[i] = end[i-1]
-			}
-			end[i] = start[i] + d.Seconds()
-			continue
-		}
-		if s.Time.IsZero() {
-			return nil, false, badRecording("sample %d has no time but others have", i)
-		}
-		end[i] = s.Time.Sub(origin).Seconds()
-		if i > 0 && end[i] < end[i-1] {
-			return nil, false, badRecording("sample %d ends at %v, before sample %d", i, s.Time, i-1)
-		}
-		d := s.Elapsed.Seconds()
-		if i == 0 {
-			d = end[0] // origin is one interval before the first sample
-		} else if s.Elapsed == 0 {
-			d = rec.Interval.Seconds()
-			if d <= 0 || d > end[i]-end[i-1] {
-				d = end[i] - end[i-1]
-			}
-		}
-		start[i] = end[i] - d
-	}
-	t0, t1 := slices.Min(start), end[n-1]
-	if math.Abs(t0) < 1e-9 {
-		t0 = 0 // rounding of the first sample's start
-	}
-	if !(t1 > t0) || math.IsInf(t1-t0, 0) {
-		return nil, false, badRecording("samples span no time")
-	}
+	start, end, origin, allZero, t0, t1 := sp.start, sp.end, sp.origin, sp.allZero, sp.t0, sp.t1
 
 	rows := len(ids)
 	cols := min(n, maxCols)
@@ -230,6 +167,91 @@ func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, work
 		return nil, false, err
 	}
 	return sr, false, nil
+}
+
+// timeSpans is where a recording's samples lie in time: each covers
+// [start, end] in seconds since origin, and all of them [t0, t1].
+type timeSpans struct {
+	start, end []float64
+	origin     time.Time
+	allZero    bool // no sample has a time: they follow each other
+	t0, t1     float64
+}
+
+// spansOf places rec's samples in time, reading only their Time and
+// Elapsed, or says why it cannot.
+func spansOf(rec *cpuwatch.Recording) (timeSpans, error) {
+	n := len(rec.Samples)
+	if rec.Interval < 0 {
+		return timeSpans{}, badRecording("negative interval %v", rec.Interval)
+	}
+
+	// Each sample covers [start, end] in seconds since origin.
+	start := make([]float64, n)
+	end := make([]float64, n)
+	allZero := true
+	for i := range rec.Samples {
+		if !rec.Samples[i].Time.IsZero() {
+			allZero = false
+			break
+		}
+	}
+	def := rec.Interval
+	if def <= 0 {
+		def = cpuwatch.DefaultInterval
+	}
+	var origin time.Time
+	if !allZero {
+		s0 := &rec.Samples[0]
+		d0 := s0.Elapsed
+		if d0 <= 0 {
+			d0 = def
+		}
+		origin = s0.Time.Add(-d0)
+	}
+	for i := range rec.Samples {
+		s := &rec.Samples[i]
+		if s.Elapsed < 0 {
+			return timeSpans{}, badRecording("sample %d has negative elapsed time %v", i, s.Elapsed)
+		}
+		if allZero {
+			d := s.Elapsed
+			if d <= 0 {
+				d = def
+			}
+			if i > 0 {
+				start[i] = end[i-1]
+			}
+			end[i] = start[i] + d.Seconds()
+			continue
+		}
+		if s.Time.IsZero() {
+			return timeSpans{}, badRecording("sample %d has no time but others have", i)
+		}
+		end[i] = s.Time.Sub(origin).Seconds()
+		if i > 0 && end[i] < end[i-1] {
+			return timeSpans{}, badRecording("sample %d ends at %v, before sample %d", i, s.Time, i-1)
+		}
+		d := s.Elapsed.Seconds()
+		if i == 0 {
+			d = end[0] // origin is one interval before the first sample
+		} else if s.Elapsed == 0 {
+			d = rec.Interval.Seconds()
+			if d <= 0 || d > end[i]-end[i-1] {
+				d = end[i] - end[i-1]
+			}
+		}
+		start[i] = end[i] - d
+	}
+	t0, t1 := slices.Min(start), end[n-1]
+	if math.Abs(t0) < 1e-9 {
+		t0 = 0 // rounding of the first sample's start
+	}
+	if !(t1 > t0) || math.IsInf(t1-t0, 0) {
+		return timeSpans{}, badRecording("samples span no time")
+	}
+
+	return timeSpans{start: start, end: end, origin: origin, allZero: allZero, t0: t0, t1: t1}, nil
 }
 
 // accumulation is the state of resample's pass over the samples.

@@ -128,16 +128,29 @@ func recordFile(ctx context.Context, w *cpuwatch.Watcher, run func(context.Conte
 // replayFile draws or converts a saved recording. A damaged tail, as a
 // killed recorder leaves, costs a warning: what is complete is written.
 func replayFile(in, out string) {
-	rec, err := cpuwatch.ReadRecordingFile(in)
+	rec, err := readReplay(in, out)
 	if fe := (*cpuwatch.FormatError)(nil); errors.As(err, &fe) && rec != nil {
-		fmt.Fprintf(os.Stderr, "watch: warning: %v; using the %d samples before byte %d\n", err, len(rec.Samples), fe.Offset)
+		fmt.Fprintf(os.Stderr, "watch: warning: %v; using the samples before byte %d\n", err, fe.Offset)
 	} else if err != nil {
 		log.Fatal(err)
 	}
 	if err := heatmap.WriteFile(out, rec, heatmap.Options{}); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%d samples; saved %s\n", len(rec.Samples), out)
+	fmt.Printf("Saved %s\n", out)
+}
+
+// readReplay reads a saved recording: condensed to the picture's columns,
+// one sample at a time, when a binary file becomes a picture, so that a
+// day of a big machine fits in memory; whole otherwise.
+func readReplay(in, out string) (*cpuwatch.Recording, error) {
+	switch filepath.Ext(out) {
+	case ".png", ".svg", ".html":
+		if rec, err := heatmap.CondenseFile(in, heatmap.Options{}); !errors.Is(err, cpuwatch.ErrNotBinary) {
+			return rec, err
+		}
+	}
+	return cpuwatch.ReadRecordingFile(in)
 }
 
 // waitForInterrupt returns a run function that lasts until Ctrl-C.

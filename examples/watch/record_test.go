@@ -214,7 +214,7 @@ func TestReplayDamagedTail(t *testing.T) {
 	if err != nil {
 		t.Fatalf("--replay of a damaged file: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "warning") || !strings.Contains(string(out), "using the 4 samples before byte") {
+	if !strings.Contains(string(out), "warning") || !strings.Contains(string(out), "using the samples before byte") {
 		t.Errorf("--replay output does not warn of the damage:\n%s", out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out.png")); err != nil {

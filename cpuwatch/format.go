@@ -392,6 +392,7 @@ type Decoder struct {
 	runStart time.Time
 	runEnd   time.Time
 	payload  []byte
+	skim     bool // Skim was called: usage state is not kept
 	err      error
 }
 
@@ -514,6 +515,13 @@ func (d *Decoder) readErr(off int64, err error) error {
 // room, as a watch reuses its samples' slices: pass a zero Sample, or
 // Clone, to keep samples.
 func (d *Decoder) Decode(s *Sample) error {
+	if d.skim {
+		return errors.New("cpuwatch: Decode after Skim")
+	}
+	return d.decode(s)
+}
+
+func (d *Decoder) decode(s *Sample) error {
 	if d.err != nil {
 		return d.err
 	}
@@ -528,7 +536,7 @@ func (d *Decoder) Decode(s *Sample) error {
 		}
 		switch k {
 		case blockSample:
-			if err := d.c.decodeSample(p, s); err != nil {
+			if err := d.c.decodeSample(p, s, d.skim); err != nil {
 				return d.fail(off, fmt.Errorf("%w: sample: %v", ErrCorrupt, err))
 			}
 			return nil
@@ -542,6 +550,17 @@ func (d *Decoder) Decode(s *Sample) error {
 			// A kind from a later version: skipped, as its checksum held.
 		}
 	}
+}
+
+// Skim reads the next sample as Decode does but decodes only its shape:
+// it sets s.Time, s.Elapsed and the ID of each of s.Cores, and leaves the
+// usage zero and Threads nil. A pass that needs only where the samples lie
+// in time and which cores they hold costs a small part of a Decode's.
+// The checksums are checked all the same. Once a Decoder has skimmed a
+// sample, its Decode returns an error.
+func (d *Decoder) Skim(s *Sample) error {
+	d.skim = true
+	return d.decode(s)
 }
 
 func (d *Decoder) decodeRun(p []byte) error {
@@ -634,7 +653,7 @@ func (r *payloadReader) end() error {
 	return r.err
 }
 
-func (c *codec) decodeSample(p []byte, s *Sample) error {
+func (c *codec) decodeSample(p []byte, s *Sample, skim bool) error {
 	r := payloadReader{b: p}
 	flags := r.uvarint()
 	if flags&^sfAllFlags != 0 {
@@ -673,6 +692,20 @@ func (c *codec) decodeSample(p []byte, s *Sample) error {
 		c.cores = append(c.cores[:0], make([]deltas, n)...)
 	} else if flags&sfCoresNil != 0 {
 		return errors.New("nil cores with the previous ids")
+	}
+	if skim {
+		s.Total = Usage{}
+		s.Cores = s.Cores[:0]
+		if flags&sfCoresNil != 0 {
+			s.Cores = nil
+		} else if s.Cores == nil {
+			s.Cores = make([]CoreUsage, 0, len(c.ids))
+		}
+		for _, id := range c.ids {
+			s.Cores = append(s.Cores, CoreUsage{ID: id})
+		}
+		s.Threads = nil
+		return r.err
 	}
 	r.usage(&s.Total, &c.prevTotal)
 	if flags&sfCoresNil != 0 {

@@ -397,3 +397,38 @@ func TestRecordToWriteError(t *testing.T) {
 		}
 	})
 }
+
+func TestDecoderSkim(t *testing.T) {
+	want := idleRecording(5, 20)
+	want.Samples[7].Cores = want.Samples[7].Cores[1:] // ids change, and back
+	_, b := binaryRoundTrip(t, want)
+	dec := cpuwatch.NewDecoder(bytes.NewReader(b))
+	var s cpuwatch.Sample
+	for i, w := range want.Samples {
+		if err := dec.Skim(&s); err != nil {
+			t.Fatal(err)
+		}
+		var ids, wantIDs []int
+		for _, c := range s.Cores {
+			ids = append(ids, c.ID)
+			if c.Usage != (cpuwatch.Usage{}) {
+				t.Fatalf("Skim set usage %+v", c.Usage)
+			}
+		}
+		for _, c := range w.Cores {
+			wantIDs = append(wantIDs, c.ID)
+		}
+		if !s.Time.Equal(w.Time) || s.Elapsed != w.Elapsed || !cmp.Equal(ids, wantIDs) {
+			t.Fatalf("Skim %d = %v %v %v, want %v %v %v", i, s.Time, s.Elapsed, ids, w.Time, w.Elapsed, wantIDs)
+		}
+	}
+	if err := dec.Skim(&s); err != io.EOF {
+		t.Errorf("Skim at the end = %v, want io.EOF", err)
+	}
+	if err := cpuwatch.NewDecoder(bytes.NewReader(b)).Skim(&s); err != nil {
+		t.Fatal(err)
+	}
+	if err := dec.Decode(&s); err == nil {
+		t.Error("Decode after Skim succeeded")
+	}
+}

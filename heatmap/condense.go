@@ -25,7 +25,9 @@ import (
 //
 // facts gives the recording's fields other than Samples; samples must
 // yield the same samples in time order each time it is called, and is
-// called twice: once for the times, once for the usage. Its samples may
+// called twice: first for the samples' Time, Elapsed and core IDs only
+// (their usage may be left zero, as cpuwatch's Decoder.Skim leaves it),
+// then for everything. Its samples may
 // reuse their slices from one to the next, as a Decoder's do. The result
 // holds no threads; draw thread timelines from a whole Recording.
 //
@@ -68,14 +70,21 @@ func Condense(facts *cpuwatch.Recording, samples func() iter.Seq[cpuwatch.Sample
 	if err != nil {
 		return nil, err
 	}
-	row := map[int]int{}
 	idList := make([]int, 0, len(ids))
 	for id := range ids {
 		idList = append(idList, id)
 	}
 	slices.Sort(idList)
+	// Cpu ids are small: a slice indexed by id finds a core's row.
+	if idList[len(idList)-1] >= 1<<22 {
+		return nil, badRecording("cpu id %d too large", idList[len(idList)-1])
+	}
+	row := make([]int32, idList[len(idList)-1]+1)
+	for i := range row {
+		row[i] = -1
+	}
 	for r, id := range idList {
-		row[id] = r
+		row[id] = int32(r)
 	}
 	rows := len(idList)
 	cols := min(n, maxCols)
@@ -116,10 +125,10 @@ func Condense(facts *cpuwatch.Recording, samples func() iter.Seq[cpuwatch.Sample
 				if err := checkUsage(i, cu); err != nil {
 					return nil, err
 				}
-				r, ok := row[cu.ID]
-				if !ok {
+				if cu.ID < 0 || cu.ID >= len(row) || row[cu.ID] < 0 {
 					return nil, errors.New("heatmap: samples yielded other cores the second time")
 				}
+				r := int(row[cu.ID])
 				addUsage(&out[c].Cores[r].Usage, &cu.Usage, ov)
 				weight[c*rows+r] += ov
 			}
@@ -211,6 +220,7 @@ func CondenseFile(name string, opts Options) (*cpuwatch.Recording, error) {
 	var (
 		readErr error
 		last    *cpuwatch.Decoder // of the latest pass
+		pass    int
 	)
 	samples := func() iter.Seq[cpuwatch.Sample] {
 		return func(yield func(cpuwatch.Sample) bool) {
@@ -219,9 +229,13 @@ func CondenseFile(name string, opts Options) (*cpuwatch.Recording, error) {
 				return
 			}
 			last = cpuwatch.NewDecoder(bufio.NewReaderSize(f, 1<<20))
+			decode := last.Decode
+			if pass++; pass == 1 {
+				decode = last.Skim // the first pass needs only times and ids
+			}
 			var s cpuwatch.Sample
 			for {
-				err := last.Decode(&s)
+				err := decode(&s)
 				if err != nil {
 					if err != io.EOF {
 						readErr = err

@@ -13,7 +13,6 @@ func supported(model string) error {
 }
 
 func threadCPU() (cpuTimes, error)        { return cpuTimes{}, supported("this model") }
-func processCPU() (cpuTimes, error)       { return cpuTimes{}, supported("this model") }
 func allowedCPUs() ([]int, error)         { return nil, supported("pinning") }
 func pinThread(int) (func() error, error) { return nil, supported("pinning") }
 

@@ -28,8 +28,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -40,7 +38,7 @@ import (
 func main() {
 	pid := flag.Int("pid", 0, "record until this process exits")
 	interval := flag.Duration("interval", cpuwatch.DefaultInterval, "length of one sample")
-	out := flag.String("o", "watch.png", "picture to write (with --replay: picture or data, by extension)")
+	out := flag.String("o", "watch.png", "picture to write: .png, .svg or .html (with --replay also .json, .csv or .csrec)")
 	record := flag.String("record", "", "write the samples to this file as they are taken, instead of a picture")
 	replay := flag.String("replay", "", "draw or convert this saved recording to -o, and exit")
 	procfs := flag.String("procfs", "", "proc file system to watch instead of /proc")
@@ -78,34 +76,22 @@ func main() {
 		fmt.Fprintln(os.Stderr, "watch:", err) // the command's failure; the picture is still worth writing
 	}
 	rec.DataID = title
-	f, err := os.Create(*out)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := heatmap.WritePNG(f, rec, heatmap.Options{}); err != nil {
-		log.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
+	if err := heatmap.WriteFile(*out, rec, heatmap.Options{}); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("%.2f cores busy over %d samples\nSaved %s\n", rec.EffectiveCores(), len(rec.Samples), *out)
 
 	if len(w.FollowPIDs) > 0 || w.FollowSelf {
-		name := strings.TrimSuffix(*out, filepath.Ext(*out)) + "-threads.png"
-		f, err := os.Create(name)
-		if err != nil {
+		name := heatmap.ThreadsFileName(*out)
+		err := heatmap.WriteThreadsFile(name, rec, heatmap.ThreadOptions{})
+		switch {
+		case errors.Is(err, heatmap.ErrNoThreads):
+			fmt.Println("No thread timeline:", err) // nothing followed used CPU
+		case err != nil:
 			log.Fatal(err)
+		default:
+			fmt.Println("Saved", name)
 		}
-		// It fails if no followed thread was seen using CPU: say so.
-		if err := heatmap.WriteThreadsPNG(f, rec, heatmap.ThreadOptions{}); err != nil {
-			f.Close()
-			os.Remove(name)
-			log.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			log.Fatal(err)
-		}
-		fmt.Println("Saved", name)
 	}
 }
 
@@ -134,7 +120,11 @@ func replayFile(in, out string) {
 	} else if err != nil {
 		log.Fatal(err)
 	}
-	if err := heatmap.WriteFile(out, rec, heatmap.Options{}); err != nil {
+	write := func() error { return heatmap.WriteFile(out, rec, heatmap.Options{}) }
+	if _, err := heatmap.FormatFor(out); err != nil {
+		write = func() error { return rec.WriteFile(out) } // .json, .csv, .csrec
+	}
+	if err := write(); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("Saved %s\n", out)
@@ -144,8 +134,7 @@ func replayFile(in, out string) {
 // one sample at a time, when a binary file becomes a picture, so that a
 // day of a big machine fits in memory; whole otherwise.
 func readReplay(in, out string) (*cpuwatch.Recording, error) {
-	switch filepath.Ext(out) {
-	case ".png", ".svg", ".html":
+	if _, err := heatmap.FormatFor(out); err == nil {
 		if rec, err := heatmap.CondenseFile(in, heatmap.Options{}); !errors.Is(err, cpuwatch.ErrNotBinary) {
 			return rec, err
 		}

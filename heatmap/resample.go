@@ -124,33 +124,8 @@ func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, work
 	if err != nil {
 		return nil, false, err
 	}
-	start, end, origin, allZero, t0, t1 := sp.start, sp.end, sp.origin, sp.allZero, sp.t0, sp.t1
-
-	rows := len(ids)
-	cols := min(n, maxCols)
-	sr = &series{ids: ids, cols: cols, t0: t0, t1: t1, origin: origin,
-		runStart: math.NaN(), runEnd: math.NaN()}
-	if !allZero && !rec.RunStart.IsZero() {
-		sr.runStart = rec.RunStart.Sub(origin).Seconds()
-		if !rec.RunEnd.IsZero() && !rec.RunEnd.Before(rec.RunStart) {
-			sr.runEnd = rec.RunEnd.Sub(origin).Seconds()
-		}
-	}
-
-	cells := rows * cols
-	alloc := func(f field) []float32 {
-		if need&f == 0 {
-			return nil
-		}
-		return make([]float32, cells)
-	}
-	sr.busy, sr.user, sr.sys = alloc(fBusy), alloc(fUser), alloc(fSys)
-	// While every sample holds every core, one weight per column serves
-	// all its cells; the first sample that lacks a core switches to one
-	// weight per cell (sr.cellWeight).
-	sr.colWeight = make([]float32, cols)
-	dt := (t1 - t0) / float64(cols)
-	a := accumulation{sr: sr, rec: rec, start: start, end: end, t0: t0, dt: dt, need: need}
+	a := newAccumulation(rec, &sp, ids, maxCols, need)
+	sr, rows, cols := a.sr, len(ids), a.sr.cols
 	if workers > 1 && n*rows >= minParallel {
 		if a.parallel(workers) {
 			return sr, true, nil
@@ -254,10 +229,45 @@ func spansOf(rec *cpuwatch.Recording) (timeSpans, error) {
 	return timeSpans{start: start, end: end, origin: origin, allZero: allZero, t0: t0, t1: t1}, nil
 }
 
+// newAccumulation makes the empty series of samples that lie as sp says,
+// with rows ids and at most maxCols columns, ready for their usage: rec's
+// run window and, unless cur is set, its samples.
+func newAccumulation(rec *cpuwatch.Recording, sp *timeSpans, ids []int, maxCols int, need field) accumulation {
+	n := len(sp.end)
+	rows := len(ids)
+	cols := min(n, maxCols)
+	sr := &series{ids: ids, cols: cols, t0: sp.t0, t1: sp.t1, origin: sp.origin,
+		runStart: math.NaN(), runEnd: math.NaN()}
+	if !sp.allZero && !rec.RunStart.IsZero() {
+		sr.runStart = rec.RunStart.Sub(sp.origin).Seconds()
+		if !rec.RunEnd.IsZero() && !rec.RunEnd.Before(rec.RunStart) {
+			sr.runEnd = rec.RunEnd.Sub(sp.origin).Seconds()
+		}
+	}
+
+	cells := rows * cols
+	alloc := func(f field) []float32 {
+		if need&f == 0 {
+			return nil
+		}
+		return make([]float32, cells)
+	}
+	sr.busy, sr.user, sr.sys = alloc(fBusy), alloc(fUser), alloc(fSys)
+	// While every sample holds every core, one weight per column serves
+	// all its cells; the first sample that lacks a core switches to one
+	// weight per cell (sr.cellWeight).
+	sr.colWeight = make([]float32, cols)
+	dt := (sp.t1 - sp.t0) / float64(cols)
+	return accumulation{sr: sr, rec: rec, start: sp.start, end: sp.end, t0: sp.t0, dt: dt, need: need}
+}
+
 // accumulation is the state of resample's pass over the samples.
 type accumulation struct {
-	sr         *series
-	rec        *cpuwatch.Recording
+	sr  *series
+	rec *cpuwatch.Recording
+	// cur, when set, is the sample run reads whatever its index: a
+	// sample read from a stream, one at a time, instead of rec's.
+	cur        *cpuwatch.Sample
 	start, end []float64 // each sample's span, seconds since origin
 	t0, dt     float64   // left edge and width of the columns
 	need       field
@@ -307,7 +317,10 @@ func (a *accumulation) run(i0, i1, c0, c1 int, serial bool) error {
 	var spans []span
 	var seen []bool // for a ragged sample: rows already filled
 	for i := i0; i < i1; i++ {
-		s := &rec.Samples[i]
+		s := a.cur
+		if s == nil {
+			s = &rec.Samples[i]
+		}
 		// The columns this sample overlaps, and by how much (in columns).
 		var ok bool
 		spans, ok = a.spans(i, c1, spans)

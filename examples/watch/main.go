@@ -111,35 +111,39 @@ func recordFile(ctx context.Context, w *cpuwatch.Watcher, run func(context.Conte
 	fmt.Printf("Saved %s; draw it with --replay %s -o watch.png\n", name, name)
 }
 
-// replayFile draws or converts a saved recording. A damaged tail, as a
-// killed recorder leaves, costs a warning: what is complete is written.
+// replayFile draws or converts a saved recording. A binary one becomes a
+// picture one sample at a time, so that a day of a big machine fits in
+// memory. A damaged tail, as a killed recorder leaves, costs a warning:
+// what is complete is written.
 func replayFile(in, out string) {
-	rec, err := readReplay(in, out)
-	if fe := (*cpuwatch.FormatError)(nil); errors.As(err, &fe) && rec != nil {
-		fmt.Fprintf(os.Stderr, "watch: warning: %v; using the samples before byte %d\n", err, fe.Offset)
+	_, picture := heatmap.FormatFor(out)
+	err := cpuwatch.ErrNotBinary
+	if picture == nil {
+		err = heatmap.WriteFileFrom(out, in, heatmap.Options{})
+	}
+	if errors.Is(err, cpuwatch.ErrNotBinary) {
+		err = convert(in, out, picture == nil)
+	}
+	if fe := (*cpuwatch.FormatError)(nil); errors.As(err, &fe) && !errors.Is(err, cpuwatch.ErrNotBinary) {
+		fmt.Fprintf(os.Stderr, "watch: warning: %v; wrote the samples before byte %d\n", err, fe.Offset)
 	} else if err != nil {
-		log.Fatal(err)
-	}
-	write := func() error { return heatmap.WriteFile(out, rec, heatmap.Options{}) }
-	if _, err := heatmap.FormatFor(out); err != nil {
-		write = func() error { return rec.WriteFile(out) } // .json, .csv, .csrec
-	}
-	if err := write(); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("Saved %s\n", out)
 }
 
-// readReplay reads a saved recording: condensed to the picture's columns,
-// one sample at a time, when a binary file becomes a picture, so that a
-// day of a big machine fits in memory; whole otherwise.
-func readReplay(in, out string) (*cpuwatch.Recording, error) {
-	if _, err := heatmap.FormatFor(out); err == nil {
-		if rec, err := heatmap.CondenseFile(in, heatmap.Options{}); !errors.Is(err, cpuwatch.ErrNotBinary) {
-			return rec, err
-		}
+// convert reads a whole recording, JSON or binary, and writes it to out
+// as a picture or as data (.json, .csv, .csrec).
+func convert(in, out string, picture bool) error {
+	rec, err := cpuwatch.ReadRecordingFile(in)
+	if rec == nil {
+		return err
 	}
-	return cpuwatch.ReadRecordingFile(in)
+	write := rec.WriteFile
+	if picture {
+		write = func(name string) error { return heatmap.WriteFile(name, rec, heatmap.Options{}) }
+	}
+	return errors.Join(write(out), err)
 }
 
 // waitForInterrupt returns a run function that lasts until Ctrl-C.

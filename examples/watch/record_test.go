@@ -133,7 +133,15 @@ func TestRecordReplay(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "rec.csrec")
 	cmd, stderr := startRecord(t, bin, file)
-	time.Sleep(500 * time.Millisecond)
+	// Interrupt once it is recording: a few samples are in the file.
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, n := samplesIn(t, file); n >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no samples written in 60 s:\n%s", stderr)
+		}
+	}
 	cmd.Process.Signal(os.Interrupt)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("watch --record: %v\n%s", err, stderr)
@@ -214,7 +222,7 @@ func TestReplayDamagedTail(t *testing.T) {
 	if err != nil {
 		t.Fatalf("--replay of a damaged file: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "warning") || !strings.Contains(string(out), "using the samples before byte") {
+	if !strings.Contains(string(out), "warning") || !strings.Contains(string(out), "wrote the samples before byte") {
 		t.Errorf("--replay output does not warn of the damage:\n%s", out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out.png")); err != nil {

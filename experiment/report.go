@@ -75,10 +75,10 @@ func hasThreads(run *corescope.Result) bool {
 // needed; files already in it are overwritten.
 func (r *Results) WriteReport(dir string) error {
 	if len(r.Runs) == 0 {
-		return errNoRuns
+		return ErrNoRuns
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("corescope: report: %w", err)
+		return fmt.Errorf("experiment: report: %w", err)
 	}
 	for _, run := range r.Runs {
 		if run.Recording == nil {
@@ -101,18 +101,18 @@ func (r *Results) WriteReport(dir string) error {
 	}
 	b, err := json.MarshalIndent(r, "", " ")
 	if err != nil {
-		return fmt.Errorf("corescope: report: %w", err)
+		return fmt.Errorf("experiment: report: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, ReportResults), append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("corescope: report: %w", err)
+		return fmt.Errorf("experiment: report: %w", err)
 	}
 	f, err := os.Create(filepath.Join(dir, ReportPage))
 	if err != nil {
-		return fmt.Errorf("corescope: report: %w", err)
+		return fmt.Errorf("experiment: report: %w", err)
 	}
 	err = r.WriteHTML(f)
 	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("corescope: report: %w", cerr)
+		err = fmt.Errorf("experiment: report: %w", cerr)
 	}
 	return err
 }
@@ -121,14 +121,14 @@ func (r *Results) WriteReport(dir string) error {
 func writePNG(name string, draw func(io.Writer) error) error {
 	f, err := os.Create(name)
 	if err != nil {
-		return fmt.Errorf("corescope: report: %w", err)
+		return fmt.Errorf("experiment: report: %w", err)
 	}
 	err = draw(f)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("corescope: report: %s: %w", name, err)
+		return fmt.Errorf("experiment: report: %s: %w", name, err)
 	}
 	return nil
 }
@@ -188,57 +188,6 @@ type page struct {
 	Seed        []Comparison
 }
 
-// title and about name and describe each model on the report page.
-func (w Workload) title() string {
-	switch w {
-	case DoNothing:
-		return "Baseline (do-nothing)"
-	case NonThreaded:
-		return "Serial (non-threaded)"
-	case Multiprocessing:
-		return "Processes (multiprocessing)"
-	case Threads:
-		return "Locked OS threads, no GIL (threads)"
-	case Goroutines:
-		return "Goroutines (goroutines)"
-	case Threading:
-		return "Python 3 GIL (threading)"
-	case ThreadingPy2:
-		return "Python 2 GIL (threading-py2)"
-	}
-	return string(w)
-}
-
-func (w Workload) about() string {
-	switch w {
-	case DoNothing:
-		return "The machine with nothing of ours running: the background every other picture sits on."
-	case NonThreaded:
-		return "The loop on one thread: the yardstick every speed-up is measured against."
-	case Multiprocessing:
-		return "One child process per worker, each doing the serial run's work, as Python's multiprocessing does."
-	case Threads:
-		return "One goroutine locked to its own OS thread per worker, each doing the serial run's work, with no lock between them."
-	case Goroutines:
-		return "Plain goroutines, each doing the serial run's work, which Go schedules onto GOMAXPROCS threads."
-	case Threading:
-		return "OS threads that must hold an emulated Python 3 GIL to run a bytecode; each does a quarter of the serial run's work, as the seed's threads did."
-	case ThreadingPy2:
-		return "OS threads under an emulated Python 2 GIL, the seed's Python 2.7; each does a quarter of the serial run's work."
-	}
-	return ""
-}
-
-// Find returns the run named id, or nil.
-func (r *Results) Find(id string) *corescope.Result {
-	for _, run := range r.Runs {
-		if run.DataID == id {
-			return run
-		}
-	}
-	return nil
-}
-
 // WriteHTML writes the report page. It refers to each run's picture by
 // PictureName, so it belongs in the folder WriteReport fills.
 func (r *Results) WriteHTML(w io.Writer) error {
@@ -250,10 +199,10 @@ func (r *Results) WriteHTML(w io.Writer) error {
 		}
 	}
 	rows := r.Table()
-	for _, wl := range Workloads() {
-		g := group{Title: wl.title(), About: wl.about()}
+	for _, e := range workloads {
+		g := group{Title: e.title, About: e.about}
 		for i, run := range r.Runs {
-			if run.Workload == string(wl) {
+			if run.Workload == string(e.name) {
 				g.Rows = append(g.Rows, groupRow{Row: rows[i], Run: run})
 			}
 		}
@@ -262,7 +211,7 @@ func (r *Results) WriteHTML(w io.Writer) error {
 		}
 	}
 	if err := reportTemplate.Execute(w, p); err != nil {
-		return fmt.Errorf("corescope: report: %w", err)
+		return fmt.Errorf("experiment: report: %w", err)
 	}
 	return nil
 }

@@ -63,14 +63,15 @@ type Comparison struct {
 }
 
 // CompareSeed returns one Comparison per seed run, in the seed's order.
-// Processes are matched by workers per CPU when r.Host.NumCPU is known,
-// else by workers.
+// Runs of GroupScaling (the seed's processes) are matched by workers per
+// CPU when r.CPUs is known — the CPUs a Plan scales its workers to — else
+// by workers.
 func (r *Results) CompareSeed() []Comparison {
 	var out []Comparison
 	for _, s := range SeedRuns() {
 		c := Comparison{Seed: s}
 		want := s.Workers
-		if cpus := r.Host.NumCPU; s.Workload == Multiprocessing && cpus > 0 {
+		if cpus := r.CPUs(); s.Workload.Group() == GroupScaling && cpus > 0 {
 			want = -1
 			if s.Workers*cpus%SeedCores == 0 {
 				want = s.Workers * cpus / SeedCores

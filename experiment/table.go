@@ -53,7 +53,7 @@ func (r *Results) Table() []Row {
 // WriteTable writes the results table as aligned text, one run per line.
 func (r *Results) WriteTable(w io.Writer) error {
 	if len(r.Runs) == 0 {
-		return errNoRuns
+		return ErrNoRuns
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "run\tworkers\twall s\tspeedup\tcores used\tcores seen\tsystem\tGIL switches\t")

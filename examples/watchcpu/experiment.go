@@ -69,7 +69,7 @@ func runExperiment(ctx context.Context, c *config, stdout, stderr io.Writer) err
 func progressPrinter(w io.Writer) func(experiment.Progress) {
 	tty := isTerminal(w)
 	return func(p experiment.Progress) {
-		head := fmt.Sprintf("[%2d/%d] %-20s", p.Run+1, p.Runs, p.Spec.DataID())
+		head := fmt.Sprintf("[%2d/%d] %-20s", p.Run+1, p.Runs, p.Job.DataID())
 		left := fmt.Sprintf("about %s left", p.Left.Round(time.Second))
 		switch {
 		case tty:

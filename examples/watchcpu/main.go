@@ -278,10 +278,10 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	}
 	// Resolved once, the defaults name the run as it runs; a zero Idle
 	// fills the watcher's MinSamples.
-	spec = spec.WithDefaults(&w)
+	job := spec.Resolve(&w)
 
 	mode, _ := parseMode(c.mode, wl)
-	title := spec.DataID()
+	title := job.DataID()
 	if c.dataID != "" {
 		title = c.dataID
 	}
@@ -295,7 +295,7 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	res, err := spec.Run(ctx, &w)
+	res, err := job.Run(ctx, &w)
 	if err == nil {
 		err = drawErr // OnSample's calls have all returned once Run has
 	}
@@ -314,7 +314,7 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if c.format != "term" {
 		name := c.filename
 		if name == "" {
-			name = "profile-" + strings.ReplaceAll(spec.DataID(), ":", "-") + "." + c.format
+			name = "profile-" + strings.ReplaceAll(job.DataID(), ":", "-") + "." + c.format
 		}
 		if err := savePicture(name, c.format, res.Recording, heatmap.Options{Mode: mode}); err != nil {
 			return err

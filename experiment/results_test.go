@@ -3,6 +3,7 @@ package experiment_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -68,8 +69,8 @@ func TestTable(t *testing.T) {
 
 func TestWriteTableEmpty(t *testing.T) {
 	var buf bytes.Buffer
-	if err := (&experiment.Results{}).WriteTable(&buf); err == nil {
-		t.Errorf("WriteTable() of no runs = nil error, want one")
+	if err := (&experiment.Results{}).WriteTable(&buf); !errors.Is(err, experiment.ErrNoRuns) {
+		t.Errorf("WriteTable() of no runs = %v, want ErrNoRuns", err)
 	}
 }
 

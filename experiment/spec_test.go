@@ -20,7 +20,7 @@ func TestParseWorkload(t *testing.T) {
 			t.Errorf("ParseWorkload(%q) = %q, %v; want %q, nil", w, got, err, w)
 		}
 	}
-	if _, err := experiment.ParseWorkload("multiprocess"); err == nil || !strings.Contains(err.Error(), "multiprocessing") {
+	if _, err := experiment.ParseWorkload("multiprocess"); !errors.Is(err, experiment.ErrUnknownWorkload) || !strings.Contains(err.Error(), "multiprocessing") {
 		t.Errorf("ParseWorkload(%q) error = %v, want one listing the known names", "multiprocess", err)
 	}
 }

@@ -1,9 +1,6 @@
 package cpuwatch
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // Timing is how a Watcher's Record spaces its samples, with every default
 // applied: what a caller needs to size a run to a recording, or to
@@ -18,18 +15,16 @@ type Timing struct {
 	MinSamples int
 }
 
-// Timing returns the timing Record uses for w, or an error if w's
-// Interval is negative. A nil w means the zero Watcher.
+// Timing returns the timing Record uses for w — a zero Interval is
+// DefaultInterval, a zero Lead or Trail DefaultLead or DefaultTrail — or
+// an error if w's Interval is negative. A nil w means the zero Watcher.
 func (w *Watcher) Timing() (Timing, error) {
 	if w == nil {
 		w = &Watcher{}
 	}
-	interval := w.Interval
-	if interval == 0 {
-		interval = time.Second
-	}
-	if interval < 0 {
-		return Timing{}, fmt.Errorf("cpuwatch: interval %v is not positive", w.Interval)
+	interval, err := w.interval()
+	if err != nil {
+		return Timing{}, err
 	}
 	return Timing{
 		Interval:   interval,

@@ -14,8 +14,8 @@ func TestTiming(t *testing.T) {
 		w    *cpuwatch.Watcher
 		want cpuwatch.Timing
 	}{
-		{"nil", nil, cpuwatch.Timing{Interval: time.Second, Lead: cpuwatch.DefaultLead, Trail: cpuwatch.DefaultTrail}},
-		{"zero", &cpuwatch.Watcher{}, cpuwatch.Timing{Interval: time.Second, Lead: cpuwatch.DefaultLead, Trail: cpuwatch.DefaultTrail}},
+		{"nil", nil, cpuwatch.Timing{Interval: cpuwatch.DefaultInterval, Lead: cpuwatch.DefaultLead, Trail: cpuwatch.DefaultTrail}},
+		{"zero", &cpuwatch.Watcher{}, cpuwatch.Timing{Interval: cpuwatch.DefaultInterval, Lead: cpuwatch.DefaultLead, Trail: cpuwatch.DefaultTrail}},
 		{"set", &cpuwatch.Watcher{Interval: 50 * time.Millisecond, Lead: 4, Trail: 1, MinSamples: 9},
 			cpuwatch.Timing{Interval: 50 * time.Millisecond, Lead: 4, Trail: 1, MinSamples: 9}},
 		{"negative lead and trail mean none", &cpuwatch.Watcher{Interval: time.Second, Lead: -1, Trail: -3},

@@ -112,3 +112,12 @@ func TestExperimentStopsOnError(t *testing.T) {
 		t.Errorf("Run() kept %d runs, want the 1 before the failure", len(res.Runs))
 	}
 }
+
+func TestCalibrateBadTarget(t *testing.T) {
+	p := experiment.Plan{Kernel: workload.Native, Unit: 1 << 16}
+	for _, target := range []time.Duration{0, -time.Second} {
+		if _, err := p.Calibrate(t.Context(), target); err == nil {
+			t.Errorf("Calibrate(%v) = nil error, want one", target)
+		}
+	}
+}

@@ -40,5 +40,4 @@
 //
 // [Func] turns any function into a model, so a test can record the code
 // under test and assert on how many cores it kept busy.
-//
 package corescope

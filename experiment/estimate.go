@@ -12,24 +12,37 @@ import (
 // which it learns from the serial run, and the GIL's slowdown, which it
 // learns from the first GIL run of each version.
 type estimator struct {
-	timing   cpuwatch.Timing
+	timing   timing
 	cpus     float64 // usable CPUs, a fraction under a quota
 	procs    int
 	nsPerIt  float64
 	slowdown map[Workload]float64 // wall of a GIL run over its ideal serial time
 }
 
-func newEstimator(t cpuwatch.Timing, nsPerIt float64) *estimator {
+func newEstimator(w *cpuwatch.Watcher, nsPerIt float64) *estimator {
 	if nsPerIt <= 0 {
 		nsPerIt = 1
 	}
 	return &estimator{
-		timing:   t,
+		timing:   newTiming(w),
 		cpus:     usableCPUs(),
 		procs:    runtime.GOMAXPROCS(0),
 		nsPerIt:  nsPerIt,
 		slowdown: map[Workload]float64{},
 	}
+}
+
+// timing is how a watcher spaces a recording, from cpuwatch's own
+// defaults (Watcher.WithDefaults): its interval, and its lead and trail in
+// whole intervals, none when negative.
+type timing struct {
+	interval                time.Duration
+	lead, trail, minSamples int
+}
+
+func newTiming(w *cpuwatch.Watcher) timing {
+	d := w.WithDefaults()
+	return timing{interval: d.Interval, lead: max(d.Lead, 0), trail: max(d.Trail, 0), minSamples: max(d.MinSamples, 0)}
 }
 
 // usableCPUs is the process's usable CPUs before rounding: a fraction
@@ -45,7 +58,7 @@ func usableCPUs() float64 {
 // overhead is the recording around a run: lead and trail, plus the sample
 // in progress when the run ends and a little start-up.
 func (e *estimator) overhead() time.Duration {
-	return time.Duration(e.timing.Lead+e.timing.Trail+1)*e.timing.Interval + 50*time.Millisecond
+	return time.Duration(e.timing.lead+e.timing.trail+1)*e.timing.interval + 50*time.Millisecond
 }
 
 // work estimates the workload's own wall time.
@@ -80,8 +93,8 @@ func (e *estimator) gilFactor(ent entry) float64 {
 
 func (e *estimator) estimate(j Job) time.Duration {
 	d := e.work(j) + e.overhead()
-	if e.timing.MinSamples > 0 {
-		return max(d, time.Duration(e.timing.MinSamples)*e.timing.Interval)
+	if e.timing.minSamples > 0 {
+		return max(d, time.Duration(e.timing.minSamples)*e.timing.interval)
 	}
 	return d
 }

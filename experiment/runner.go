@@ -37,16 +37,12 @@ type Experiment struct {
 // the results so far with the error.
 func (e *Experiment) Run(ctx context.Context) (*Results, error) {
 	w := e.Watcher
-	t, err := w.Timing()
-	if err != nil {
-		return &Results{Runs: []*corescope.Result{}}, fmt.Errorf("experiment: %w", err)
-	}
-	res := &Results{Interval: t.Interval, Runs: []*corescope.Result{}}
+	res := &Results{Interval: w.WithDefaults().Interval, Runs: []*corescope.Result{}}
 	jobs := make([]Job, len(e.Specs))
 	for i, s := range e.Specs {
 		jobs[i] = s.Resolve(&w)
 	}
-	est := newEstimator(t, e.NsPerIteration)
+	est := newEstimator(&w, e.NsPerIteration)
 
 	// Two events a run at most, so sending never waits for Progress.
 	events := make(chan Progress, 2*len(jobs))

@@ -105,11 +105,11 @@ func (s Spec) Resolve(w *cpuwatch.Watcher) Job {
 // reach MinSamples with lead and trail around it, and one more for the
 // sample in progress when it ends; one second when w sets no minimum.
 func idleFilling(w *cpuwatch.Watcher) time.Duration {
-	t, err := w.Timing()
-	if err != nil || t.MinSamples <= 0 {
+	if w == nil || w.MinSamples <= 0 {
 		return time.Second
 	}
-	return time.Duration(max(t.MinSamples-t.Lead-t.Trail-1, 1)) * t.Interval
+	t := newTiming(w)
+	return time.Duration(max(w.MinSamples-t.lead-t.trail-1, 1)) * t.interval
 }
 
 // DataID returns the seed-style name of the run, such as

@@ -25,7 +25,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -65,8 +64,9 @@ type config struct {
 	units          int
 	pin            bool
 	kernel         workload.Kernel
-	format         string
-	mode           string
+	format         heatmap.Format
+	mode           heatmap.Mode
+	picture        heatmap.Format // format, or what --filename's extension says
 	jsonFile       string
 	out            string
 	serialTime     time.Duration
@@ -89,8 +89,8 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&c.pin, "pin-cpu", false, "pin worker i to CPU i")
 	c.kernel = workload.Bytecode
 	fs.Var(kernelFlag{&c.kernel}, "kernel", "loop to run: bytecode (a Python-like interpreter) or native (a Go loop)")
-	fs.StringVar(&c.format, "format", "", "picture format for one run: png, svg, html, or term (draw live in the terminal); default from --filename, else png")
-	fs.StringVar(&c.mode, "mode", "", "what colour shows for one run: busy, user, system or split (user above system in each cell); default split for GIL runs, else busy")
+	fs.TextVar(&c.format, "format", heatmap.PNG, "picture `format` for one run: png, svg, html, or term (draw live in the terminal); --filename's extension picks it if given")
+	fs.TextVar(&c.mode, "mode", heatmap.Busy, "what colour shows for one run: busy, user, system, split (user above system in each cell) or distribution; GIL runs take split unless it is given")
 	fs.StringVar(&c.jsonFile, "json", "", "write one run's summary as JSON to this file")
 	fs.StringVar(&c.out, "out", "corescope-report", "folder for the experiment's report")
 	fs.DurationVar(&c.serialTime, "serial-time", 3*time.Second, "how long the experiment's serial run should take; the other runs scale from it")
@@ -110,10 +110,16 @@ func parse(args []string, stderr io.Writer) (*config, *flag.FlagSet, error) {
 		return nil, fs, err
 	}
 	fs.Visit(func(f *flag.Flag) { c.set[f.Name] = true })
-	return c, fs, c.check(fs.Args())
+	if err := c.check(fs.Args()); err != nil {
+		return c, fs, err
+	}
+	var err error
+	c.picture, err = c.pictureFormat()
+	return c, fs, err
 }
 
-// check rejects bad values and flags that contradict each other.
+// check rejects bad values and flags that contradict each other; it only
+// reads the config.
 func (c *config) check(args []string) error {
 	if len(args) > 0 {
 		return fmt.Errorf("unexpected argument %q: watchcpu takes only flags", args[0])
@@ -163,59 +169,30 @@ func (c *config) check(args []string) error {
 	case c.pin && (wl == experiment.Goroutines || wl == experiment.DoNothing):
 		return fmt.Errorf("--pin-cpu does not apply to --workload %s", wl)
 	}
-	if _, err := parseMode(c.mode, wl); err != nil {
-		return err
+	if c.filename == "" {
+		return nil
 	}
-	format := c.pictureFormat()
-	if c.format == "" && format != "png" && format != "svg" && format != "html" {
-		return fmt.Errorf("--filename %q: want a .png, .svg or .html file", c.filename)
-	}
-	switch format {
-	case "png", "svg", "html":
-		if ext := strings.TrimPrefix(filepath.Ext(c.filename), "."); c.filename != "" && !strings.EqualFold(ext, format) {
-			return fmt.Errorf("--filename %q does not end in .%s as --format %s needs", c.filename, format, format)
-		}
-	case "term":
-		if c.filename != "" {
-			return fmt.Errorf("--format term draws in the terminal and writes no --filename")
-		}
-	default:
-		return fmt.Errorf("--format %q: want png, svg, html or term", format)
+	if c.set["format"] && c.format == heatmap.Terminal {
+		return fmt.Errorf("--format term draws in the terminal and writes no --filename")
 	}
 	return nil
 }
 
-// pictureFormat is the format of one run's picture: --format, or the
-// --filename's extension, or png.
-func (c *config) pictureFormat() string {
-	switch ext := strings.TrimPrefix(filepath.Ext(c.filename), "."); {
-	case c.format != "":
-		return c.format
-	case ext != "":
-		return strings.ToLower(ext)
+// pictureFormat is the format of one run's picture: --format if given,
+// else the one --filename's extension names, else png; or an error when
+// --filename names no format or not the one --format asks for.
+func (c *config) pictureFormat() (heatmap.Format, error) {
+	if c.filename == "" {
+		return c.format, nil
 	}
-	return "png"
-}
-
-// parseMode returns the heatmap mode for --mode; "" picks split for the
-// GIL, whose system time is the point, and busy for the rest.
-func parseMode(s string, wl experiment.Workload) (heatmap.Mode, error) {
-	switch s {
-	case "":
-		if wl.GIL() {
-			return heatmap.Split, nil
-		}
-		return heatmap.Busy, nil
-	case "busy":
-		return heatmap.Busy, nil
-	case "user":
-		return heatmap.User, nil
-	case "system":
-		return heatmap.System, nil
-	case "split":
-		return heatmap.Split, nil
+	f, err := heatmap.FormatFor(c.filename)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("--filename: %w", err)
+	case c.set["format"] && f != c.format:
+		return 0, fmt.Errorf("--filename %q does not end in %s as --format %s needs", c.filename, c.format.Ext(), c.format)
 	}
-	return 0, fmt.Errorf("--mode %q: want busy, user, system or split", s)
+	return f, nil
 }
 
 // workloadFlag parses --workload once, into an experiment.Workload; ""
@@ -313,14 +290,16 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	// fills the watcher's MinSamples.
 	job := spec.Resolve(&w)
 
-	mode, _ := parseMode(c.mode, wl)
+	mode := c.mode
+	if !c.set["mode"] && wl.GIL() {
+		mode = heatmap.Split // the GIL's system time is the point
+	}
 	title := job.DataID()
 	if c.dataID != "" {
 		title = c.dataID
 	}
 	var drawErr error
-	format := c.pictureFormat()
-	if format == "term" {
+	if c.picture == heatmap.Terminal {
 		// Draw the recording as it grows, from the recording's own samples.
 		live := heatmap.NewLive(stdout, heatmap.TerminalOptions{Title: title, Mode: mode})
 		w.OnSample = func(s cpuwatch.Sample) {
@@ -345,18 +324,18 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "GIL: %d switches, %d acquisitions, %d drop requests, %.2f s waited; %d futex wake-ups, %d sleeps\n",
 			res.GIL.Switches, res.GIL.Acquisitions, res.GIL.DropRequests, res.GIL.WaitSeconds, res.GIL.FutexWakes, res.GIL.FutexSleeps)
 	}
-	if format != "term" {
+	if c.picture != heatmap.Terminal {
 		name := c.filename
 		if name == "" {
-			name = "profile-" + strings.ReplaceAll(job.DataID(), ":", "-") + "." + format
+			name = "profile-" + strings.ReplaceAll(job.DataID(), ":", "-") + c.picture.Ext()
 		}
-		if err := savePicture(name, format, res.Recording, heatmap.Options{Mode: mode}); err != nil {
+		if err := heatmap.WriteFile(name, res.Recording, heatmap.Options{Mode: mode}); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "Saved", name)
-		if format != "html" && experiment.ThreadPictureName(res) != "" {
-			name = strings.TrimSuffix(name, filepath.Ext(name)) + "-threads." + format
-			if err := saveThreads(name, format, res.Recording); err != nil {
+		if c.picture != heatmap.HTML && experiment.ThreadPictureName(res) != "" {
+			name = heatmap.ThreadsFileName(name)
+			if err := heatmap.WriteThreadsFile(name, res.Recording, heatmap.ThreadOptions{}); err != nil {
 				return err
 			}
 			fmt.Fprintln(stdout, "Saved", name)

@@ -556,8 +556,9 @@ func (d *Decoder) decode(s *Sample) error {
 // it sets s.Time, s.Elapsed and the ID of each of s.Cores, and leaves the
 // usage zero and Threads nil. A pass that needs only where the samples lie
 // in time and which cores they hold costs a small part of a Decode's.
-// The checksums are checked all the same. Once a Decoder has skimmed a
-// sample, its Decode returns an error.
+// The checksums are checked all the same, but not the usage, so Skim may
+// read on past a block whose usage Decode would reject. Once a Decoder has
+// skimmed a sample, its Decode returns an error.
 func (d *Decoder) Skim(s *Sample) error {
 	d.skim = true
 	return d.decode(s)

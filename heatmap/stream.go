@@ -17,6 +17,9 @@ import (
 type source struct {
 	samples func() iter.Seq[cpuwatch.Sample]
 	n       int // samples in the sequence, known after series
+	// short, if set, reports whether the second reading may end early:
+	// a file whose damage the first pass, reading no usage, did not see.
+	short func() bool
 }
 
 // series reads the samples twice: their times and core ids, then their
@@ -76,7 +79,7 @@ func (src *source) series(facts *cpuwatch.Recording, o resolved, extra field) (*
 		}
 		i++
 	}
-	if i != src.n {
+	if i != src.n && (src.short == nil || !src.short()) {
 		return nil, errors.New("heatmap: the samples changed between two readings")
 	}
 	return a.sr, nil
@@ -94,6 +97,10 @@ func (src *source) series(facts *cpuwatch.Recording, o resolved, extra field) (*
 // before, as a Decoder's do. Memory is the picture's grid, 12 bytes per
 // core and column, and 16 bytes per sample, whatever the number of cores.
 func WriteFrom(w io.Writer, f Format, facts *cpuwatch.Recording, samples func() iter.Seq[cpuwatch.Sample], opts Options) error {
+	return writeFrom(w, f, facts, samples, nil, opts)
+}
+
+func writeFrom(w io.Writer, f Format, facts *cpuwatch.Recording, samples func() iter.Seq[cpuwatch.Sample], short func() bool, opts Options) error {
 	if facts == nil {
 		return badRecording("nil recording")
 	}
@@ -113,7 +120,7 @@ func WriteFrom(w io.Writer, f Format, facts *cpuwatch.Recording, samples func() 
 	if err != nil {
 		return err
 	}
-	o.from = &source{samples: samples}
+	o.from = &source{samples: samples, short: short}
 	var extra field
 	if hover {
 		extra = fAll
@@ -179,7 +186,10 @@ func WriteFileFrom(out, in string, opts Options) error {
 	}
 	err = writeFile(out, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<16)
-		if err := WriteFrom(bw, f, facts, samples, opts); err != nil {
+		// A usage the first pass skimmed may fail the second: the
+		// picture then ends there, and the error says why.
+		short := func() bool { return readErr != nil }
+		if err := writeFrom(bw, f, facts, samples, short, opts); err != nil {
 			return err
 		}
 		return bw.Flush()

@@ -15,6 +15,39 @@ type deltas [numFields]int64
 // differences, so it is evaluated here on a pair of readings placed half
 // way up the counter range, whose differences are d.
 func (d *deltas) usage() Usage {
+	// The common case, every delta in [0, 2^59), is setFrom's integer
+	// path written out on the deltas: the same operations on the same
+	// values, so the same bits, without building two readings.
+	var or int64
+	for _, v := range d {
+		or |= v
+	}
+	if or >= 0 && or < 1<<59 {
+		user := uint64(d[fUser])
+		nice := uint64(d[fNice])
+		guest, guestNice := uint64(d[fGuest]), uint64(d[fGuestNice])
+		user = uintDelta(guest, user)
+		nice = uintDelta(guestNice, nice)
+		system, idle, iowait := uint64(d[fSystem]), uint64(d[fIdle]), uint64(d[fIOWait])
+		irq, softirq, steal := uint64(d[fIRQ]), uint64(d[fSoftIRQ]), uint64(d[fSteal])
+		sum := user + nice + system + idle + iowait + irq + softirq + steal + guest + guestNice
+		if sum == 0 {
+			return Usage{Idle: 1}
+		}
+		s := float64(int64(sum))
+		return Usage{
+			User:      float64(int64(user)) / s,
+			Nice:      float64(int64(nice)) / s,
+			System:    float64(int64(system)) / s,
+			Idle:      float64(int64(idle)) / s,
+			IOWait:    float64(int64(iowait)) / s,
+			IRQ:       float64(int64(irq)) / s,
+			SoftIRQ:   float64(int64(softirq)) / s,
+			Steal:     float64(int64(steal)) / s,
+			Guest:     float64(int64(guest)) / s,
+			GuestNice: float64(int64(guestNice)) / s,
+		}
+	}
 	var prev, cur ticks
 	for i, v := range d {
 		prev[i] = 1 << 63

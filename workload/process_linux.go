@@ -110,6 +110,7 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec)) (
 			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 				wr.User = time.Duration(ru.Utime.Nano())
 				wr.System = time.Duration(ru.Stime.Nano())
+				wr.VoluntarySwitches, wr.InvoluntarySwitches = ru.Nvcsw, ru.Nivcsw
 			}
 			if err != nil {
 				errs[i] = childError(i, cmd, err, errOut.Bytes())
@@ -139,6 +140,8 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec)) (
 	for _, wr := range rep.Workers {
 		rep.User += wr.User
 		rep.System += wr.System
+		rep.VoluntarySwitches += wr.VoluntarySwitches
+		rep.InvoluntarySwitches += wr.InvoluntarySwitches
 	}
 	if err := ctx.Err(); err != nil {
 		return rep, err

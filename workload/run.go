@@ -125,6 +125,8 @@ func runThreads(ctx context.Context, s threadsSpec) (Report, error) {
 		for _, wr := range rep.Workers {
 			rep.User += wr.User
 			rep.System += wr.System
+			rep.VoluntarySwitches += wr.VoluntarySwitches
+			rep.InvoluntarySwitches += wr.InvoluntarySwitches
 		}
 	} else {
 		self1, err := processCPU()
@@ -132,6 +134,8 @@ func runThreads(ctx context.Context, s threadsSpec) (Report, error) {
 			return rep, err
 		}
 		rep.User, rep.System = self1.sub(self0)
+		rep.VoluntarySwitches = self1.vcsw - self0.vcsw
+		rep.InvoluntarySwitches = self1.ivcsw - self0.ivcsw
 	}
 	if s.gil != nil {
 		rep.GIL = new(GILStats)
@@ -261,6 +265,7 @@ func work(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (wr Worker
 			err = cerr
 		}
 		wr.User, wr.System = c1.sub(c0)
+		wr.VoluntarySwitches, wr.InvoluntarySwitches = c1.vcsw-c0.vcsw, c1.ivcsw-c0.ivcsw
 	}
 	if err != nil && !errors.Is(err, errStopped) {
 		err = fmt.Errorf("workload: worker %d: %w", id, err)
@@ -300,8 +305,12 @@ func checkResult(unit int, n, got, want uint64) error {
 	return nil
 }
 
-// cpuTimes is a user/system CPU pair from getrusage or wait4.
-type cpuTimes struct{ user, system time.Duration }
+// cpuTimes is a user/system CPU pair from getrusage or wait4, with the
+// context switch counts of the same rusage.
+type cpuTimes struct {
+	user, system time.Duration
+	vcsw, ivcsw  int64
+}
 
 // sub returns the user and system time from c0 to c. The total only grows,
 // but the kernel's tick-based split may shift between two readings; the

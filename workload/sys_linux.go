@@ -38,7 +38,7 @@ func threadCPU() (cpuTimes, error) {
 	}
 	total := time.Duration(ts.Nano())
 	sys := min(tv(ru.Stime), total)
-	return cpuTimes{user: total - sys, system: sys}, nil
+	return cpuTimes{user: total - sys, system: sys, vcsw: ru.Nvcsw, ivcsw: ru.Nivcsw}, nil
 }
 
 // processCPU returns the whole calling process's CPU time.
@@ -47,7 +47,7 @@ func processCPU() (cpuTimes, error) {
 	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
 		return cpuTimes{}, fmt.Errorf("workload: getrusage(RUSAGE_SELF): %w", err)
 	}
-	return cpuTimes{tv(ru.Utime), tv(ru.Stime)}, nil
+	return cpuTimes{tv(ru.Utime), tv(ru.Stime), ru.Nvcsw, ru.Nivcsw}, nil
 }
 
 // allowedCPUs returns the cores the calling thread may run on, ascending.

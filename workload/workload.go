@@ -157,8 +157,16 @@ type Report struct {
 	// migrate between threads, they are the calling process's rusage
 	// delta over the run instead.
 	User, System time.Duration
+	// VoluntarySwitches and InvoluntarySwitches count the workload's
+	// context switches, from the same rusage as User and System: a
+	// thread that blocked (on a futex, say) and one the scheduler took
+	// off its core. [Goroutines] count the whole calling process's.
+	VoluntarySwitches, InvoluntarySwitches int64
 	// GIL sums the workers' GIL statistics; nil unless the model is [GIL].
 	GIL *GILStats
+	// Stdout is what a [Command] printed on its standard output; nil for
+	// the other models.
+	Stdout []byte
 }
 
 // CPU returns User + System.
@@ -172,6 +180,9 @@ func (r Report) CoresUsed() float64 {
 	}
 	return float64(r.CPU()) / float64(r.Wall)
 }
+
+// ContextSwitches returns VoluntarySwitches + InvoluntarySwitches.
+func (r Report) ContextSwitches() int64 { return r.VoluntarySwitches + r.InvoluntarySwitches }
 
 // SystemShare returns System / CPU, the fraction of the workload's CPU spent
 // in the kernel; 0 when no CPU was used.
@@ -207,6 +218,9 @@ type WorkerReport struct {
 	// User and System are the worker's own CPU time (zero for
 	// [Goroutines]); Wall is its elapsed time.
 	User, System, Wall time.Duration
+	// VoluntarySwitches and InvoluntarySwitches are the worker's own
+	// context switches (zero for [Goroutines]).
+	VoluntarySwitches, InvoluntarySwitches int64
 	// GIL is the worker's share of the GIL statistics; nil unless the
 	// model is [GIL].
 	GIL *GILStats

@@ -27,6 +27,7 @@ type childSpec struct {
 	Units    int
 	Duration time.Duration
 	CPU      int // -1: not pinned
+	Pad      uint64 `json:",omitempty"` // the parent's measured padding
 
 	// Failure injection for the package's own tests.
 	FailCode int    `json:",omitempty"` // exit with this status after writing FailMsg to stderr
@@ -94,7 +95,9 @@ func childMain(specJSON string, out, errOut io.Writer) int {
 	// never trips here.
 	var breaker atomic.Uint32
 	wr := WorkerReport{ID: spec.ID, CPU: spec.CPU}
-	if err := doWork(w, newFreeMachine(&breaker), &wr); err != nil {
+	m := newFreeMachine(&breaker)
+	m.pad = spec.Pad
+	if err := doWork(w, m, &wr); err != nil {
 		fmt.Fprintf(errOut, "workload: worker child %d: %v\n", spec.ID, err)
 		return 2
 	}

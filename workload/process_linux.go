@@ -50,6 +50,11 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec)) (
 			return rep, err
 		}
 	}
+	// The children are this binary: the parent's measurement holds.
+	pad, err := pace(w, &rep)
+	if err != nil {
+		return rep, err
+	}
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
@@ -77,7 +82,7 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec)) (
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range p.N {
-		spec := childSpec{ID: i, Kernel: w.Kernel, N: w.N, Units: w.Units, Duration: w.Duration, CPU: -1}
+		spec := childSpec{ID: i, Kernel: w.Kernel, N: w.N, Units: w.Units, Duration: w.Duration, CPU: -1, Pad: pad}
 		if p.Pin {
 			spec.CPU = cpus[i%len(cpus)]
 		}

@@ -8,6 +8,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -320,4 +321,50 @@ func pyenvRoot(ctx context.Context) string {
 		return filepath.Join(home, ".pyenv")
 	}
 	return ""
+}
+
+// Speed is what the seed's loop costs in an interpreter on this machine.
+type Speed struct {
+	Interpreter Interpreter `json:"interpreter"`
+	// NsPerIteration is the CPU time of one iteration of
+	// `for v in xrange(n): result += v` (range on 3.x), startup excluded.
+	NsPerIteration float64 `json:"ns_per_iteration"`
+	// Iterations is the size of the run it was measured on.
+	Iterations uint64 `json:"iterations"`
+}
+
+// MeasureInterpreter times the seed's loop in in: non_threaded.py with n
+// iterations (0 means 2^22) and with none, three times each, on the CPU
+// clock (wait4's rusage), so other load on the machine does not inflate
+// it; the least of each, subtracted, divided by n. It takes about 3n
+// iterations' time plus six interpreter start-ups.
+func MeasureInterpreter(ctx context.Context, in Interpreter, n uint64) (Speed, error) {
+	if n == 0 {
+		n = 1 << 22
+	}
+	sp := Speed{Interpreter: in, Iterations: n}
+	least := func(n uint64) (time.Duration, error) {
+		best := time.Duration(math.MaxInt64)
+		for range paceSamples {
+			rep, err := Python{Interpreter: in.Path, Program: PyNonThreaded, Work: Work{N: max(n, 1)}}.Run(ctx)
+			if err != nil {
+				return 0, err
+			}
+			best = min(best, rep.CPU())
+		}
+		return best, nil
+	}
+	full, err := least(n)
+	if err != nil {
+		return sp, err
+	}
+	empty, err := least(1)
+	if err != nil {
+		return sp, err
+	}
+	sp.NsPerIteration = max(float64(full-empty), 0) / float64(n)
+	if sp.NsPerIteration <= 0 {
+		return sp, fmt.Errorf("workload: %s: sum(range(%d)) took no measurable CPU time beyond start-up", in, n)
+	}
+	return sp, nil
 }

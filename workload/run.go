@@ -42,6 +42,19 @@ type threadsSpec struct {
 	gil   gilLock // nil: no GIL
 }
 
+// pace measures the padding for w's NsPerIteration, if any, and records it.
+func pace(w Work, rep *Report) (uint64, error) {
+	if w.NsPerIteration == 0 {
+		return 0, nil
+	}
+	p, pad, err := measurePace(w.Kernel, w.NsPerIteration)
+	if err != nil {
+		return 0, err
+	}
+	rep.Pace = &p
+	return pad, nil
+}
+
 // runThreads runs s.n workers in goroutines and waits for them. The first
 // failing worker stops the others (errgroup-style); cancellation of ctx stops
 // all of them and returns ctx.Err().
@@ -62,6 +75,10 @@ func runThreads(ctx context.Context, s threadsSpec) (Report, error) {
 		if cpus, err = allowedCPUs(); err != nil {
 			return rep, err
 		}
+	}
+	pad, err := pace(w, &rep)
+	if err != nil {
+		return rep, err
 	}
 	if err := ctx.Err(); err != nil {
 		return rep, err
@@ -110,7 +127,7 @@ func runThreads(ctx context.Context, s threadsSpec) (Report, error) {
 			cpu = cpus[i%len(cpus)]
 		}
 		wg.Go(func() {
-			rep.Workers[i], errs[i] = runWorker(s, w, i, cpu, &breaker)
+			rep.Workers[i], errs[i] = runWorker(s, w, i, cpu, pad, &breaker)
 			if errs[i] != nil && !errors.Is(errs[i], errStopped) {
 				stop()
 			}
@@ -169,13 +186,13 @@ func runThreads(ctx context.Context, s threadsSpec) (Report, error) {
 // A worker that lands on the main thread moves to another one first: the
 // main thread's name is the process's, which ps and /proc/<pid>/comm would
 // show as a worker's name for the length of the run.
-func runWorker(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (WorkerReport, error) {
+func runWorker(s threadsSpec, w Work, id, cpu int, pad uint64, breaker *atomic.Uint32) (WorkerReport, error) {
 	if !s.lock {
-		return work(s, w, id, cpu, breaker)
+		return work(s, w, id, cpu, pad, breaker)
 	}
 	runtime.LockOSThread()
 	if !onMainThread() {
-		return work(s, w, id, cpu, breaker)
+		return work(s, w, id, cpu, pad, breaker)
 	}
 	// While this goroutine holds the main thread, the new one cannot get
 	// it; once the new one has locked its own thread, the main thread
@@ -189,7 +206,7 @@ func runWorker(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (Work
 	go func() {
 		runtime.LockOSThread()
 		close(locked)
-		wr, err := work(s, w, id, cpu, breaker)
+		wr, err := work(s, w, id, cpu, pad, breaker)
 		done <- result{wr, err}
 	}()
 	<-locked
@@ -200,7 +217,7 @@ func runWorker(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (Work
 
 // work is runWorker's body. If s.lock, the caller has locked the goroutine
 // to its thread (once), and work unlocks it at the end.
-func work(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (wr WorkerReport, err error) {
+func work(s threadsSpec, w Work, id, cpu int, pad uint64, breaker *atomic.Uint32) (wr WorkerReport, err error) {
 	wr = WorkerReport{ID: id, CPU: cpu}
 	if s.lock {
 		// A thread whose affinity could not be restored is not returned
@@ -249,6 +266,7 @@ func work(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (wr Worker
 	var m *machine
 	if s.gil != nil {
 		m = s.gil.machine(id, breaker)
+		m.pad = pad
 		if err = s.gil.enter(id); err == nil {
 			err = doWork(w, m, &wr)
 			s.gil.leave(id)
@@ -256,6 +274,7 @@ func work(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (wr Worker
 		wr.GIL = s.gil.stats(id)
 	} else {
 		m = newFreeMachine(breaker)
+		m.pad = pad
 		err = doWork(w, m, &wr)
 	}
 	wr.Wall = time.Since(start)

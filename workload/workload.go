@@ -77,6 +77,16 @@ type Work struct {
 	// doing whole units until Duration has passed since it started (at
 	// least one unit), so the last unit may overrun it by up to one unit.
 	Duration time.Duration
+	// NsPerIteration, if > 0, is the pace to run at: what one iteration
+	// (two ticks) should cost on one core, such as a real interpreter's
+	// (see [MeasureInterpreter]). Before the run the kernel's own cost
+	// is measured and every iteration ends with a spin that makes up the
+	// difference, so that under a [GIL] the check interval and the
+	// switch interval fall at the same rate in wall time as in the
+	// modelled interpreter. 0 runs the kernel at its own speed. A pace
+	// faster than the kernel is an error. The Report's Pace says how it
+	// was met.
+	NsPerIteration float64
 }
 
 // withDefaults returns w with zero fields replaced by their defaults, or an
@@ -102,6 +112,9 @@ func (w Work) withDefaults() (Work, error) {
 	}
 	if w.Duration < 0 {
 		return w, fmt.Errorf("workload: Duration = %v, want >= 0", w.Duration)
+	}
+	if !(w.NsPerIteration >= 0 && w.NsPerIteration <= 1e6) { // NaN fails too
+		return w, fmt.Errorf("workload: NsPerIteration = %v, want a cost between 0 and 1e6 ns", w.NsPerIteration)
 	}
 	return w, nil
 }
@@ -164,6 +177,8 @@ type Report struct {
 	VoluntarySwitches, InvoluntarySwitches int64
 	// GIL sums the workers' GIL statistics; nil unless the model is [GIL].
 	GIL *GILStats
+	// Pace is how Work.NsPerIteration was met; nil when it was 0.
+	Pace *Pace
 	// Stdout is what a [Command] printed on its standard output; nil for
 	// the other models.
 	Stdout []byte

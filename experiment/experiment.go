@@ -46,6 +46,29 @@ type Plan struct {
 	// GILThreads lists the GIL thread counts; nil means 2 and 4 (the seed
 	// also ran 8, which on a small machine only takes longer).
 	GILThreads []int
+	// Pythons lists real interpreters to run beside the emulation (see
+	// FindPythons). For each, Specs adds the seed's runs in that
+	// interpreter: non-threaded, threading with 2 and 4 threads (the
+	// Python 2 GIL's workload for a 2.x, the Python 3 GIL's for a 3.x)
+	// and multiprocessing with 2 processes, each with the work of the
+	// matching emulated run — scaled by PythonUnits.
+	Pythons []*workload.Speed
+	// PythonUnits, if > 0, is how many units each worker of a real
+	// interpreter repeats instead of Units: a real interpreter is slower
+	// than the bytecode kernel, and a run that must fit a time budget
+	// does less work in it. The real runs keep the emulated runs'
+	// proportions (4 threads share the serial work), and each is measured
+	// against its own interpreter's serial run. PythonUnitsFor sizes it.
+	PythonUnits map[string]int
+}
+
+// PythonUnitsFor returns how many units of unit iterations make a serial
+// run of sp take about d, at least 1: a value for Plan.PythonUnits.
+func PythonUnitsFor(sp *workload.Speed, unit uint64, d time.Duration) int {
+	if sp == nil || sp.NsPerIteration <= 0 || unit == 0 {
+		return 1
+	}
+	return max(1, int(float64(d)/(sp.NsPerIteration*float64(unit))+0.5))
 }
 
 // SeedUnit is the seed's n for processes and the serial run: sum(range(2^28)).
@@ -84,6 +107,23 @@ func (p Plan) Specs() []Spec {
 		for _, n := range gil {
 			specs = append(specs, with(quarter, wl, n))
 		}
+	}
+	for _, sp := range p.Pythons {
+		if sp == nil {
+			continue
+		}
+		real := base
+		real.Python, real.Pin = sp, false
+		if u := p.PythonUnits[sp.Interpreter.Path]; u > 0 {
+			real.Units = u
+		}
+		gilWl := Threading
+		if sp.Interpreter.Major == 2 {
+			gilWl = ThreadingPy2
+		}
+		rq := real
+		rq.Unit = quarter.Unit
+		specs = append(specs, with(real, NonThreaded, 1), with(rq, gilWl, 2), with(rq, gilWl, 4), with(real, Multiprocessing, 2))
 	}
 	return specs
 }
@@ -152,6 +192,10 @@ type Results struct {
 	Interval time.Duration `json:"interval"`
 	// Runs holds one summary per run, in order.
 	Runs []*corescope.Result `json:"runs"`
+	// PythonNote says which real interpreters ran beside the emulation,
+	// or that none was found (Pythons.Note); empty when none was looked
+	// for.
+	PythonNote string `json:"python_note,omitempty"`
 }
 
 // Run runs every spec in order and returns their results. It stops at the
@@ -286,7 +330,13 @@ func (e *estimator) work(s Spec) time.Duration {
 		return s.WithDefaults(&e.watcher).Idle
 	}
 	n := s.workers()
-	serial := float64(s.Size()) * e.nsPerIt // one worker's work on one core
+	nsPerIt := e.nsPerIt
+	if s.Python != nil && s.Python.NsPerIteration > 0 {
+		nsPerIt = s.Python.NsPerIteration
+	} else if s.SpeedOf != nil && s.SpeedOf.NsPerIteration > 0 {
+		nsPerIt = s.SpeedOf.NsPerIteration
+	}
+	serial := float64(s.Size()) * nsPerIt // one worker's work on one core
 	var wall float64
 	switch s.Workload {
 	case Threading, ThreadingPy2:
@@ -321,8 +371,8 @@ func (e *estimator) estimate(s Spec) time.Duration {
 
 // learn updates the estimates from a finished run.
 func (e *estimator) learn(s Spec, r *corescope.Result) {
-	if r == nil || r.WallSeconds <= 0 {
-		return
+	if r == nil || r.WallSeconds <= 0 || s.Python != nil {
+		return // a real interpreter's runs say nothing of the kernel's
 	}
 	switch s.Workload {
 	case NonThreaded:
@@ -337,9 +387,16 @@ func (e *estimator) learn(s Spec, r *corescope.Result) {
 
 // Serial returns the experiment's serial run, which every speed-up is
 // measured against, or nil if it has none.
-func (r *Results) Serial() *corescope.Result {
+//
+// Runs of a real interpreter have their own serial run: see SerialOf.
+func (r *Results) Serial() *corescope.Result { return r.SerialOf("") }
+
+// SerialOf returns the serial run of the real interpreter named
+// interpreter (a Result's Interpreter, such as "CPython 2.7.18"), or of the
+// emulation for "", or nil if there is none.
+func (r *Results) SerialOf(interpreter string) *corescope.Result {
 	for _, run := range r.Runs {
-		if run.Workload == string(NonThreaded) && run.WallSeconds > 0 {
+		if run.Workload == string(NonThreaded) && run.Interpreter == interpreter && run.WallSeconds > 0 {
 			return run
 		}
 	}
@@ -352,8 +409,11 @@ func (r *Results) Serial() *corescope.Result {
 // work score n on n free cores; four GIL threads that share the serial
 // work score about 1 under Python 3. It is 0 when there is no serial run or
 // run did no work.
+//
+// A real interpreter's run is measured against that interpreter's serial
+// run.
 func (r *Results) Speedup(run *corescope.Result) float64 {
-	s := r.Serial()
+	s := r.SerialOf(run.Interpreter)
 	if s == nil || run.WallSeconds <= 0 || run.Iterations() == 0 || s.Iterations() == 0 {
 		return 0
 	}

@@ -145,6 +145,7 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 	"threads": ThreadPictureName,
 	"pow2":    pow2,
 	"twice":   func(n int) int { return 2 * n },
+	"metric":  formatMetric,
 	"sub":     func(a, b float64) float64 { return a - b },
 	"perSec": func(n int64, secs float64) string {
 		if secs <= 0 {
@@ -186,6 +187,43 @@ type page struct {
 	SerialWall  float64
 	Groups      []group
 	Seed        []Comparison
+	Fidelity    []Fidelity
+	// PythonSizes says how much work the real interpreters' runs did.
+	PythonSizes string
+}
+
+func formatMetric(v float64, unit string) string {
+	switch unit {
+	case "×":
+		return fmt.Sprintf("%.2f×", v)
+	case "cores":
+		return fmt.Sprintf("%.2f", v)
+	case "%":
+		return fmt.Sprintf("%.0f %%", v)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+// pythonSizes describes the real interpreters' serial runs against the
+// emulation's.
+func (r *Results) pythonSizes() string {
+	emu := r.Serial()
+	var parts []string
+	for _, run := range r.Runs {
+		if run.Interpreter == "" || run.Workload != string(NonThreaded) {
+			continue
+		}
+		p := fmt.Sprintf("%s's serial run did %d iterations in %.2f s (%.1f ns an iteration on one core)",
+			run.Interpreter, run.Iterations(), run.WallSeconds, run.NsPerIteration)
+		if emu != nil && emu.Iterations() > 0 {
+			p += fmt.Sprintf(", %.2f× the emulation's work", float64(run.Iterations())/float64(emu.Iterations()))
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, "; ") + ": the real rows are sized so that the whole experiment fits in about three minutes, and keep the emulated rows' proportions (4 threads share the serial work)."
 }
 
 // title and about name and describe each model on the report page.
@@ -242,7 +280,7 @@ func (r *Results) Find(id string) *corescope.Result {
 // WriteHTML writes the report page. It refers to each run's picture by
 // PictureName, so it belongs in the folder WriteReport fills.
 func (r *Results) WriteHTML(w io.Writer) error {
-	p := page{Results: r, Generated: time.Now(), Seed: r.CompareSeed()}
+	p := page{Results: r, Generated: time.Now(), Seed: r.CompareSeed(), Fidelity: r.Fidelity(), PythonSizes: r.pythonSizes()}
 	if s := r.Serial(); s != nil {
 		p.SerialWall, p.Kernel, p.Unit = s.WallSeconds, s.Kernel, s.Unit
 		if s.Unit > 0 {

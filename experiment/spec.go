@@ -85,7 +85,18 @@ type Spec struct {
 	Idle time.Duration
 	// Pin pins worker i to the i-th CPU the process may use, as the seed's
 	// --pin-cpu did. Goroutines ignore it: the Go scheduler places them.
+	// A real interpreter (Python) ignores it too.
 	Pin bool
+	// Python, if set, runs the workload in that real interpreter instead
+	// of the emulation, with the project's own version of the seed's
+	// script (workload.Python): NonThreaded, Multiprocessing, Threading
+	// (a Python 3 interpreter) and ThreadingPy2 (a Python 2 one) only.
+	// Its NsPerIteration, if measured, is recorded in the Result.
+	Python *workload.Speed
+	// SpeedOf, if set, runs the emulation at that interpreter's measured
+	// speed (workload.Work.NsPerIteration), so that the emulated GIL's
+	// check and switch intervals fall as often as the real one's.
+	SpeedOf *workload.Speed
 }
 
 // WithDefaults returns s with its zero Workers, Unit, Units and Idle
@@ -169,7 +180,35 @@ func (s Spec) DataID() string {
 	if s.Workload == DoNothing {
 		return string(DoNothing)
 	}
+	if s.Python != nil {
+		return fmt.Sprintf("%s:%d %s", s.Workload, s.workers(), s.Python.Interpreter)
+	}
 	return fmt.Sprintf("%s:%d", s.Workload, s.workers())
+}
+
+// pythonProgram returns the real interpreter's program for the spec, or
+// an error if the workload has none or the interpreter is the wrong
+// Python for it.
+func (s Spec) pythonProgram() (workload.PythonProgram, error) {
+	in := s.Python.Interpreter
+	switch s.Workload {
+	case NonThreaded:
+		return workload.PyNonThreaded, nil
+	case Multiprocessing:
+		return workload.PyMultiprocessing, nil
+	case Threading:
+		if in.Major != 3 {
+			return 0, fmt.Errorf("corescope: %s is the Python 3 GIL, but %s is %s: use %s for Python 2", s.Workload, in.Path, in, ThreadingPy2)
+		}
+		return workload.PyThreading, nil
+	case ThreadingPy2:
+		if in.Major != 2 {
+			return 0, fmt.Errorf("corescope: %s is the Python 2 GIL, but %s is %s: use %s for Python 3", s.Workload, in.Path, in, Threading)
+		}
+		return workload.PyThreading, nil
+	}
+	return 0, fmt.Errorf("corescope: %s has no Python program; a real interpreter runs %s, %s, %s or %s",
+		s.Workload, NonThreaded, Multiprocessing, Threading, ThreadingPy2)
 }
 
 // Size returns the loop iterations each worker does: Unit × Units, with
@@ -197,6 +236,16 @@ func (s Spec) model() (workload.Model, error) {
 		return nil, fmt.Errorf("corescope: %s: negative unit count %d", s.Workload, s.Units)
 	}
 	work := workload.Work{Kernel: s.Kernel, N: s.Unit, Units: s.Units}
+	if s.Python != nil {
+		prog, err := s.pythonProgram()
+		if err != nil {
+			return nil, err
+		}
+		return workload.Python{Interpreter: s.Python.Interpreter.Path, Program: prog, N: s.Workers, Work: work}, nil
+	}
+	if s.SpeedOf != nil {
+		work.NsPerIteration = s.SpeedOf.NsPerIteration
+	}
 	switch s.Workload {
 	case NonThreaded:
 		return workload.Serial{Work: work, Pin: s.Pin}, nil
@@ -230,6 +279,14 @@ func (s Spec) Run(ctx context.Context, w *cpuwatch.Watcher) (*corescope.Result, 
 		res.Unit = s.Unit
 		if s.Workload == DoNothing {
 			res.Unit = 0
+		}
+		if s.Python != nil {
+			res.Interpreter = s.Python.Interpreter.String()
+			res.NsPerIteration = s.Python.NsPerIteration
+		}
+		if s.SpeedOf != nil && res.Pace != nil {
+			res.SpeedOf = s.SpeedOf.Interpreter.String()
+			res.NsPerIteration = s.SpeedOf.NsPerIteration
 		}
 		if res.Recording != nil {
 			res.Recording.DataID = res.DataID

@@ -26,7 +26,7 @@ type childSpec struct {
 	N        uint64
 	Units    int
 	Duration time.Duration
-	CPU      int // -1: not pinned
+	CPU      int    // -1: not pinned
 	Pad      uint64 `json:",omitempty"` // the parent's measured padding
 
 	// Failure injection for the package's own tests.

@@ -334,10 +334,10 @@ type Speed struct {
 }
 
 // MeasureInterpreter times the seed's loop in in: non_threaded.py with n
-// iterations (0 means 2^22) and with none, three times each, on the CPU
+// iterations (0 means 2^22) and with none, five times each, on the CPU
 // clock (wait4's rusage), so other load on the machine does not inflate
 // it; the least of each, subtracted, divided by n. It takes about 3n
-// iterations' time plus six interpreter start-ups.
+// iterations' time plus ten interpreter start-ups.
 func MeasureInterpreter(ctx context.Context, in Interpreter, n uint64) (Speed, error) {
 	if n == 0 {
 		n = 1 << 22

@@ -84,8 +84,8 @@ type Work struct {
 	// difference, so that under a [GIL] the check interval and the
 	// switch interval fall at the same rate in wall time as in the
 	// modelled interpreter. 0 runs the kernel at its own speed. A pace
-	// faster than the kernel is an error. The Report's Pace says how it
-	// was met.
+	// faster than the kernel runs unpadded; the Report's Pace says how it
+	// was met, or that it was not.
 	NsPerIteration float64
 }
 

@@ -47,9 +47,11 @@ func runExperiment(ctx context.Context, c *config, stdout, stderr io.Writer) err
 		// A real interpreter is slower than the bytecode kernel: its
 		// serial run gets a third of --serial-time, so that the whole
 		// experiment stays within about three minutes.
-		plan.PythonUnits = map[string]int{}
-		for _, sp := range pythons.Speeds {
-			plan.PythonUnits[sp.Interpreter.Path] = experiment.PythonUnitsFor(sp, plan.Unit, c.serialTime/3)
+		if plan.Units == 0 { // --units given: the same for every run
+			plan.PythonUnits = map[string]int{}
+			for _, sp := range pythons.Speeds {
+				plan.PythonUnits[sp.Interpreter.Path] = experiment.PythonUnitsFor(sp, plan.Unit, c.serialTime/3)
+			}
 		}
 	}
 	e := experiment.Experiment{

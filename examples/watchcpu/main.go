@@ -377,7 +377,9 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "interpreter %s, %.2f ns an iteration; %d context switches (%.0f a second)\n",
 			res.Interpreter, res.NsPerIteration, res.ContextSwitches, float64(res.ContextSwitches)/max(res.WallSeconds, 1e-9))
 	}
-	if p := res.Pace; p != nil {
+	if p := res.Pace; p != nil && p.Unmet {
+		fmt.Fprintf(stdout, "not paced: the kernel alone took %.2f ns an iteration, more than %s's %.2f ns\n", p.KernelNs, res.SpeedOf, p.NsPerIteration)
+	} else if p != nil {
 		fmt.Fprintf(stdout, "paced to %s: %.2f ns an iteration (kernel %.2f ns + %.1f spin steps of %.2f ns)\n",
 			res.SpeedOf, p.NsPerIteration, p.KernelNs, p.Steps, p.StepNs)
 	}

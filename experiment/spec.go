@@ -241,7 +241,7 @@ func (s Spec) model() (workload.Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		return workload.Python{Interpreter: s.Python.Interpreter.Path, Program: prog, N: s.Workers, Work: work}, nil
+		return workload.Python{Interpreter: s.Python.Interpreter.Path, Program: prog, N: s.workers(), Work: work}, nil
 	}
 	if s.SpeedOf != nil {
 		work.NsPerIteration = s.SpeedOf.NsPerIteration

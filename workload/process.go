@@ -28,11 +28,6 @@ type childSpec struct {
 	Duration time.Duration
 	CPU      int    // -1: not pinned
 	Pad      uint64 `json:",omitempty"` // the parent's measured padding
-
-	// Failure injection for the package's own tests.
-	FailCode int    `json:",omitempty"` // exit with this status after writing FailMsg to stderr
-	FailMsg  string `json:",omitempty"`
-	Corrupt  bool   `json:",omitempty"` // report a wrong result
 }
 
 // childResult is what a worker child answers on stdout.
@@ -67,10 +62,6 @@ func childMain(specJSON string, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "workload: worker child: bad %s: %v\n", workerEnv, err)
 		return 2
 	}
-	if spec.FailCode != 0 {
-		fmt.Fprint(errOut, spec.FailMsg)
-		return spec.FailCode
-	}
 	w, err := Work{Kernel: spec.Kernel, N: spec.N, Units: spec.Units, Duration: spec.Duration}.withDefaults()
 	if err != nil {
 		fmt.Fprintf(errOut, "%v\n", err)
@@ -102,9 +93,6 @@ func childMain(specJSON string, out, errOut io.Writer) int {
 		return 2
 	}
 	res := childResult{Result: wr.Result, Units: wr.Units, Iterations: wr.Iterations, CPU: spec.CPU}
-	if spec.Corrupt {
-		res.Result++
-	}
 	if err := json.NewEncoder(out).Encode(res); err != nil {
 		fmt.Fprintf(errOut, "workload: worker child %d: writing result: %v\n", spec.ID, err)
 		return 2

@@ -287,7 +287,7 @@ func work(s threadsSpec, w Work, id, cpu int, pad uint64, breaker *atomic.Uint32
 		wr.VoluntarySwitches, wr.InvoluntarySwitches = c1.vcsw-c0.vcsw, c1.ivcsw-c0.ivcsw
 	}
 	if err != nil && !errors.Is(err, errStopped) {
-		err = fmt.Errorf("workload: worker %d: %w", id, err)
+		err = &workerError{id, err}
 	}
 	return wr, err
 }

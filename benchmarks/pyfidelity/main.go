@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/corescope/corescope/workload"
 )
@@ -174,5 +173,3 @@ func fail(err error) {
 	fmt.Fprintln(os.Stderr, "pyfidelity:", err)
 	os.Exit(1)
 }
-
-var _ = time.Second

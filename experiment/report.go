@@ -209,6 +209,7 @@ func formatMetric(v float64, unit string) string {
 func (r *Results) pythonSizes() string {
 	emu := r.Serial()
 	var parts []string
+	same := true
 	for _, run := range r.Runs {
 		if run.Interpreter == "" || run.Workload != string(NonThreaded) {
 			continue
@@ -216,14 +217,19 @@ func (r *Results) pythonSizes() string {
 		p := fmt.Sprintf("%s's serial run did %d iterations in %.2f s (%.1f ns an iteration on one core)",
 			run.Interpreter, run.Iterations(), run.WallSeconds, run.NsPerIteration)
 		if emu != nil && emu.Iterations() > 0 {
-			p += fmt.Sprintf(", %.2f× the emulation's work", float64(run.Iterations())/float64(emu.Iterations()))
+			ratio := float64(run.Iterations()) / float64(emu.Iterations())
+			same = same && ratio == 1
+			p += fmt.Sprintf(", %.2f× the emulation's work", ratio)
 		}
 		parts = append(parts, p)
 	}
 	if len(parts) == 0 {
 		return ""
 	}
-	return strings.Join(parts, "; ") + ": the real rows are sized so that the whole experiment fits in about three minutes, and keep the emulated rows' proportions (4 threads share the serial work)."
+	if same {
+		return strings.Join(parts, "; ") + ": every real run does the work of the matching emulated run."
+	}
+	return strings.Join(parts, "; ") + ": a real interpreter is slower than the bytecode kernel, so its runs are sized to keep the whole experiment within about three minutes; they keep the emulated runs' proportions (4 threads share the serial work)."
 }
 
 // title and about name and describe each model on the report page.

@@ -15,4 +15,10 @@
 //	e := experiment.Experiment{Specs: plan.Specs(), Watcher: cpuwatch.Watcher{Interval: time.Second}}
 //	res, err := e.Run(ctx)
 //	err = res.WriteReport("corescope-report")
+//
+// Real interpreters run beside the emulation: [FindPythons] picks one
+// Python 2.7 and the newest 3.x and times them, Plan.Pythons adds their
+// serial, threading and multiprocessing runs (a [Spec] with Python set), and
+// [Results.Fidelity] sets each real run beside the emulated one, metric by
+// metric, for the report.
 package experiment

@@ -42,10 +42,10 @@ func FindPythons(ctx context.Context, py2, py3 string) (Pythons, error) {
 		case v.path != "":
 			var err error
 			if in, err = workload.InspectInterpreter(ctx, v.path); err != nil {
-				return ps, fmt.Errorf("corescope: %s: %w", v.flag, err)
+				return ps, fmt.Errorf("experiment: %s: %w", v.flag, err)
 			}
 			if in.Major != v.major {
-				return ps, fmt.Errorf("corescope: %s %s is %s, not Python %d", v.flag, v.path, in, v.major)
+				return ps, fmt.Errorf("experiment: %s %s is %s, not Python %d", v.flag, v.path, in, v.major)
 			}
 			notes = append(notes, fmt.Sprintf("%s (%s, given by %s)", in, in.Path, v.flag))
 		default:
@@ -58,7 +58,7 @@ func FindPythons(ctx context.Context, py2, py3 string) (Pythons, error) {
 		}
 		sp, err := workload.MeasureInterpreter(ctx, in, 0)
 		if err != nil {
-			return ps, fmt.Errorf("corescope: timing %s: %w", in, err)
+			return ps, fmt.Errorf("experiment: timing %s: %w", in, err)
 		}
 		ps.Speeds = append(ps.Speeds, &sp)
 	}

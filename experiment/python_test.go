@@ -40,8 +40,8 @@ func TestSpecPython(t *testing.T) {
 		{spec: experiment.Spec{Workload: experiment.Goroutines, Workers: 2, Python: py2}, err: "goroutines has no Python program"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.spec.DataID(), func(t *testing.T) {
-			m, err := tc.spec.Model()
+		t.Run(tc.spec.Resolve(nil).DataID(), func(t *testing.T) {
+			m, err := tc.spec.Resolve(nil).Model()
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("Model() error = %v, want %q", err, tc.err)
@@ -56,7 +56,7 @@ func TestSpecPython(t *testing.T) {
 			}
 		})
 	}
-	if got := (experiment.Spec{Workload: experiment.ThreadingPy2, Workers: 4, Python: py2}).DataID(); got != "threading-py2:4 CPython 2.7.18" {
+	if got := (experiment.Spec{Workload: experiment.ThreadingPy2, Workers: 4, Python: py2}).Resolve(nil).DataID(); got != "threading-py2:4 CPython 2.7.18" {
 		t.Errorf("DataID = %q", got)
 	}
 }
@@ -67,7 +67,8 @@ func TestPlanPythons(t *testing.T) {
 	var got []string
 	for _, s := range p.Specs() {
 		if s.Python != nil {
-			got = append(got, s.DataID()+" "+strings.Repeat("u", int(s.Size()/(1<<18))))
+			j := s.Resolve(nil)
+			got = append(got, j.DataID()+" "+strings.Repeat("u", int(j.Size()/(1<<18))))
 		}
 	}
 	// The same proportions as the emulated runs: a GIL thread does a

@@ -113,6 +113,11 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 	if o.GroupByCore && rec.Host.Topology == nil {
 		return nil, errors.New("heatmap: GroupByCore: recording has no CPU topology (cpuwatch.Record keeps one in Host.Topology where sysfs is readable)")
 	}
+	if o.GroupByCore {
+		if err := rec.Host.Topology.Validate(); err != nil {
+			return nil, fmt.Errorf("heatmap: GroupByCore: %w", err)
+		}
+	}
 	var s *series
 	for retry := false; ; retry = true {
 		s, err = resampleFor(rec, ids, o, extra)

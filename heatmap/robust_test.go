@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -217,5 +218,33 @@ func TestTerminalTicksBoundedForAnySpan(t *testing.T) {
 				t.Fatal("WriteTerminal and Live did not finish in 20 s")
 			}
 		})
+	}
+}
+
+// TestByCoreRefusesBadTopology draws, with every writer, a recording whose
+// topology lists a CPU twice: each returns an error that says so, none
+// panics.
+func TestByCoreRefusesBadTopology(t *testing.T) {
+	for name, top := range map[string]*cpuwatch.Topology{
+		"cpu listed twice": {CPUs: []cpuwatch.LogicalCPU{
+			{ID: 0, Core: 0, Siblings: []int{0}}, {ID: 0, Core: 0, Siblings: []int{0}}, {ID: 1, Core: 1, Siblings: []int{1}}}},
+		"descending": {CPUs: []cpuwatch.LogicalCPU{{ID: 1, Core: 1}, {ID: 0, Core: 0}}},
+	} {
+		rec := makeRec([]int{0, 1}, 3, func(i, id int) (float64, float64) { return 0.5, 0 })
+		rec.Host.Topology = top
+		for wname, write := range map[string]func() error{
+			"PNG":      func() error { return WritePNG(io.Discard, rec, Options{GroupByCore: true}) },
+			"SVG":      func() error { return WriteSVG(io.Discard, rec, Options{GroupByCore: true}) },
+			"HTML":     func() error { return WriteHTML(io.Discard, rec, Options{GroupByCore: true}) },
+			"terminal": func() error { return WriteTerminal(io.Discard, rec, TerminalOptions{GroupByCore: true, Color: NoColor}) },
+			"Render":   func() error { _, err := Render(rec, Options{GroupByCore: true}); return err },
+		} {
+			t.Run(name+"/"+wname, func(t *testing.T) {
+				err := write()
+				if err == nil || !strings.Contains(err.Error(), "topology") {
+					t.Errorf("error = %v, want one about the topology", err)
+				}
+			})
+		}
 	}
 }

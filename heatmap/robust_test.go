@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image/color"
+	"image/png"
 	"io"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -233,11 +236,13 @@ func TestByCoreRefusesBadTopology(t *testing.T) {
 		rec := makeRec([]int{0, 1}, 3, func(i, id int) (float64, float64) { return 0.5, 0 })
 		rec.Host.Topology = top
 		for wname, write := range map[string]func() error{
-			"PNG":      func() error { return WritePNG(io.Discard, rec, Options{GroupByCore: true}) },
-			"SVG":      func() error { return WriteSVG(io.Discard, rec, Options{GroupByCore: true}) },
-			"HTML":     func() error { return WriteHTML(io.Discard, rec, Options{GroupByCore: true}) },
-			"terminal": func() error { return WriteTerminal(io.Discard, rec, TerminalOptions{GroupByCore: true, Color: NoColor}) },
-			"Render":   func() error { _, err := Render(rec, Options{GroupByCore: true}); return err },
+			"PNG":  func() error { return WritePNG(io.Discard, rec, Options{GroupByCore: true}) },
+			"SVG":  func() error { return WriteSVG(io.Discard, rec, Options{GroupByCore: true}) },
+			"HTML": func() error { return WriteHTML(io.Discard, rec, Options{GroupByCore: true}) },
+			"terminal": func() error {
+				return WriteTerminal(io.Discard, rec, TerminalOptions{GroupByCore: true, Color: NoColor})
+			},
+			"Render": func() error { _, err := Render(rec, Options{GroupByCore: true}); return err },
 		} {
 			t.Run(name+"/"+wname, func(t *testing.T) {
 				err := write()
@@ -246,5 +251,95 @@ func TestByCoreRefusesBadTopology(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestThreadsAndCoresShareColumns draws the core heatmap and the thread
+// timeline of one recording, whose samples come a little early or late as
+// real ones do, and checks by pixels that every column shows the thread
+// where it shows its core busy, and nowhere else.
+func TestThreadsAndCoresShareColumns(t *testing.T) {
+	const n = 12
+	jitter := []time.Duration{0, 40, -30, 20, -45, 10, 35, -20, 45, -10, 25, -35}
+	busyIn := func(i int) bool { return i >= 3 && i <= 7 }
+	rec := &cpuwatch.Recording{DataID: "jitter", Interval: 500 * time.Millisecond, Start: t0}
+	prev := t0
+	for i := range n {
+		at := t0.Add(time.Duration(i+1)*500*time.Millisecond + jitter[i]*time.Millisecond)
+		s := cpuwatch.Sample{Time: at, Elapsed: at.Sub(prev)}
+		prev = at
+		u := 0.0
+		if busyIn(i) {
+			u = 1
+			s.Threads = []cpuwatch.ThreadUsage{{PID: 9, TID: 9, Name: "proc/0", CPU: 0, User: 1}}
+		}
+		s.Cores = []cpuwatch.CoreUsage{{ID: 0, Usage: cpuwatch.Usage{User: u, Idle: 1 - u}}, {ID: 1, Usage: cpuwatch.Usage{Idle: 1}}}
+		rec.Samples = append(rec.Samples, s)
+	}
+	rec.RunStart, rec.RunEnd = rec.Samples[2].Time, rec.Samples[7].Time
+	for _, cellW := range []int{12, 5} { // 5: fewer columns than samples
+		t.Run(fmt.Sprint("cell width ", cellW), func(t *testing.T) {
+			width := cellW * n
+			if cellW == 5 {
+				width = 5 * 7 // 7 columns for 12 samples
+			}
+			opts := Options{CellWidth: cellW, GridWidth: width, CellHeight: 10}
+			img := decodePNG(t, rec, opts)
+			c, l := layoutOf(t, rec, opts)
+
+			var tbuf bytes.Buffer
+			topts := ThreadOptions{CellWidth: cellW, GridWidth: width, CellHeight: 10}
+			if err := WriteThreadsPNG(&tbuf, rec, topts); err != nil {
+				t.Fatal(err)
+			}
+			timg, err := png.Decode(&tbuf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc, err := buildThreadChart(rec, topts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tl, err := tc.layout(newFonts())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.cols != tc.cols || c.t0 != tc.t0 || c.t1 != tc.t1 {
+				t.Fatalf("time axes differ: cores %d columns %v–%v s, threads %d columns %v–%v s", c.cols, c.t0, c.t1, tc.cols, tc.t0, tc.t1)
+			}
+			// Decode the core's busy fraction from its colour, and the
+			// thread's strength level from its.
+			vir := Viridis()
+			coreBusy := func(px color.RGBA) float64 {
+				best, bd := 0.0, 1<<30
+				for k := 0; k <= 255; k++ {
+					if d := dist2(px, int(vir.table[k].R), int(vir.table[k].G), int(vir.table[k].B)); d < bd {
+						best, bd = float64(k)/255, d
+					}
+				}
+				return best
+			}
+			threadLevel := func(px color.RGBA) int {
+				if near(px, colNoData, 2) {
+					return -1
+				}
+				for k := range threadLevels {
+					st := idleTint + (1-idleTint)*float64(k)/(threadLevels-1)
+					if near(px, blend(colBackground, OkabeIto()[0], st), 2) {
+						return k
+					}
+				}
+				return -2
+			}
+			for col := range c.cols {
+				busy := coreBusy(cellAt(img, c, l, 0, col))
+				want := int(math.Round(busy * (threadLevels - 1)))
+				got := threadLevel(cellAt(timg, tc, tl, 0, col))
+				if got != want && !(want == 0 && got == -1) {
+					from, to := tc.t0+float64(col)*(tc.t1-tc.t0)/float64(tc.cols), tc.t0+float64(col+1)*(tc.t1-tc.t0)/float64(tc.cols)
+					t.Errorf("column %d (%.2f–%.2f s): core %.0f %% busy, so thread level %d; thread drawn at level %d (-1: absent)", col, from, to, 100*busy, want, got)
+				}
+			}
+		})
 	}
 }

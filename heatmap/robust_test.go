@@ -3,6 +3,7 @@ package heatmap
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image/color"
 	"image/png"
@@ -246,8 +247,8 @@ func TestByCoreRefusesBadTopology(t *testing.T) {
 		} {
 			t.Run(name+"/"+wname, func(t *testing.T) {
 				err := write()
-				if err == nil || !strings.Contains(err.Error(), "topology") {
-					t.Errorf("error = %v, want one about the topology", err)
+				if !errors.Is(err, ErrBadRecording) || !strings.Contains(err.Error(), "topology") {
+					t.Errorf("error = %v, want ErrBadRecording about the topology", err)
 				}
 			})
 		}

@@ -83,7 +83,7 @@ func run() int {
 func parseFlags() (*config, error) {
 	c := &config{}
 	flag.IntVar(&c.pid, "pid", 0, "record until this process exits")
-	flag.DurationVar(&c.interval, "interval", time.Second, "length of one sample")
+	flag.DurationVar(&c.interval, "interval", cpuwatch.DefaultInterval, "length of one sample")
 	flag.StringVar(&c.out, "o", "watch.png", "picture to write")
 	flag.Parse()
 	c.argv = flag.Args()

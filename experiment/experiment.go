@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -339,7 +340,7 @@ func (e *estimator) learn(s Spec, r *corescope.Result) {
 // measured against, or nil if it has none.
 func (r *Results) Serial() *corescope.Result {
 	for _, run := range r.Runs {
-		if run.Workload == string(NonThreaded) && run.WallSeconds > 0 {
+		if run != nil && run.Workload == string(NonThreaded) && run.WallSeconds > 0 {
 			return run
 		}
 	}
@@ -372,6 +373,9 @@ func (r *Results) Speedup(run *corescope.Result) float64 {
 func (r *Results) Implausible() []*corescope.Result {
 	var out []*corescope.Result
 	for _, run := range r.Runs {
+		if run == nil {
+			continue
+		}
 		limit := float64(run.Workers)
 		if n := r.Host.NumCPU; n > 0 && float64(n) < limit {
 			limit = float64(n)
@@ -388,6 +392,37 @@ func (r *Results) Implausible() []*corescope.Result {
 
 // errNoRuns is returned when results hold nothing to tabulate.
 var errNoRuns = errors.New("corescope: no runs")
+
+// check reports whether r can be written: it has runs, and none is nil.
+func (r *Results) check() error {
+	if len(r.Runs) == 0 {
+		return errNoRuns
+	}
+	for i, run := range r.Runs {
+		if run == nil {
+			return fmt.Errorf("experiment: results: run %d is nil", i)
+		}
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes results as MarshalJSON's default encoding writes
+// them, and refuses a null run (a hand-edited or damaged results.json):
+// every method may then take each run to be there.
+func (r *Results) UnmarshalJSON(b []byte) error {
+	type plain Results // without this method
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	for i, run := range p.Runs {
+		if run == nil {
+			return fmt.Errorf("experiment: results: run %d is null", i)
+		}
+	}
+	*r = Results(p)
+	return nil
+}
 
 // Calibrate runs the plan's serial unit once (or a few times, if one is
 // too quick to time) and sets Units so that the serial run takes about

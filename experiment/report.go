@@ -187,9 +187,9 @@ var reportHTML string
 
 // reportTemplate is parsed once; templates are safe for concurrent use.
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"f1":      func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"f2":      func(v float64) string { return fmt.Sprintf("%.2f", v) },
-	"pct":     func(v float64) string { return fmt.Sprintf("%.0f %%", 100*v) },
+	"f1":  func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"f2":  func(v float64) string { return fmt.Sprintf("%.2f", v) },
+	"pct": func(v float64) string { return fmt.Sprintf("%.0f %%", 100*v) },
 	// picture and threads name a run's pictures; WriteHTML replaces them
 	// with its Results' PictureNames.
 	"picture": PictureName,

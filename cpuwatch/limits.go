@@ -267,7 +267,7 @@ func (l *Limits) readQuota(quotaFile, periodFile string) error {
 	if periodFile == "" {
 		f := strings.Fields(q)
 		if len(f) != 2 {
-			return fmt.Errorf("cpuwatch: %s: want \"<quota> <period>\", got %q", quotaFile, q)
+			return fmt.Errorf("cpuwatch: %s: want \"<quota> <period>\", got %s", quotaFile, excerptString(q))
 		}
 		if f[0] == "max" {
 			quotaStr = ""
@@ -296,14 +296,14 @@ func (l *Limits) readQuota(quotaFile, periodFile string) error {
 	periodFile = cmp.Or(periodFile, quotaFile)
 	period, err := strconv.ParseInt(periodStr, 10, 64)
 	if err != nil || period <= 0 {
-		return fmt.Errorf("cpuwatch: %s: bad period %q: want a positive number of microseconds", periodFile, periodStr)
+		return fmt.Errorf("cpuwatch: %s: bad period %s: want a positive number of microseconds", periodFile, excerptString(periodStr))
 	}
 	if quotaStr == "" {
 		return nil
 	}
 	quota, err := strconv.ParseInt(quotaStr, 10, 64)
 	if err != nil || quota <= 0 {
-		return fmt.Errorf("cpuwatch: %s: bad quota %q: want a positive number of microseconds, or no limit", quotaFile, quotaStr)
+		return fmt.Errorf("cpuwatch: %s: bad quota %s: want a positive number of microseconds, or no limit", quotaFile, excerptString(quotaStr))
 	}
 	cpus := float64(quota) / float64(period)
 	if l.Quota == 0 || cpus < l.Quota {

@@ -302,7 +302,7 @@ func (r *threadReader) appendChildren(dst []int, pid int) ([]int, error) {
 		for _, f := range strings.Fields(string(b)) {
 			c, err := strconv.Atoi(f)
 			if err != nil || c <= 0 {
-				return dst, fmt.Errorf("cpuwatch: %s: bad child pid %q", filepath.Join(taskDir, tid, "children"), f)
+				return dst, fmt.Errorf("cpuwatch: %s: bad child pid %s", filepath.Join(taskDir, tid, "children"), excerptString(f))
 			}
 			if !r.seen[c] {
 				r.seen[c] = true

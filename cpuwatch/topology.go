@@ -144,12 +144,12 @@ func parseCPUList(s string) ([]int, error) {
 		lo, hi, isRange := strings.Cut(part, "-")
 		a, err := strconv.Atoi(lo)
 		if err != nil || a < 0 || a > maxCPUID {
-			return nil, fmt.Errorf("bad cpu list %q: %q is not a CPU id", s, lo)
+			return nil, fmt.Errorf("bad cpu list %s: %s is not a CPU id", excerptString(s), excerptString(lo))
 		}
 		b := a
 		if isRange {
 			if b, err = strconv.Atoi(hi); err != nil || b < a || b > maxCPUID {
-				return nil, fmt.Errorf("bad cpu list %q: bad range %q", s, part)
+				return nil, fmt.Errorf("bad cpu list %s: bad range %s", excerptString(s), excerptString(part))
 			}
 		}
 		for id := a; id <= b; id++ {

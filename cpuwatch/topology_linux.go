@@ -62,10 +62,10 @@ func (w *Watcher) Topology() (*Topology, error) {
 		lc := LogicalCPU{ID: id}
 		dir := filepath.Join(string(c), "topology")
 		if lc.Package, err = strconv.Atoi(top.PhysicalPackageID); err != nil {
-			return nil, fmt.Errorf("cpuwatch: %s: bad package id %q", filepath.Join(dir, "physical_package_id"), top.PhysicalPackageID)
+			return nil, fmt.Errorf("cpuwatch: %s: bad package id %s", filepath.Join(dir, "physical_package_id"), excerptString(top.PhysicalPackageID))
 		}
 		if lc.Core, err = strconv.Atoi(top.CoreID); err != nil {
-			return nil, fmt.Errorf("cpuwatch: %s: bad core id %q", filepath.Join(dir, "core_id"), top.CoreID)
+			return nil, fmt.Errorf("cpuwatch: %s: bad core id %s", filepath.Join(dir, "core_id"), excerptString(top.CoreID))
 		}
 		sib, err := parseCPUList(top.ThreadSiblingsList)
 		if err != nil {

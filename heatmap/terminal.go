@@ -104,6 +104,10 @@ func (o TerminalOptions) options() Options {
 // the lower row's), a time axis, run markers and a colour key. In Split mode
 // each line is one core, user time in the upper half and system time in the
 // lower. Without colour it draws one line per row with the ramp " ░▒▓█".
+// Texts from data, such as a DataID in the title, are shown with control
+// characters, line breaks and invalid UTF-8 replaced, so that they cannot
+// move the cursor, retitle the window or break the picture, whatever the
+// ColorSupport.
 func WriteTerminal(w io.Writer, rec *cpuwatch.Recording, opts TerminalOptions) error {
 	o, err := opts.options().resolve()
 	if err != nil {

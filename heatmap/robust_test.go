@@ -9,6 +9,8 @@ import (
 	"image/png"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -83,9 +85,8 @@ func TestTerminalSanitisesTitle(t *testing.T) {
 func TestLiveTitleWithNewlines(t *testing.T) {
 	rec := makeRec([]int{0, 1, 2, 3}, 4, func(i, id int) (float64, float64) { return 0.5, 0 })
 	var buf bytes.Buffer
-	l := NewLive(&buf, TerminalOptions{Title: hostile, Color: TrueColor, Getenv: func(k string) string {
-		return map[string]string{"TERM": "xterm-256color"}[k]
-	}})
+	t.Setenv("TERM", "xterm-256color") // Live redraws in place
+	l := NewLive(&buf, TerminalOptions{Title: hostile, Color: TrueColor})
 	prevLines := 0
 	for i, s := range rec.Samples {
 		buf.Reset()
@@ -342,5 +343,29 @@ func TestThreadsAndCoresShareColumns(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWriteFileKeepsTheOldPicture fails to draw over a picture already on
+// disk: the old one stays, and no temporary file is left.
+func TestWriteFileKeepsTheOldPicture(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "a.png")
+	rec := makeRec([]int{0, 1}, 4, func(i, id int) (float64, float64) { return 0.5, 0 })
+	if err := WriteFile(name, rec, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.ReadFile(name)
+	if err := WriteFile(name, &cpuwatch.Recording{}, Options{}); !errors.Is(err, ErrBadRecording) {
+		t.Fatalf("WriteFile(empty recording) = %v, want ErrBadRecording", err)
+	}
+	if now, _ := os.ReadFile(name); !bytes.Equal(now, old) {
+		t.Errorf("the old picture is gone: %d bytes, were %d", len(now), len(old))
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("%d files in the folder, want the one picture", len(ents))
+	}
+	if fi, err := os.Stat(name); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("picture mode %v (%v), want 0644", fi.Mode(), err)
 	}
 }

@@ -16,11 +16,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -84,9 +81,12 @@ func parseFlags() (*config, error) {
 	c := &config{}
 	flag.IntVar(&c.pid, "pid", 0, "record until this process exits")
 	flag.DurationVar(&c.interval, "interval", cpuwatch.DefaultInterval, "length of one sample")
-	flag.StringVar(&c.out, "o", "watch.png", "picture to write")
+	flag.StringVar(&c.out, "o", "watch.png", "picture to write: .png, .svg or .html")
 	flag.Parse()
 	c.argv = flag.Args()
+	if _, err := heatmap.FormatFor(c.out); err != nil {
+		return nil, fmt.Errorf("-o: %w", err)
+	}
 	switch {
 	case c.interval <= 0:
 		return nil, fmt.Errorf("-interval %v: want a positive duration", c.interval)
@@ -105,9 +105,7 @@ func parseFlags() (*config, error) {
 }
 
 // threadsName is where the thread timeline goes, beside the heatmap.
-func threadsName(c *config) string {
-	return strings.TrimSuffix(c.out, filepath.Ext(c.out)) + "-threads.png"
-}
+func threadsName(c *config) string { return heatmap.ThreadsFileName(c.out) }
 
 // following reports whether the recording follows threads: for a command
 // or a PID.
@@ -148,7 +146,7 @@ func save(c *config, w cpuwatch.Watcher, rec *cpuwatch.Recording, title string) 
 		return errors.New("nothing recorded: stopped before the first sample")
 	}
 	rec.DataID = title
-	if err := cli.WriteFile(c.out, func(f io.Writer) error { return heatmap.WritePNG(f, rec, heatmap.Options{}) }); err != nil {
+	if err := heatmap.WriteFile(c.out, rec, heatmap.Options{}); err != nil {
 		return err
 	}
 	fmt.Printf("%.2f cores busy over %d samples\nSaved %s\n", rec.EffectiveCores(), len(rec.Samples), c.out)
@@ -166,7 +164,7 @@ func save(c *config, w cpuwatch.Watcher, rec *cpuwatch.Recording, title string) 
 	// An idle command is a result too: draw its threads waiting.
 	opts := heatmap.ThreadOptions{AllThreads: cpu == 0}
 	name := threadsName(c)
-	if err := cli.WriteFile(name, func(f io.Writer) error { return heatmap.WriteThreadsPNG(f, rec, opts) }); err != nil {
+	if err := heatmap.WriteThreadsFile(name, rec, opts); err != nil {
 		return err
 	}
 	fmt.Println("Saved", name)

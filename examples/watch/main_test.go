@@ -202,6 +202,7 @@ func TestBadFlagsWriteNothing(t *testing.T) {
 		{"-interval", "-1s"},
 		{"-pid", "-5"},
 		{"-pid", "1", "--", "true"},
+		{"-o", "watch.gif", "--", "true"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			w := start(t, args...)

@@ -1,7 +1,8 @@
 // Package cli holds what the example commands share about behaving like a
 // Unix tool: exit statuses as shells report them, Ctrl-C that stops
 // promptly the first time and at once the second, and output files that
-// are checked before the work and never left half-written. It is small on
+// are checked before the work (heatmap.WriteFile never leaves one
+// half-written). It is small on
 // purpose: a program of one's own would copy it.
 package cli
 
@@ -9,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -152,32 +152,4 @@ func CheckWritable(path string) error {
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
-}
-
-// WriteFile writes path with write, all or nothing: into a temporary file
-// in the same directory that is renamed to path only once write and the
-// close have succeeded. On failure path is as it was, and no file is left
-// behind.
-func WriteFile(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, errors.Unwrap(err))
-	}
-	tmp := f.Name()
-	err = write(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		// CreateTemp makes the file 0600; a picture is for everyone.
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }

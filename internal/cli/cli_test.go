@@ -4,8 +4,6 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,27 +117,6 @@ func TestCheckWritable(t *testing.T) {
 				t.Errorf("%d entries left in the directory, want just the test's own file", len(left))
 			}
 		})
-	}
-}
-
-func TestWriteFileAllOrNothing(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "out.png")
-	boom := errors.New("boom")
-	if err := WriteFile(path, func(w io.Writer) error { io.WriteString(w, "half"); return boom }); !errors.Is(err, boom) {
-		t.Errorf("WriteFile = %v, want boom", err)
-	}
-	if left, _ := os.ReadDir(dir); len(left) != 0 {
-		t.Errorf("a failed write left %v", left)
-	}
-	if err := WriteFile(path, func(w io.Writer) error { _, err := io.WriteString(w, "whole"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(path); string(b) != "whole" {
-		t.Errorf("file holds %q, want %q", b, "whole")
-	}
-	if left, _ := os.ReadDir(dir); len(left) != 1 {
-		t.Errorf("%d files, want 1", len(left))
 	}
 }
 

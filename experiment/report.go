@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,7 +27,48 @@ const (
 
 // PictureName returns the file name of a run's heatmap in a report folder:
 // its DataID with characters unsafe in file names replaced, plus ".png".
+// Runs of one Results whose names coincide get "-2", "-3" … in a report:
+// [Results.PictureNames] gives the names a report really uses.
 func PictureName(run *corescope.Result) string { return fileStem(run) + ".png" }
+
+// PictureNames returns the file names of run's heatmap and thread timeline
+// (or "" if it has none) in the report folder of r. They are
+// PictureName's and ThreadPictureName's, made unique within r: a run
+// whose names another run earlier in r already took gets the first free
+// suffix "-2", "-3" …, so no run's picture overwrites another's. run must
+// be one of r.Runs; for any other it returns "", "".
+func (r *Results) PictureNames(run *corescope.Result) (heatmap, threads string) {
+	stem, ok := r.stems()[run]
+	if !ok {
+		return "", ""
+	}
+	if hasThreads(run) {
+		threads = stem + "-threads.png"
+	}
+	return stem + ".png", threads
+}
+
+// stems gives each run of r the stem of its file names, unique in r:
+// neither of a stem's two names (stem.png, stem-threads.png) is one that
+// another run's stem makes.
+func (r *Results) stems() map[*corescope.Result]string {
+	stems := make(map[*corescope.Result]string, len(r.Runs))
+	used := map[string]bool{}
+	free := func(stem string) bool { return !used[stem+".png"] && !used[stem+"-threads.png"] }
+	for _, run := range r.Runs {
+		if run == nil {
+			continue
+		}
+		base := fileStem(run)
+		stem := base
+		for k := 2; !free(stem); k++ {
+			stem = base + "-" + strconv.Itoa(k)
+		}
+		used[stem+".png"], used[stem+"-threads.png"] = true, true
+		stems[run] = stem
+	}
+	return stems
+}
 
 // ThreadPictureName returns the file name of a run's thread timeline in a
 // report folder, or "" when the recording followed no threads.
@@ -41,6 +83,9 @@ func fileStem(run *corescope.Result) string {
 	name := run.DataID
 	if name == "" {
 		name = run.Workload
+	}
+	if name == "" {
+		name = "run" // not ".png", a hidden file
 	}
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -75,9 +120,12 @@ func hasThreads(run *corescope.Result) bool {
 // workload, the seed's numbers beside these and what they mean. dir is
 // created if needed; files already in it are replaced, each only once its
 // new content is complete. It returns ErrNoRuns when r holds no run.
+//
+// Two runs with the same DataID get pictures of different names (see
+// PictureNames). A nil run, which no decoded Results holds, is an error.
 func (r *Results) WriteReport(dir string) error {
-	if len(r.Runs) == 0 {
-		return ErrNoRuns
+	if err := r.check(); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("experiment: report: %w", err)
@@ -86,15 +134,16 @@ func (r *Results) WriteReport(dir string) error {
 		if run.Recording == nil {
 			continue
 		}
-		if err := writeFile(filepath.Join(dir, PictureName(run)), func(w io.Writer) error {
+		picture, threads := r.PictureNames(run)
+		if err := writeFile(filepath.Join(dir, picture), func(w io.Writer) error {
 			// Split shows user and system time apart: the system share
 			// is what tells the Python 2 GIL from the others.
 			return heatmap.WritePNG(w, run.Recording, heatmap.Options{Mode: heatmap.Split})
 		}); err != nil {
 			return err
 		}
-		if name := ThreadPictureName(run); name != "" {
-			if err := writeFile(filepath.Join(dir, name), func(w io.Writer) error {
+		if threads != "" {
+			if err := writeFile(filepath.Join(dir, threads), func(w io.Writer) error {
 				return heatmap.WriteThreadsPNG(w, run.Recording, heatmap.ThreadOptions{})
 			}); err != nil {
 				return err
@@ -148,9 +197,11 @@ var reportHTML string
 
 // reportTemplate is parsed once; templates are safe for concurrent use.
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"f1":      func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"f2":      func(v float64) string { return fmt.Sprintf("%.2f", v) },
-	"pct":     func(v float64) string { return fmt.Sprintf("%.0f %%", 100*v) },
+	"f1":  func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"f2":  func(v float64) string { return fmt.Sprintf("%.2f", v) },
+	"pct": func(v float64) string { return fmt.Sprintf("%.0f %%", 100*v) },
+	// picture and threads name a run's pictures; WriteHTML replaces them
+	// with its Results' PictureNames.
 	"picture": PictureName,
 	"threads": ThreadPictureName,
 	"pow2":    pow2,
@@ -221,17 +272,36 @@ type page struct {
 // machine was busy: more than tick rounding and the watcher explain.
 const noteworthy = 0.2
 
-// WriteHTML writes the report page. It refers to each run's picture by
-// PictureName, so it belongs in the folder WriteReport fills.
+// WriteHTML writes the report page. It refers to each run's pictures by
+// PictureNames, so it belongs in the folder WriteReport fills. A nil run
+// is an error.
 func (r *Results) WriteHTML(w io.Writer) error {
+	if err := r.check(); err != nil {
+		return err
+	}
 	if err := r.writeHTML(w); err != nil {
 		return fmt.Errorf("experiment: report: %w", err)
 	}
 	return nil
 }
 
-// writeHTML is WriteHTML with the template's own error.
+// writeHTML is WriteHTML with the template's own error. The template's
+// picture and threads name each run's pictures by r's PictureNames.
 func (r *Results) writeHTML(w io.Writer) error {
+	stems := r.stems()
+	tmpl, err := reportTemplate.Clone()
+	if err != nil {
+		return err
+	}
+	tmpl.Funcs(template.FuncMap{
+		"picture": func(run *corescope.Result) string { return stems[run] + ".png" },
+		"threads": func(run *corescope.Result) string {
+			if !hasThreads(run) {
+				return ""
+			}
+			return stems[run] + "-threads.png"
+		},
+	})
 	p := page{Results: r, Generated: time.Now(), CPUs: r.CPUs(), Seed: r.CompareSeed(), Columns: columns, SeedFacts: newSeedFacts(),
 		Fidelity: r.Fidelity(), PythonSizes: r.pythonSizes()}
 	if s := r.Serial(); s != nil {
@@ -245,7 +315,7 @@ func (r *Results) writeHTML(w io.Writer) error {
 		}
 	}
 	for _, run := range r.Runs {
-		if Workload(run.Workload).Group() == GroupBaseline && run.EffectiveCores > noteworthy {
+		if run != nil && Workload(run.Workload).Group() == GroupBaseline && run.EffectiveCores > noteworthy {
 			p.BusyBaseline = run
 			break
 		}
@@ -271,7 +341,7 @@ func (r *Results) writeHTML(w io.Writer) error {
 			p.Groups = append(p.Groups, g)
 		}
 	}
-	return reportTemplate.Execute(w, p)
+	return tmpl.Execute(w, p)
 }
 
 func formatMetric(v float64, unit string) string {

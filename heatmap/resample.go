@@ -43,6 +43,9 @@ type series struct {
 	colWeight, cellWeight []float32
 	// markers are run start and end in seconds since origin; NaN if absent.
 	runStart, runEnd float64
+	// start and end are each sample's span in seconds since origin: where
+	// every chart of the recording places the sample (see samplesIn).
+	start, end []float64
 }
 
 // at returns the index of cell (row, col) in busy, user and sys.
@@ -237,7 +240,7 @@ func newAccumulation(rec *cpuwatch.Recording, sp *timeSpans, ids []int, maxCols 
 	rows := len(ids)
 	cols := min(n, maxCols)
 	sr := &series{ids: ids, cols: cols, t0: sp.t0, t1: sp.t1, origin: sp.origin,
-		runStart: math.NaN(), runEnd: math.NaN()}
+		runStart: math.NaN(), runEnd: math.NaN(), start: sp.start, end: sp.end}
 	if !sp.allZero && !rec.RunStart.IsZero() {
 		sr.runStart = rec.RunStart.Sub(sp.origin).Seconds()
 		if !rec.RunEnd.IsZero() && !rec.RunEnd.Before(rec.RunStart) {

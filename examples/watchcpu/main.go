@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"syscall"
 	"time"
@@ -32,6 +31,7 @@ import (
 	"github.com/corescope/corescope/cpuwatch"
 	"github.com/corescope/corescope/experiment"
 	"github.com/corescope/corescope/heatmap"
+	"github.com/corescope/corescope/internal/cli"
 	"github.com/corescope/corescope/workload"
 )
 
@@ -40,12 +40,11 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// Exit codes: 2 for bad usage, as the flag package uses; 130 after Ctrl-C,
-// as shells report a SIGINT death.
+// Exit codes: 2 for bad usage, as the flag package uses; after Ctrl-C or
+// SIGTERM, 128 plus the signal (130, 143), as shells report a death by it.
 const (
-	exitFail        = 1
-	exitUsage       = 2
-	exitInterrupted = 130
+	exitFail  = 1
+	exitUsage = 2
 )
 
 // seedIntervals is the seed's --total-intervals, the default for one run.
@@ -302,12 +301,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // a second Ctrl-C kills at once
-	}()
+	// The first Ctrl-C or SIGTERM cancels ctx; a second exits at once.
+	in, ctx := cli.Notify(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer in.Stop()
 
 	if c.workload == "" {
 		err = runExperiment(ctx, c, stdout, stderr)
@@ -319,7 +315,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case ctx.Err() != nil:
 		fmt.Fprintln(stderr, "watchcpu: interrupted; every worker has been stopped")
-		return exitInterrupted
+		return in.Status()
 	default:
 		fmt.Fprintln(stderr, "watchcpu:", err)
 		return exitFail

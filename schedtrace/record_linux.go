@@ -491,7 +491,7 @@ func accessError(err error, procRoot string) error {
 	return &AccessError{
 		Missing: fmt.Sprintf("root or CAP_PERFMON (kernel.perf_event_paranoid is %s)", paranoid),
 		Kind:    ErrPermission, Err: err,
-		Fix:     "run as root, grant the program CAP_PERFMON (setcap cap_perfmon+ep PROGRAM), or allow CPU-wide tracepoints to all users with sysctl -w kernel.perf_event_paranoid=-1",
+		Fix: "run as root, grant the program CAP_PERFMON (setcap cap_perfmon+ep PROGRAM), or allow CPU-wide tracepoints to all users with sysctl -w kernel.perf_event_paranoid=-1",
 	}
 }
 

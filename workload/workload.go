@@ -159,6 +159,11 @@ type Report struct {
 	User, System time.Duration
 	// GIL sums the workers' GIL statistics; nil unless the model is [GIL].
 	GIL *GILStats
+	// GILEvents are the GIL threads' own events in time order, when
+	// GIL.Events asked for them; GILEventsLost counts those that did not
+	// fit a thread's buffer.
+	GILEvents     []GILEvent
+	GILEventsLost int64
 }
 
 // CPU returns User + System.

@@ -132,12 +132,16 @@ func build(in buildInput) *Trace {
 	// Pass 2: replay the events in time order.
 	clear(inc)
 	tr := &Trace{
-		Start:    in.wallStart,
-		Duration: time.Duration(in.end - in.start),
-		CPUs:     slices.Clone(in.cpus),
-		Lost:     Lost{Kernel: in.lost},
+		Start:     in.wallStart,
+		Monotonic: time.Duration(in.start),
+		Duration:  time.Duration(in.end - in.start),
+		CPUs:      slices.Clone(in.cpus),
+		Lost:      Lost{Kernel: in.lost},
 	}
 	var done []*threadAcc
+	var unmatched uint64
+	lastSwitch := make(map[int32]uint64) // per CPU, the last reported switch
+	onCPU := make(map[int32]int32)       // per CPU, the thread it last switched to
 	live := make(map[int32]*threadAcc)
 	acc := func(tid int32, t uint64) *threadAcc {
 		if th := live[tid]; th != nil {
@@ -165,19 +169,36 @@ func build(in buildInput) *Trace {
 		t := clamp(e.time)
 		switch e.kind {
 		case evSwitch:
+			c := e.cpu
+			last, seen := lastSwitch[c]
+			// A thread we saw start running here, that is not the one
+			// leaving now, left without a reported switch: end its slice
+			// here, the latest it can have ended.
+			if x, ok := onCPU[c]; ok && x != e.a {
+				if th := live[x]; th != nil && th.state == stRunning && th.cpu == c {
+					slice(th, c, th.since, t)
+					th.switches++
+					th.state, th.since = stUnknown, t
+					unmatched++
+				}
+			}
 			if k := cur(e.a); followed(k) {
 				th := acc(e.a, t)
 				th.name = e.commA
-				from := uint64(0)
-				switch th.state {
-				case stRunning:
-					from = th.runStart()
-				case stUnknown:
-				default:
-					// Its switch-in was lost: count from its last event.
+				var from uint64 // running since before the trace
+				switch {
+				case th.state == stRunning && th.cpu == c:
 					from = th.since
+				case th.state == stUnknown && !seen:
+				default:
+					// Its switch-in was not reported: it began after the
+					// CPU's previous reported switch and after the
+					// thread's own last event.
+					from = max(th.since, last)
+					leave(th, from)
+					unmatched++
 				}
-				slice(th, e.cpu, from, t)
+				slice(th, c, from, t)
 				th.switches++
 				switch {
 				case e.state&stateMask == 0:
@@ -188,17 +209,18 @@ func build(in buildInput) *Trace {
 				default:
 					th.state = stAsleep
 				}
-				th.since, th.cpu = t, e.cpu
+				th.since, th.cpu = t, c
 			}
 			if k := cur(e.b); followed(k) {
 				th := acc(e.b, t)
 				th.name = e.commB
 				leave(th, t)
-				if th.cpu >= 0 && th.cpu != e.cpu {
+				if th.cpu >= 0 && th.cpu != c {
 					th.migrations++
 				}
-				th.state, th.since, th.cpu = stRunning, t, e.cpu
+				th.state, th.since, th.cpu = stRunning, t, c
 			}
+			lastSwitch[c], onCPU[c] = t, e.b
 		case evWaking:
 			if k := cur(e.a); followed(k) {
 				th := acc(e.a, t)
@@ -229,6 +251,7 @@ func build(in buildInput) *Trace {
 			}
 		}
 	}
+	tr.Lost.Unmatched = unmatched
 	end := in.end - in.start
 	for _, th := range live {
 		if th.state == stRunning {
@@ -260,6 +283,3 @@ func build(in buildInput) *Trace {
 	})
 	return tr
 }
-
-// runStart is when a running thread's current slice began.
-func (th *threadAcc) runStart() uint64 { return th.since }

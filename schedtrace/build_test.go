@@ -49,6 +49,8 @@ func TestBuild(t *testing.T) {
 		threads []Thread
 		slices  []Slice
 		wakeups []Wakeup
+		// unmatched is the want of Lost.Unmatched.
+		unmatched uint64
 	}{{
 		name: "preempted, asleep, woken, migrated; other process ignored",
 		in: func(in buildInput) buildInput {
@@ -133,13 +135,42 @@ func TestBuild(t *testing.T) {
 			{CPU: 0, PID: 40, TID: 40, Start: 0, End: 10 * time.Millisecond},
 			{CPU: 1, PID: 10, TID: 40, Start: 30 * time.Millisecond, End: 100 * time.Millisecond},
 		},
+	}, {
+		name: "switches the kernel did not report are bounded by their neighbours and counted",
+		in: func(in buildInput) buildInput {
+			in.events = []event{
+				// main is preempted on cpu0, other runs...
+				sw(110*ms, 0, 10, 10, 30, 0x100),
+				// ...and switches to an unreported thread 76, whose
+				// switch to main is never reported.
+				sw(120*ms, 0, 30, 30, 76, 1),
+				sw(125*ms, 0, 10, 10, 30, 1),
+				// main starts on cpu1; the next reported switch there is
+				// other's, so main's switch-out was lost.
+				wake(130*ms, 30, 30, 10, 1),
+				sw(131*ms, 1, 0, 0, 10, 0),
+				sw(140*ms, 1, 30, 30, 0, 1),
+			}
+			return in
+		},
+		unmatched: 2,
+		threads: []Thread{{TID: 10, PID: 10, Name: "main",
+			OnCPU:    []CPUTime{{0, 15 * time.Millisecond}, {1, 9 * time.Millisecond}},
+			Switches: 3, Preempted: 1, Migrations: 1,
+			Runnable: 11 * time.Millisecond, Asleep: 5 * time.Millisecond}},
+		slices: []Slice{
+			{CPU: 0, PID: 10, TID: 10, Start: 0, End: 10 * time.Millisecond},
+			{CPU: 0, PID: 10, TID: 10, Start: 20 * time.Millisecond, End: 25 * time.Millisecond},
+			{CPU: 1, PID: 10, TID: 10, Start: 31 * time.Millisecond, End: 40 * time.Millisecond},
+		},
+		wakeups: []Wakeup{{Time: 30 * time.Millisecond, Waker: 30, Wakee: 10, CPU: 1}},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := tt.in(base)
 			in.lost = 3
 			got := build(in)
-			want := &Trace{Duration: 100 * time.Millisecond, CPUs: []int{0, 1}, Lost: Lost{Kernel: 3},
+			want := &Trace{Monotonic: 100 * time.Millisecond, Duration: 100 * time.Millisecond, CPUs: []int{0, 1}, Lost: Lost{Kernel: 3, Unmatched: tt.unmatched},
 				Threads: tt.threads, Slices: tt.slices, Wakeups: tt.wakeups}
 			if want.Threads == nil {
 				want.Threads = []Thread{}

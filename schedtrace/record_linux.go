@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +42,9 @@ type Recording struct {
 	in      buildInput
 	wrapAt  int32 // first tid the kernel filter does not pass by range; 0: no filter
 	filters []filtered
+	// Tracepoint ids, for the unfiltered events that replace the
+	// filtered ones after a pid wrap.
+	switchID, wakingID uint64
 
 	mu     sync.Mutex // guards events, lost, err while the loop runs
 	events []event
@@ -54,9 +58,11 @@ type Recording struct {
 	stopErr  error
 }
 
+// filtered is a CPU's filtered event.
 type filtered struct {
-	fd    int
-	field string
+	fd   int
+	cpu  int
+	lead int // the fd whose ring buffer it writes to
 }
 
 // ring is one CPU's mmap'd perf ring buffer.
@@ -119,7 +125,7 @@ func (t *Tracer) Start() (*Recording, error) {
 		return nil, err
 	}
 
-	r := &Recording{dec: dec, wake: -1, done: make(chan struct{})}
+	r := &Recording{dec: dec, wake: -1, done: make(chan struct{}), switchID: sw.id, wakingID: wk.id}
 	r.in = buildInput{all: t.All, children: t.FollowChildren, followed: map[int32]bool{}, tgid: map[int32]int32{}}
 	var explicit []int32 // tids the kernel filter names
 	if !t.All {
@@ -151,10 +157,13 @@ func (t *Tracer) Start() (*Recording, error) {
 		// Every tid allocated from now on passes the kernel filter by
 		// range, so threads and children created during the trace are
 		// seen from their first switch; build then keeps the followed.
-		if last, err := os.ReadFile(filepath.Join(procRoot, "sys/kernel/ns_last_pid")); err == nil {
-			if n, err := strconv.Atoi(strings.TrimSpace(string(last))); err == nil {
-				r.wrapAt = int32(n + 1)
-			}
+		// Near pid_max the counter will soon wrap, and new tids would
+		// fall below the range until the filter is replaced (see
+		// checkWrap): then filter in user space only.
+		last, err1 := readInt(filepath.Join(procRoot, "sys/kernel/ns_last_pid"))
+		pidMax, err2 := readInt(filepath.Join(procRoot, "sys/kernel/pid_max"))
+		if err1 == nil && err2 == nil && pidMax-last > max(pidMax/8, 4096) {
+			r.wrapAt = int32(last + 1)
 		}
 	}
 
@@ -179,7 +188,7 @@ func (t *Tracer) Start() (*Recording, error) {
 	pageSize := os.Getpagesize()
 	for _, cpu := range cpus {
 		lead, err := openTracepoint(sw.id, cpu, pages)
-		if errors.Is(err, unix.ENODEV) {
+		if (errors.Is(err, unix.ENODEV) || errors.Is(err, unix.EINVAL)) && !online(sysRoot, cpu) {
 			continue // went offline since we read the list: not traced, not listed
 		}
 		if err != nil {
@@ -201,7 +210,7 @@ func (t *Tracer) Start() (*Recording, error) {
 			if err := setFilter(lead, swFilter); err != nil {
 				return nil, err
 			}
-			r.filters = append(r.filters, filtered{lead, "switch"})
+			r.filters = append(r.filters, filtered{lead, cpu, lead})
 		}
 		for _, f := range []struct {
 			id     uint64
@@ -219,7 +228,7 @@ func (t *Tracer) Start() (*Recording, error) {
 				if err := setFilter(fd, f.filter); err != nil {
 					return nil, err
 				}
-				r.filters = append(r.filters, filtered{fd, "waking"})
+				r.filters = append(r.filters, filtered{fd, cpu, lead})
 			}
 		}
 		r.cpus = append(r.cpus, cpu)
@@ -244,10 +253,12 @@ func (t *Tracer) Start() (*Recording, error) {
 func (r *Recording) Stop() (*Trace, error) {
 	r.stopOnce.Do(func() {
 		end := monotonic()
+		r.mu.Lock() // drain may add fds (checkWrap)
 		for _, fd := range r.fds {
 			// Errors here change nothing: the fds are closed below.
 			_ = unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_DISABLE, 0)
 		}
+		r.mu.Unlock()
 		r.stopping.Store(true)
 		var one [8]byte
 		one[0] = 1
@@ -311,11 +322,11 @@ func (r *Recording) drain() bool {
 		return false
 	}
 	for _, rg := range r.rings {
-		buf := rg.pending()
+		buf, head := rg.pending()
 		n := len(r.events)
 		var err error
 		r.events, err = r.dec.decodeRecords(r.events, buf, &r.lost)
-		rg.consume()
+		rg.consume(head)
 		if err != nil {
 			r.err = err
 			return false
@@ -327,38 +338,63 @@ func (r *Recording) drain() bool {
 
 // checkWrap drops the kernel filter if the kernel wrapped its pid counter
 // during the trace: tids below the filter's range are being handed out
-// again, and a followed thread might get one.
+// again, and a followed thread might get one. The kernel cannot replace a
+// tracepoint filter, so each CPU's filtered events are disabled and
+// unfiltered ones take their place in the same ring buffer; a switch in
+// the few microseconds between shows as Lost.Unmatched.
 func (r *Recording) checkWrap(evs []event) {
 	if r.wrapAt == 0 {
 		return
 	}
+	wrapped := false
 	for i := range evs {
 		if evs[i].kind == evFork && evs[i].b < r.wrapAt {
-			for _, f := range r.filters {
-				fl := "prev_pid>=0"
-				if f.field == "waking" {
-					fl = "pid>=0"
-				}
-				if err := setFilter(f.fd, fl); err != nil {
-					r.err = err
-					return
-				}
+			wrapped = true
+			break
+		}
+	}
+	if !wrapped {
+		return
+	}
+	r.wrapAt = 0
+	type repl struct{ cpu, lead int }
+	var todo []repl
+	for _, f := range r.filters {
+		_ = unix.IoctlSetInt(f.fd, unix.PERF_EVENT_IOC_DISABLE, 0)
+		if f.fd == f.lead {
+			todo = append(todo, repl{f.cpu, f.lead})
+		}
+	}
+	for _, t := range todo {
+		for _, id := range []uint64{r.switchID, r.wakingID} {
+			fd, err := openTracepoint(id, t.cpu, 0)
+			if err != nil {
+				r.err = fmt.Errorf("schedtrace: replacing the filtered events after a pid wrap: %w", err)
+				return
 			}
-			r.wrapAt = 0
-			return
+			r.fds = append(r.fds, fd)
+			if err := unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_SET_OUTPUT, t.lead); err != nil {
+				r.err = fmt.Errorf("schedtrace: replacing the filtered events after a pid wrap: %w", err)
+				return
+			}
+			if err := unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_ENABLE, 0); err != nil {
+				r.err = fmt.Errorf("schedtrace: replacing the filtered events after a pid wrap: %w", err)
+				return
+			}
 		}
 	}
 }
 
 // pending returns the records the kernel wrote since the last consume, as
-// one contiguous slice (copied when they wrap around the buffer's end).
-func (rg *ring) pending() []byte {
+// one contiguous slice (copied when they wrap around the buffer's end),
+// and the head position to consume up to.
+func (rg *ring) pending() ([]byte, uint64) {
 	head := atomic.LoadUint64(&rg.meta.Data_head)
 	tail := atomic.LoadUint64(&rg.meta.Data_tail)
 	size := uint64(len(rg.data))
 	n := head - tail
 	if n == 0 {
-		return nil
+		return nil, head
 	}
 	if n > size { // cannot happen with a well-behaved kernel
 		n = size
@@ -366,16 +402,18 @@ func (rg *ring) pending() []byte {
 	}
 	start := tail % size
 	if start+n <= size {
-		return rg.data[start : start+n]
+		return rg.data[start : start+n], head
 	}
 	rg.scratch = append(rg.scratch[:0], rg.data[start:]...)
 	rg.scratch = append(rg.scratch, rg.data[:n-(size-start)]...)
-	return rg.scratch
+	return rg.scratch, head
 }
 
-// consume hands the space read by pending back to the kernel.
-func (rg *ring) consume() {
-	atomic.StoreUint64(&rg.meta.Data_tail, atomic.LoadUint64(&rg.meta.Data_head))
+// consume hands the space up to head, read by pending, back to the
+// kernel. Not the current head: records written since pending looked are
+// still to be read.
+func (rg *ring) consume(head uint64) {
+	atomic.StoreUint64(&rg.meta.Data_tail, head)
 }
 
 func (r *Recording) closeAll() {
@@ -574,6 +612,31 @@ func descendants(procRoot string, roots []int32) []int32 {
 		}
 	}
 	return out
+}
+
+// online reports whether cpu is online now. The fixture trees of tests
+// list CPUs that the machine running them lacks; the real /sys has the
+// last word.
+func online(sysRoot string, cpu int) bool {
+	for _, root := range []string{"/sys", sysRoot} {
+		b, err := os.ReadFile(filepath.Join(root, "devices/system/cpu/online"))
+		if err != nil {
+			return false
+		}
+		cpus, err := parseCPUList(strings.TrimSpace(string(b)))
+		if err != nil || !slices.Contains(cpus, cpu) {
+			return false
+		}
+	}
+	return true
+}
+
+func readInt(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
 }
 
 // procTGID reads a thread's process id from /proc.

@@ -16,6 +16,11 @@ type Trace struct {
 	// Start is the wall-clock time of offset 0: the moment tracing began,
 	// converted from CLOCK_MONOTONIC.
 	Start time.Time `json:"start"`
+	// Monotonic is the CLOCK_MONOTONIC reading at Start: subtract it from
+	// a CLOCK_MONOTONIC timestamp taken during the trace (such as a
+	// workload.GILEvent's) to get an offset into the trace. Zero when
+	// unknown.
+	Monotonic time.Duration `json:"monotonic,omitempty"`
 	// Duration is how long the trace covers, from Start.
 	Duration time.Duration `json:"duration"`
 	// CPUs lists the CPU ids that were traced, ascending.
@@ -131,10 +136,18 @@ type Lost struct {
 	// GIL is the number of GIL events that did not fit their thread's
 	// buffer.
 	GIL uint64 `json:"gil"`
+	// Unmatched counts the switches the kernel did not report although
+	// it reported the events around them: a thread switched out with no
+	// switch-in reported on that CPU, or one that started running and
+	// was never reported leaving. Each such slice is bounded by the
+	// CPU's neighbouring reported switches, so it is exact to within
+	// that gap. Some virtual machines' own service threads never report
+	// their switch-outs (perf sees the same).
+	Unmatched uint64 `json:"unmatched,omitempty"`
 }
 
 // Any reports whether anything was lost.
-func (l Lost) Any() bool { return l.Kernel > 0 || l.GIL > 0 }
+func (l Lost) Any() bool { return l.Kernel > 0 || l.GIL > 0 || l.Unmatched > 0 }
 
 // Thread returns the thread with the given tid, or nil.
 func (t *Trace) Thread(tid int) *Thread {

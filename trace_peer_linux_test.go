@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -23,22 +24,94 @@ import (
 
 const peerChildEnv = "CORESCOPE_PEER_CHILD"
 
-// TestTracePeerChild is the traced child of TestTracePeer: it prints its
-// pid, waits for a line on stdin, and runs the Python 2 GIL with 2 threads
-// for a second.
+// TestTracePeerChild is the traced child of TestTracePeer and
+// BenchmarkTraceCost: it prints its pid, waits for a line on stdin, runs
+// the Python 2 GIL with 2 threads, and prints the workload's wall time.
+// CORESCOPE_PEER_CHILD=peer runs it for a second; =cost runs 2 × 2^24
+// bytecode iterations.
 func TestTracePeerChild(t *testing.T) {
-	if os.Getenv(peerChildEnv) == "" {
-		t.Skip("only the child of TestTracePeer")
+	mode := os.Getenv(peerChildEnv)
+	if mode == "" {
+		t.Skip("only the child of TestTracePeer and BenchmarkTraceCost")
+	}
+	work := workload.Work{Kernel: workload.Bytecode, N: 1 << 16, Duration: time.Second}
+	if mode == "cost" {
+		work = workload.Work{Kernel: workload.Bytecode, N: 1 << 24}
 	}
 	fmt.Printf("pid %d\n", os.Getpid())
 	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
 		t.Fatal(err)
 	}
-	_, err := workload.GIL{N: 2, Version: workload.Python2,
-		Work: workload.Work{Kernel: workload.Bytecode, N: 1 << 16, Duration: time.Second}}.Run(context.Background())
+	rep, err := workload.GIL{N: 2, Version: workload.Python2, Work: work}.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	fmt.Printf("wall %d\n", rep.Wall)
+}
+
+// child is a running TestTracePeerChild.
+type child struct {
+	cmd    *exec.Cmd
+	pid    int
+	stdin  io.WriteCloser
+	out    *bufio.Reader
+	stderr strings.Builder
+}
+
+// startChild starts TestTracePeerChild in mode, under the command prefix
+// (such as perf sched record …) if any, and reads its pid.
+func startChild(ctx context.Context, mode string, prefix ...string) (*child, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	args := append(prefix, exe, "-test.run=^TestTracePeerChild$")
+	c := &child{cmd: exec.CommandContext(ctx, args[0], args[1:]...)}
+	c.cmd.Env = append(os.Environ(), peerChildEnv+"="+mode)
+	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	stdout, err := c.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	c.cmd.Stderr = &c.stderr
+	if err := c.cmd.Start(); err != nil {
+		return nil, err
+	}
+	c.out = bufio.NewReader(stdout)
+	line, err := c.out.ReadString('\n')
+	if err == nil {
+		_, err = fmt.Sscanf(line, "pid %d", &c.pid)
+	}
+	if err != nil {
+		c.cmd.Process.Kill()
+		c.cmd.Wait()
+		return nil, fmt.Errorf("child said %q: %v\n%s", line, err, c.stderr.String())
+	}
+	return c, nil
+}
+
+// run lets the child go and waits for it, returning the workload's wall
+// time.
+func (c *child) run() (time.Duration, error) {
+	if _, err := c.stdin.Write([]byte("go\n")); err != nil {
+		return 0, err
+	}
+	var wall time.Duration
+	for {
+		line, err := c.out.ReadString('\n')
+		if _, serr := fmt.Sscanf(line, "wall %d", &wall); serr == nil {
+			continue
+		}
+		if err != nil {
+			break
+		}
+	}
+	if err := c.cmd.Wait(); err != nil {
+		return 0, fmt.Errorf("%v\n%s", err, c.stderr.String())
+	}
+	return wall, nil
 }
 
 // perfThread is one line of perf sched timehist's runtime summary.
@@ -91,38 +164,15 @@ func TestTracePeer(t *testing.T) {
 	if _, err := probe.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	data := filepath.Join(t.TempDir(), "perf.data")
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, perf, "sched", "record", "-k", "CLOCK_MONOTONIC", "-o", data, "--", exe, "-test.run=^TestTracePeerChild$")
-	cmd.Env = append(os.Environ(), peerChildEnv+"=1")
-	stdin, err := cmd.StdinPipe()
+	c, err := startChild(ctx, "peer", perf, "sched", "record", "-k", "CLOCK_MONOTONIC", "-o", data, "--")
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Wait() //nolint:errcheck // only on the failure paths below; waited for properly there
-	out := bufio.NewReader(stdout)
-	line, err := out.ReadString('\n')
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, stderr.String())
-	}
-	var child int
-	if _, err := fmt.Sscanf(line, "pid %d", &child); err != nil {
-		t.Fatalf("child said %q", line)
-	}
+	defer c.cmd.Process.Kill()
+	child := c.pid
 	// The whole machine, as perf sees it, and the child alone, filtered
 	// in the kernel: both at once, on the same run.
 	recAll, err := (&schedtrace.Tracer{All: true}).Start()
@@ -134,12 +184,8 @@ func TestTracePeer(t *testing.T) {
 		recAll.Stop()
 		t.Fatal(err)
 	}
-	if _, err := stdin.Write([]byte("go\n")); err != nil {
-		t.Fatal(err)
-	}
-	rest, _ := bufio.NewReader(out).ReadString(0)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("perf sched record: %v\n%s\n%s", err, rest, stderr.String())
+	if _, err := c.run(); err != nil {
+		t.Fatalf("perf sched record: %v", err)
 	}
 	followed, err := rec.Stop()
 	if err != nil {

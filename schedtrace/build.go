@@ -24,6 +24,7 @@ type buildInput struct {
 	wallStart  time.Time
 	cpus       []int
 	lost       uint64
+	bytes      uint64
 	// all follows every thread but the idle tasks.
 	all bool
 	// followed holds the followed processes (tgids) when tracing began;
@@ -137,6 +138,7 @@ func build(in buildInput) *Trace {
 		Duration:  time.Duration(in.end - in.start),
 		CPUs:      slices.Clone(in.cpus),
 		Lost:      Lost{Kernel: in.lost},
+		Bytes:     in.bytes,
 	}
 	var done []*threadAcc
 	var unmatched uint64

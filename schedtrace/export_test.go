@@ -29,7 +29,8 @@ func sample() *schedtrace.Trace {
 			{Time: 1001 * time.Microsecond, TID: 8, Kind: schedtrace.GILTake},
 			{Time: 2 * time.Millisecond, TID: 8, Kind: schedtrace.GILFailedWake},
 		},
-		Lost: schedtrace.Lost{Kernel: 2, GIL: 1},
+		Lost:  schedtrace.Lost{Kernel: 2, GIL: 1, Unmatched: 3},
+		Bytes: 4096,
 	}
 }
 

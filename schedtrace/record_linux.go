@@ -49,6 +49,7 @@ type Recording struct {
 	mu     sync.Mutex // guards events, lost, err while the loop runs
 	events []event
 	lost   uint64
+	bytes  uint64
 	err    error
 
 	stopping atomic.Bool
@@ -273,7 +274,7 @@ func (r *Recording) Stop() (*Trace, error) {
 			return
 		}
 		in := r.in
-		in.events, in.comms, in.lost = r.events, r.dec.comms, r.lost
+		in.events, in.comms, in.lost, in.bytes = r.events, r.dec.comms, r.lost, r.bytes
 		in.start, in.end, in.cpus = r.start, end, r.cpus
 		in.wallStart = r.wall
 		r.events = nil
@@ -323,6 +324,7 @@ func (r *Recording) drain() bool {
 	}
 	for _, rg := range r.rings {
 		buf, head := rg.pending()
+		r.bytes += uint64(len(buf))
 		n := len(r.events)
 		var err error
 		r.events, err = r.dec.decodeRecords(r.events, buf, &r.lost)

@@ -38,6 +38,10 @@ type Trace struct {
 	GIL []GILEvent `json:"gil,omitempty"`
 	// Lost counts the events that did not reach the trace.
 	Lost Lost `json:"lost"`
+	// Bytes is how many bytes of perf records the kernel delivered: the
+	// recording's cost in memory bandwidth, before any filtering in user
+	// space.
+	Bytes uint64 `json:"bytes,omitempty"`
 }
 
 // Slice is one interval during which a thread ran on a CPU.

@@ -89,11 +89,15 @@ func (l *gilLog) start(id int) {
 }
 
 // rec records that thread id did k now, or counts it lost if the
-// thread's buffer is full.
+// thread's buffer is full. It is small enough to inline, so that with
+// tracing off an event costs one nil check.
 func (l *gilLog) rec(id int, k GILEventKind) {
-	if l == nil {
-		return
+	if l != nil {
+		l.add(id, k)
 	}
+}
+
+func (l *gilLog) add(id int, k GILEventKind) {
 	t := &l.threads[id]
 	if len(t.buf) == cap(t.buf) {
 		t.lost++

@@ -7,6 +7,7 @@ import (
 
 	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/cpuwatch"
+	"github.com/corescope/corescope/schedtrace"
 	"github.com/corescope/corescope/workload"
 )
 
@@ -86,6 +87,10 @@ type Spec struct {
 	// Pin pins worker i to the i-th CPU the process may use, as the seed's
 	// --pin-cpu did. Goroutines ignore it: the Go scheduler places them.
 	Pin bool
+	// Trace, if set, records the run's scheduler events with it, as
+	// corescope.RunTraced does: into the Result's Trace, or the reason
+	// why not into its TraceError.
+	Trace *schedtrace.Tracer
 }
 
 // WithDefaults returns s with its zero Workers, Unit, Units and Idle
@@ -223,7 +228,7 @@ func (s Spec) Run(ctx context.Context, w *cpuwatch.Watcher) (*corescope.Result, 
 	if err != nil {
 		return nil, err
 	}
-	res, err := corescope.Run(ctx, w, m)
+	res, err := corescope.RunTraced(ctx, w, s.Trace, m)
 	if res != nil {
 		res.Workload = string(s.Workload)
 		res.DataID = s.DataID()

@@ -56,6 +56,10 @@ type threadAcc struct {
 	key
 	first      uint64 // when it first appeared, for ordering reused tids
 	name       uint32
+	// ranAs is the on-CPU time under each comm the thread had when it
+	// left a CPU: a thread may rename itself, and its most used name is
+	// the telling one.
+	ranAs map[uint32]uint64
 	state      runState
 	since      uint64 // when the current state began
 	cpu        int32  // current or last CPU, -1 before any
@@ -155,6 +159,10 @@ func build(in buildInput) *Trace {
 	}
 	slice := func(th *threadAcc, cpu int32, from, to uint64) {
 		th.onCPU[cpu] += to - from
+		if th.ranAs == nil {
+			th.ranAs = make(map[uint32]uint64)
+		}
+		th.ranAs[th.name] += to - from
 		tr.Slices = append(tr.Slices, Slice{CPU: int(cpu), PID: int(tgid[th.key]), TID: int(th.tid),
 			Start: time.Duration(from), End: time.Duration(to)})
 	}
@@ -269,8 +277,14 @@ func build(in buildInput) *Trace {
 	})
 	tr.Threads = make([]Thread, 0, len(done))
 	for _, th := range done {
+		name, most := th.name, uint64(0)
+		for n, d := range th.ranAs {
+			if d > most || (d == most && n < name) {
+				name, most = n, d
+			}
+		}
 		out := Thread{
-			TID: int(th.tid), PID: int(tgid[th.key]), Name: in.comms[th.name],
+			TID: int(th.tid), PID: int(tgid[th.key]), Name: in.comms[name],
 			Switches: th.switches, Preempted: th.preempted, Migrations: th.migrations,
 			Runnable: time.Duration(th.runnable), Asleep: time.Duration(th.asleep),
 		}

@@ -181,3 +181,18 @@ func TestBuild(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildNameRanLongest: a thread renamed for its work and back is
+// named for the work.
+func TestBuildNameRanLongest(t *testing.T) {
+	in := buildInput{start: 0, end: 100 * ms, cpus: []int{0}, comms: testComms, all: true}
+	in.events = []event{
+		{time: 10 * ms, kind: evSwitch, a: 0, b: 11, commA: 0, commB: 1},                   // switched in as "main"
+		{time: 80 * ms, kind: evSwitch, pid: 11, tid: 11, a: 11, b: 0, commA: 2, state: 1}, // left as "worker"
+		{time: 90 * ms, kind: evSwitch, a: 0, b: 11, commA: 0, commB: 1},                   // back as "main"
+	}
+	tr := build(in)
+	if th := tr.Thread(11); th == nil || th.Name != "worker" {
+		t.Fatalf("Thread(11) = %+v, want the name it ran longest under, worker", th)
+	}
+}

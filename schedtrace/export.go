@@ -24,10 +24,11 @@ func (t *Trace) WriteTraceEvents(w io.Writer) error {
 	}
 	other, err := json.Marshal(map[string]any{
 		"start":       t.Start.Format(time.RFC3339Nano),
-		"duration_us": micros(t.Duration),
-		"cpus":        t.CPUs,
-		"lost_kernel": t.Lost.Kernel,
-		"lost_gil":    t.Lost.GIL,
+		"duration_us":    float64(t.Duration) / 1e3,
+		"cpus":           t.CPUs,
+		"lost_kernel":    t.Lost.Kernel,
+		"lost_gil":       t.Lost.GIL,
+		"lost_unmatched": t.Lost.Unmatched,
 	})
 	if err != nil {
 		return fmt.Errorf("schedtrace: %w", err)

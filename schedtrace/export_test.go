@@ -87,3 +87,20 @@ func TestWriteTraceEvents(t *testing.T) {
 		t.Errorf("otherData = %v, want lost_kernel 2 and lost_gil 1", doc.OtherData)
 	}
 }
+
+func TestLostString(t *testing.T) {
+	tests := []struct {
+		l    schedtrace.Lost
+		want string
+	}{
+		{schedtrace.Lost{}, "nothing lost"},
+		{schedtrace.Lost{Kernel: 1}, "lost 1 kernel event"},
+		{schedtrace.Lost{Kernel: 12, Unmatched: 3}, "lost 12 kernel events, 3 unreported switches"},
+		{schedtrace.Lost{GIL: 2, Unmatched: 1}, "lost 2 GIL events, 1 unreported switch"},
+	}
+	for _, tt := range tests {
+		if got := tt.l.String(); got != tt.want {
+			t.Errorf("%+v.String() = %q, want %q", tt.l, got, tt.want)
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package schedtrace
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -61,7 +63,10 @@ type Thread struct {
 	TID int `json:"tid"`
 	// PID is the thread group (process) the thread belongs to.
 	PID int `json:"pid"`
-	// Name is the thread's comm as the scheduler last reported it.
+	// Name is the thread's comm (its name in ps): the one under which it
+	// ran longest, since a thread may rename itself (workload names its
+	// threads gil-py2/0, … for the run only), or the last the scheduler
+	// reported if it never ran.
 	Name string `json:"name"`
 	// OnCPU is the thread's running time on each CPU it used, ascending by
 	// CPU.
@@ -152,6 +157,32 @@ type Lost struct {
 
 // Any reports whether anything was lost.
 func (l Lost) Any() bool { return l.Kernel > 0 || l.GIL > 0 || l.Unmatched > 0 }
+
+// String says what was lost in a phrase for a caption or a log line:
+// "nothing lost", or for example "lost 12 kernel events, 3 unreported
+// switches".
+func (l Lost) String() string {
+	if !l.Any() {
+		return "nothing lost"
+	}
+	var parts []string
+	for _, p := range []struct {
+		n    uint64
+		what string
+	}{{l.Kernel, "kernel event"}, {l.GIL, "GIL event"}, {l.Unmatched, "unreported switch"}} {
+		switch {
+		case p.n == 1:
+			parts = append(parts, "1 "+p.what)
+		case p.n > 1:
+			plural := p.what + "s"
+			if strings.HasSuffix(p.what, "h") {
+				plural = p.what + "es"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, plural))
+		}
+	}
+	return "lost " + strings.Join(parts, ", ")
+}
 
 // Thread returns the thread with the given tid, or nil.
 func (t *Trace) Thread(tid int) *Thread {

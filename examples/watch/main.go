@@ -5,6 +5,12 @@
 //	go run ./examples/watch -- make -j4   # run a command and record it
 //	go run ./examples/watch --pid 1234    # record until process 1234 exits
 //	go run ./examples/watch               # record the machine until Ctrl-C
+//
+// With --trace FILE.json it also records the scheduler's events (as root)
+// for the command, the PID or the machine, and writes them as a Trace
+// Event file that https://ui.perfetto.dev and chrome://tracing open:
+//
+//	go run ./examples/watch --trace py.json -- python3 script.py
 package main
 
 import (
@@ -23,12 +29,14 @@ import (
 
 	"github.com/corescope/corescope/cpuwatch"
 	"github.com/corescope/corescope/heatmap"
+	"github.com/corescope/corescope/schedtrace"
 )
 
 func main() {
 	pid := flag.Int("pid", 0, "record until this process exits")
 	interval := flag.Duration("interval", cpuwatch.DefaultInterval, "length of one sample")
 	out := flag.String("o", "watch.png", "picture to write")
+	traceFile := flag.String("trace", "", "also trace the scheduler's events (root) into this Trace Event file")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -46,6 +54,12 @@ func main() {
 		w.FollowSelf, w.FollowChildren = true, true // the command is our child
 	}
 	fmt.Fprintf(os.Stderr, "recording %s every %v; Ctrl-C stops\n", title, *interval)
+	var tr *schedtrace.Trace
+	if *traceFile != "" {
+		t := schedtrace.Tracer{All: len(w.FollowPIDs) == 0 && !w.FollowSelf,
+			FollowSelf: w.FollowSelf, FollowPIDs: w.FollowPIDs, FollowChildren: true}
+		run = traced(&t, run, &tr)
+	}
 
 	// Record under a context Ctrl-C does not cancel, so that the trail is
 	// still recorded after the run function returns.
@@ -65,6 +79,19 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("%.2f cores busy over %d samples\nSaved %s\n", rec.EffectiveCores(), len(rec.Samples), *out)
+	if tr != nil {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := tr.WriteTraceEvents(f); err != nil {
+			log.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("Saved %s: %d on-CPU slices of %d threads, %v\n", *traceFile, len(tr.Slices), len(tr.Threads), tr.Lost)
+	}
 
 	if len(w.FollowPIDs) > 0 || w.FollowSelf {
 		name := strings.TrimSuffix(*out, filepath.Ext(*out)) + "-threads.png"
@@ -82,6 +109,21 @@ func main() {
 			log.Fatal(err)
 		}
 		fmt.Println("Saved", name)
+	}
+}
+
+// traced wraps run in a scheduler trace that ends up in *tr; if tracing
+// cannot start, it says why and runs untraced.
+func traced(t *schedtrace.Tracer, run func(context.Context) error, tr **schedtrace.Trace) func(context.Context) error {
+	return func(ctx context.Context) error {
+		got, err := t.Record(ctx, run)
+		var ae *schedtrace.AccessError
+		if errors.As(err, &ae) || errors.Is(err, schedtrace.ErrUnsupported) {
+			fmt.Fprintln(os.Stderr, "watch: not tracing:", err)
+			return run(ctx)
+		}
+		*tr = got
+		return err
 	}
 }
 

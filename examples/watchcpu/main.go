@@ -30,9 +30,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/cpuwatch"
 	"github.com/corescope/corescope/experiment"
 	"github.com/corescope/corescope/heatmap"
+	"github.com/corescope/corescope/schedtrace"
 	"github.com/corescope/corescope/workload"
 )
 
@@ -65,6 +67,7 @@ type config struct {
 	format         string
 	mode           string
 	jsonFile       string
+	traceFile      string
 	out            string
 	serialTime     time.Duration
 
@@ -88,6 +91,7 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.format, "format", "", "picture format for one run: png, svg, html, or term (draw live in the terminal); default from --filename, else png")
 	fs.StringVar(&c.mode, "mode", "", "what colour shows for one run: busy, user, system or split (user above system in each cell); default split for GIL runs, else busy")
 	fs.StringVar(&c.jsonFile, "json", "", "write one run's summary as JSON to this file")
+	fs.StringVar(&c.traceFile, "trace", "", "trace one run's scheduler events (root) and write them as a Trace Event file (Perfetto, chrome://tracing)")
 	fs.StringVar(&c.out, "out", "corescope-report", "folder for the experiment's report")
 	fs.DurationVar(&c.serialTime, "serial-time", 3*time.Second, "how long the experiment's serial run should take; the other runs scale from it")
 	fs.Usage = func() {
@@ -136,7 +140,7 @@ func (c *config) check(args []string) error {
 		return fmt.Errorf("--num-threads %d is not positive", c.numThreads)
 	}
 	if c.workload == "" {
-		for _, name := range []string{"filename", "data-id", "num-procs", "num-threads", "format", "mode", "json"} {
+		for _, name := range []string{"filename", "data-id", "num-procs", "num-threads", "format", "mode", "json", "trace"} {
 			if c.set[name] {
 				return fmt.Errorf("--%s applies to one run: give --workload too", name)
 			}
@@ -279,6 +283,9 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	// Resolved once, the defaults name the run as it runs; a zero Idle
 	// fills the watcher's MinSamples.
 	spec = spec.WithDefaults(&w)
+	if c.traceFile != "" {
+		spec.Trace = &schedtrace.Tracer{}
+	}
 
 	mode, _ := parseMode(c.mode, wl)
 	title := spec.DataID()
@@ -328,6 +335,11 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stdout, "Saved", name)
 		}
 	}
+	if c.traceFile != "" {
+		if err := saveTrace(stdout, c.traceFile, res); err != nil {
+			return err
+		}
+	}
 	if c.jsonFile != "" {
 		b, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {
@@ -357,4 +369,27 @@ func printResults(w io.Writer, wl experiment.Workload, results []uint64) {
 			fmt.Fprintln(w, r)
 		}
 	}
+}
+
+// saveTrace writes the run's scheduler trace as a Trace Event file, or
+// says why there is none.
+func saveTrace(stdout io.Writer, name string, res *corescope.Result) error {
+	if res.Trace == nil {
+		fmt.Fprintf(stdout, "Not traced: %s\n", res.TraceError)
+		return nil
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := res.Trace.WriteTraceEvents(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Saved %s (%d on-CPU slices, %d GIL events; %v); open it in https://ui.perfetto.dev\n",
+		name, len(res.Trace.Slices), len(res.Trace.GIL), res.Trace.Lost)
+	return nil
 }

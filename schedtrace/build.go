@@ -54,12 +54,12 @@ type key struct{ tid, inc int32 }
 
 type threadAcc struct {
 	key
-	first      uint64 // when it first appeared, for ordering reused tids
-	name       uint32
+	first uint64 // when it first appeared, for ordering reused tids
+	name  uint32
 	// ranAs is the on-CPU time under each comm the thread had when it
 	// left a CPU: a thread may rename itself, and its most used name is
 	// the telling one.
-	ranAs map[uint32]uint64
+	ranAs      map[uint32]uint64
 	state      runState
 	since      uint64 // when the current state began
 	cpu        int32  // current or last CPU, -1 before any

@@ -23,7 +23,7 @@ func (t *Trace) WriteTraceEvents(w io.Writer) error {
 		pidOf[th.TID] = th.PID
 	}
 	other, err := json.Marshal(map[string]any{
-		"start":       t.Start.Format(time.RFC3339Nano),
+		"start":          t.Start.Format(time.RFC3339Nano),
 		"duration_us":    float64(t.Duration) / 1e3,
 		"cpus":           t.CPUs,
 		"lost_kernel":    t.Lost.Kernel,

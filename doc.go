@@ -36,6 +36,10 @@
 // [Func] turns any function into a model, so a test can record the code
 // under test and assert on how many cores it kept busy.
 //
+// [RunTraced] also records the run's scheduler events with a
+// [schedtrace.Tracer] — every on-CPU slice of every thread, and a GIL
+// model's own lock events on the same clock — into Result.Trace.
+//
 // The seed's experiment itself — its workload table, plan, runner, results
 // table and report page, which examples/watchcpu runs — is package
 // [github.com/corescope/corescope/experiment], which sits on top of this one.

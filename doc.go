@@ -8,7 +8,7 @@
 // do 4 Python threads take 2.5× longer than 1 while keeping 2.3 cores
 // busy?" and "does my code scale past 2 cores?".
 //
-// The work is split into four packages besides this one:
+// The work is split into five packages besides this one:
 //
 //   - [github.com/corescope/corescope/cpuwatch] samples per-core usage and
 //     records it while a function runs.
@@ -17,6 +17,9 @@
 //     goroutines and GIL-emulating threads.
 //   - [github.com/corescope/corescope/heatmap] renders a recording as PNG,
 //     SVG, HTML or a terminal picture.
+//   - [github.com/corescope/corescope/schedtrace] records the kernel's
+//     scheduler events (as root): every thread's on-CPU slices, per CPU,
+//     to the microsecond.
 //   - [github.com/corescope/corescope/experiment] is the seed's experiment
 //     built from the others: see below.
 //

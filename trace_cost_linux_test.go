@@ -107,8 +107,23 @@ func BenchmarkTraceCost(b *testing.B) {
 	b.ReportMetric(med(walls[0]), "untraced-ms")
 	b.ReportMetric(med(walls[1]), "schedtrace-ms")
 	b.ReportMetric(med(walls[2]), "perf-ms")
-	b.ReportMetric(med(walls[1])/med(walls[0]), "schedtrace/untraced")
-	b.ReportMetric(med(walls[2])/med(walls[0]), "perf/untraced")
+	// Ratios within each iteration, whose three runs were neighbours in
+	// time, cancel the machine's slow swings; their quartiles give the
+	// spread.
+	paired := func(v int) (p25, p50, p75 float64) {
+		var r []float64
+		for i := range walls[0] {
+			r = append(r, float64(walls[v][i])/float64(walls[0][i]))
+		}
+		slices.Sort(r)
+		return r[len(r)/4], r[len(r)/2], r[(3*len(r))/4]
+	}
+	for v, name := range map[int]string{1: "schedtrace", 2: "perf"} {
+		p25, p50, p75 := paired(v)
+		b.ReportMetric(p50, name+"/untraced")
+		b.ReportMetric(p25, name+"/untraced-p25")
+		b.ReportMetric(p75, name+"/untraced-p75")
+	}
 	b.ReportMetric(stBytes/stSecs, "schedtrace-B/s")
 	b.ReportMetric(perfBytes/perfSecs, "perf-B/s")
 	b.ReportMetric(lost/float64(i), "lost/run")

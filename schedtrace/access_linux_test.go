@@ -105,3 +105,12 @@ func TestUnprivileged(t *testing.T) {
 	}
 	t.Logf("%s", out)
 }
+
+func TestBadBufferPages(t *testing.T) {
+	for _, n := range []int{-1, 3, 100} {
+		_, err := (&schedtrace.Tracer{BufferPages: n}).Start()
+		if err == nil || !strings.Contains(err.Error(), "power of two") {
+			t.Errorf("BufferPages = %d: error = %v, want one asking for a power of two", n, err)
+		}
+	}
+}

@@ -41,3 +41,11 @@ func TestParseCPUList(t *testing.T) {
 		})
 	}
 }
+
+func TestDefaultBufferPages(t *testing.T) {
+	for ncpu, want := range map[int]int{1: 1024, 2: 1024, 16: 1024, 64: 256, 256: 64, 4096: 64} {
+		if got := defaultBufferPages(ncpu); got != want {
+			t.Errorf("defaultBufferPages(%d) = %d, want %d", ncpu, got, want)
+		}
+	}
+}

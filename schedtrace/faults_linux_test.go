@@ -195,3 +195,39 @@ func TestChildAfterPidWrap(t *testing.T) {
 		t.Errorf("the child forked after the wrap ran %v in the trace, want its busy loop", ran)
 	}
 }
+
+// TestChildForkedMidTrace follows this process; a child it forks during
+// the trace is followed with FollowChildren and left out without.
+func TestChildForkedMidTrace(t *testing.T) {
+	canTrace(t)
+	for _, children := range []bool{true, false} {
+		var child int
+		tr, err := (&schedtrace.Tracer{FollowSelf: true, FollowChildren: children}).Record(t.Context(),
+			func(ctx context.Context) error {
+				cmd := exec.CommandContext(ctx, "sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done")
+				if err := cmd.Start(); err != nil {
+					return err
+				}
+				child = cmd.Process.Pid
+				return cmd.Wait()
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ran time.Duration
+		for _, th := range tr.Threads {
+			if th.PID == child {
+				ran += th.Running()
+				if th.Name != "sh" {
+					t.Errorf("child thread %d is named %q, want sh", th.TID, th.Name)
+				}
+			}
+		}
+		if children && ran < 5*time.Millisecond {
+			t.Errorf("FollowChildren: the child ran %v in the trace, want its busy loop", ran)
+		}
+		if !children && ran != 0 {
+			t.Errorf("without FollowChildren the child is in the trace (%v on CPU)", ran)
+		}
+	}
+}

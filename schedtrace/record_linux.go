@@ -79,10 +79,7 @@ type ring struct {
 // error nothing is left open.
 func (t *Tracer) Start() (*Recording, error) {
 	pages := t.BufferPages
-	if pages == 0 {
-		pages = DefaultBufferPages
-	}
-	if pages < 1 || pages&(pages-1) != 0 {
+	if pages < 0 || pages&(pages-1) != 0 {
 		return nil, fmt.Errorf("schedtrace: BufferPages = %d, want a power of two", t.BufferPages)
 	}
 	procRoot := t.ProcRoot
@@ -124,6 +121,9 @@ func (t *Tracer) Start() (*Recording, error) {
 	cpus, err := parseCPUList(strings.TrimSpace(string(onlineText)))
 	if err != nil {
 		return nil, err
+	}
+	if pages == 0 {
+		pages = defaultBufferPages(len(cpus))
 	}
 
 	r := &Recording{dec: dec, wake: -1, done: make(chan struct{}), switchID: sw.id, wakingID: wk.id}

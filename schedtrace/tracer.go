@@ -6,10 +6,23 @@ import (
 	"fmt"
 )
 
-// DefaultBufferPages is the size of each CPU's ring buffer, in pages, when
-// Tracer.BufferPages is zero: 1 MiB with 4 KiB pages, which holds about a
-// tenth of a second of a Python 2 GIL storm between two drains.
-const DefaultBufferPages = 256
+// MaxDefaultBufferPages is the size of each CPU's ring buffer, in pages,
+// when Tracer.BufferPages is zero on a machine of up to 16 CPUs: 4 MiB
+// with 4 KiB pages, as perf sched record uses, which holds seconds of a
+// Python 2 GIL storm even when a loaded machine is slow to run the
+// goroutine that drains it. Larger machines get proportionally smaller
+// buffers (64 MiB in all, at least 64 pages each).
+const MaxDefaultBufferPages = 1024
+
+// defaultBufferPages is the zero BufferPages on a machine of ncpu CPUs,
+// a power of two.
+func defaultBufferPages(ncpu int) int {
+	p := MaxDefaultBufferPages
+	for p > 64 && p*max(ncpu, 1) > 16*MaxDefaultBufferPages {
+		p /= 2
+	}
+	return p
+}
 
 // Tracer records scheduler events. It holds only configuration: each
 // Start or Record opens its own perf events, so one Tracer may serve
@@ -38,7 +51,8 @@ type Tracer struct {
 	TracefsRoot string
 
 	// BufferPages is the size of each CPU's ring buffer in pages; it must
-	// be a power of two. Zero means DefaultBufferPages. A buffer that
+	// be a power of two. Zero means MaxDefaultBufferPages on machines of
+	// up to 16 CPUs, less on larger ones. A buffer that
 	// fills between two drains loses events, which Trace.Lost counts.
 	BufferPages int
 

@@ -36,7 +36,7 @@
 //		workload.Processes{N: 4, Work: workload.Work{Kernel: workload.Bytecode}})
 //	fmt.Printf("%.2f cores used, %.2f seen busy\n", res.CoresUsed, res.EffectiveCores)
 //
-// [Func] turns any function into a model, so a test can record the code
+// [workload.Func] turns any function into a model, so a test can record the code
 // under test and assert on how many cores it kept busy.
 //
 // [RunTraced] also records the run's scheduler events with a

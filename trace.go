@@ -10,16 +10,17 @@ import (
 	"github.com/corescope/corescope/workload"
 )
 
-// DefaultGILEvents is how many GIL events each emulated GIL thread keeps
-// when RunTraced traces a workload.GIL whose Events is zero: 16 MiB a
-// thread, about two seconds of the Python 2 GIL's hand-offs; the rest are
-// counted in Trace.Lost.GIL.
-const DefaultGILEvents = 1 << 20
+// defaultGILEvents is how many GIL events each emulated GIL thread keeps
+// when RunTraced traces a workload.GIL whose Events is zero.
+const defaultGILEvents = 1 << 20
 
 // RunTraced is Run with a scheduler trace of the model's run: t records
 // from just before the model starts until it returns, and the Result's
 // Trace holds what it saw, with a GIL model's own events (want, take,
-// drop, failed wake-ups, drop requests, forced switches) in Trace.GIL.
+// drop, failed wake-ups, drop requests, forced switches) in Trace.GIL. A
+// workload.GIL whose Events is zero keeps 2^20 events a thread (16 MiB,
+// about two seconds of the Python 2 GIL's hand-offs); the rest are counted
+// in Trace.Lost.GIL.
 //
 // A nil t is Run. A Tracer that follows nothing is made to follow this
 // process and its children, where every model runs. When tracing cannot
@@ -36,13 +37,13 @@ func RunTraced(ctx context.Context, w *cpuwatch.Watcher, t *schedtrace.Tracer, m
 	switch g := m.(type) {
 	case workload.GIL:
 		if g.Events == 0 {
-			g.Events = DefaultGILEvents
+			g.Events = defaultGILEvents
 		}
 		m = g
 	case *workload.GIL:
 		if g != nil && g.Events == 0 {
 			c := *g
-			c.Events = DefaultGILEvents
+			c.Events = defaultGILEvents
 			m = c
 		}
 	}

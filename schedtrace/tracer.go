@@ -124,6 +124,8 @@ func (t *Tracer) Record(ctx context.Context, run func(context.Context) error) (*
 	if err != nil {
 		return nil, err
 	}
+	// If run panics, the perf descriptors still close.
+	defer r.Stop() // a no-op after the Stop below
 	var runErr error
 	if run != nil {
 		runErr = run(ctx)

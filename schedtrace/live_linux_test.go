@@ -75,12 +75,15 @@ func TestRecordSelf(t *testing.T) {
 		if th.PID != os.Getpid() {
 			t.Errorf("thread %d: PID = %d, want %d", tid, th.PID, os.Getpid())
 		}
-		// A loaded 2-core machine gives the spinner at least a quarter.
-		if i == 0 && th.Running() < 50*time.Millisecond {
-			t.Errorf("spinning thread %d ran %v, want most of 200ms", tid, th.Running())
+		// However loaded the machine, a spinner waits only for a CPU and
+		// a sleeper mostly sleeps: structure, not timing.
+		if i == 0 && (th.Running() == 0 || th.Asleep >= th.Running()+th.Runnable) {
+			t.Errorf("spinning thread %d: running %v, runnable %v, asleep %v; want it never mostly asleep",
+				tid, th.Running(), th.Runnable, th.Asleep)
 		}
-		if i == 1 && (th.Asleep < 100*time.Millisecond || th.Switches < 20) {
-			t.Errorf("sleeping thread %d: Asleep = %v, Switches = %d, want >= 100ms and >= 20", tid, th.Asleep, th.Switches)
+		if i == 1 && (th.Switches < 2 || th.Asleep <= th.Running()) {
+			t.Errorf("sleeping thread %d: Asleep = %v, Running = %v, Switches = %d; want mostly asleep",
+				tid, th.Asleep, th.Running(), th.Switches)
 		}
 		if sum := th.Running() + th.Runnable + th.Asleep; sum > tr.Duration {
 			t.Errorf("thread %d: running+runnable+asleep = %v > duration %v", tid, sum, tr.Duration)

@@ -285,8 +285,17 @@ func (r *Recording) Stop() (*Trace, error) {
 
 // loop drains the ring buffers when one reaches its watermark, every
 // drainEvery otherwise, until Stop.
+//
+// On a loaded machine the drain competes with the workload it traces for
+// a CPU, and a storm of switches fills even a 4 MiB buffer in a fraction
+// of a second. So the loop runs on a thread of its own at a raised
+// priority where that is allowed (root); the thread ends with the loop,
+// priority and all, rather than returning to the Go scheduler.
 func (r *Recording) loop() {
 	defer close(r.done)
+	runtime.LockOSThread()
+	// Best effort: without CAP_SYS_NICE the drain keeps its priority.
+	_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), -10)
 	pfds := make([]unix.PollFd, 0, len(r.rings)+1)
 	for _, rg := range r.rings {
 		pfds = append(pfds, unix.PollFd{Fd: int32(rg.fd), Events: unix.POLLIN})

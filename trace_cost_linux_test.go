@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ func BenchmarkTraceCost(b *testing.B) {
 	ctx := b.Context()
 	dir := b.TempDir()
 	var walls [3][]time.Duration
-	var stBytes, perfBytes, lost, unmatched, stSecs, perfSecs float64
+	var stBytes, perfBytes, lost, unmatched, stSecs, perfSecs, perfLost float64
 	variants := []func() (time.Duration, error){
 		func() (time.Duration, error) { // untraced
 			c, err := startChild(ctx, "cost")
@@ -79,6 +80,9 @@ func BenchmarkTraceCost(b *testing.B) {
 				return 0, err
 			}
 			wall, err := c.run()
+			if strings.Contains(c.stderr.String(), "lost") { // perf's "Check IO/CPU overload!" warning
+				perfLost++
+			}
 			if fi, serr := os.Stat(data); serr == nil {
 				perfBytes += float64(fi.Size())
 				perfSecs += wall.Seconds()
@@ -127,6 +131,7 @@ func BenchmarkTraceCost(b *testing.B) {
 	b.ReportMetric(stBytes/stSecs, "schedtrace-B/s")
 	b.ReportMetric(perfBytes/perfSecs, "perf-B/s")
 	b.ReportMetric(lost/float64(i), "lost/run")
+	b.ReportMetric(perfLost/float64(i), "perf-lossy-runs/run")
 	b.ReportMetric(unmatched/float64(i), "unmatched/run")
 	b.ReportMetric(0, "ns/op")
 }

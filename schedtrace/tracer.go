@@ -72,8 +72,6 @@ var (
 	// ErrNoTracefs: tracefs is not mounted, so the tracepoints' ids and
 	// formats cannot be read.
 	ErrNoTracefs = errors.New("schedtrace: tracefs is not mounted")
-	// ErrStopped: Stop was called twice.
-	ErrStopped = errors.New("schedtrace: recording already stopped")
 )
 
 // AccessError says what the process lacks to trace the scheduler and how

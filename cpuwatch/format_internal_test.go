@@ -46,7 +46,7 @@ func statFixtures(t *testing.T) map[string]reading {
 // watchSample is the sample Watch makes of two readings elapsed apart.
 func watchSample(prev, cur *reading, at time.Time, elapsed time.Duration) Sample {
 	s := Sample{Time: at, Elapsed: elapsed, Cores: diff(nil, prev, cur)}
-	if cur.total.sum() >= prev.total.sum() {
+	if !wentBack(&prev.total, &cur.total) {
 		s.Total = usageOf(&prev.total, &cur.total)
 	} else {
 		s.Total = meanUsage(s.Cores)
@@ -134,7 +134,9 @@ func TestFormatFixturesDifferential(t *testing.T) {
 			for _, c := range diff(nil, &prev, &cur) {
 				i := slices.IndexFunc(prev.cores, func(p coreTicks) bool { return p.id == c.ID })
 				k := slices.IndexFunc(cur.cores, func(p coreTicks) bool { return p.id == c.ID })
-				if cur.cores[k].t.sum()-prev.cores[i].t.sum() > 1<<26 {
+				ch, cl := cur.cores[k].t.sum()
+				ph, pl := prev.cores[i].t.sum()
+				if ch != ph || cl-pl > 1<<26 {
 					continue
 				}
 				if _, ok := recoverDeltas(&c.Usage, 100); !ok {

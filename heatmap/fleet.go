@@ -135,7 +135,7 @@ type fleetHost struct {
 // fleetChart converts recs to one chart; hover asks for hover texts.
 func fleetChart(recs []*cpuwatch.Recording, opts Options, hover bool, m medium) (*chart, error) {
 	if len(recs) == 0 {
-		return nil, errors.New("heatmap: fleet of no recordings")
+		return nil, badRecording("fleet of no recordings")
 	}
 	if opts.GroupByCore {
 		return nil, errors.New("heatmap: GroupByCore: a fleet's rows are grouped by host")
@@ -153,14 +153,14 @@ func fleetChart(recs []*cpuwatch.Recording, opts Options, hover bool, m medium) 
 	var finest time.Duration // the shortest mean sample length of a host
 	for i, rec := range recs {
 		if rec == nil {
-			return nil, fmt.Errorf("heatmap: fleet recording %d is nil", i)
+			return nil, badRecording("fleet recording %d is nil", i)
 		}
 		if len(rec.Samples) == 0 {
-			return nil, fmt.Errorf("heatmap: %s: recording has no samples", fleetName(rec, i))
+			return nil, badRecording("%s: recording has no samples", fleetName(rec, i))
 		}
 		for k, s := range rec.Samples {
 			if s.Time.IsZero() {
-				return nil, fmt.Errorf("heatmap: %s: sample %d has no time, which a fleet needs to place it", fleetName(rec, i), k)
+				return nil, badRecording("%s: sample %d has no time, which a fleet needs to place it", fleetName(rec, i), k)
 			}
 		}
 		first, end := sampleStart(rec, 0), rec.Samples[len(rec.Samples)-1].Time
@@ -176,7 +176,7 @@ func fleetChart(recs []*cpuwatch.Recording, opts Options, hover bool, m medium) 
 	}
 	span := last.Sub(origin)
 	if span <= 0 {
-		return nil, errors.New("heatmap: fleet samples span no time")
+		return nil, badRecording("fleet samples span no time")
 	}
 	maxCols := o.GridWidth
 	if o.CellWidth > 0 {
@@ -200,7 +200,7 @@ func fleetChart(recs []*cpuwatch.Recording, opts Options, hover bool, m medium) 
 		rows += len(ids)
 	}
 	if rows > maxRows {
-		return nil, fmt.Errorf("heatmap: fleet of more than %d cores", maxRows)
+		return nil, badRecording("fleet of more than %d cores", maxRows)
 	}
 	mode := effectiveMode(o, rows)
 	need := extraFor(hover)
@@ -391,18 +391,18 @@ func sampleStart(rec *cpuwatch.Recording, k int) time.Time {
 // [0, span] seconds after origin, rather than of rec's own span.
 func resampleOnto(rec *cpuwatch.Recording, ids []int, origin time.Time, span float64, cols int, need field) (*series, error) {
 	if rec.Interval < 0 {
-		return nil, fmt.Errorf("heatmap: negative interval %v", rec.Interval)
+		return nil, badRecording("negative interval %v", rec.Interval)
 	}
 	n := len(rec.Samples)
 	start, end := make([]float64, n), make([]float64, n)
 	for i := range rec.Samples {
 		s := &rec.Samples[i]
 		if s.Elapsed < 0 {
-			return nil, fmt.Errorf("heatmap: sample %d has negative elapsed time %v", i, s.Elapsed)
+			return nil, badRecording("sample %d has negative elapsed time %v", i, s.Elapsed)
 		}
 		end[i] = s.Time.Sub(origin).Seconds()
 		if i > 0 && end[i] < end[i-1] {
-			return nil, fmt.Errorf("heatmap: sample %d ends at %v, before sample %d", i, s.Time, i-1)
+			return nil, badRecording("sample %d ends at %v, before sample %d", i, s.Time, i-1)
 		}
 		start[i] = sampleStart(rec, i).Sub(origin).Seconds()
 	}

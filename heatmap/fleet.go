@@ -162,6 +162,9 @@ func fleetChart(recs []*cpuwatch.Recording, opts Options, hover bool, m medium) 
 			if s.Time.IsZero() {
 				return nil, badRecording("%s: sample %d has no time, which a fleet needs to place it", fleetName(rec, i), k)
 			}
+			if k > 0 && s.Time.Before(rec.Samples[k-1].Time) {
+				return nil, badRecording("%s: sample %d ends at %v, before sample %d", fleetName(rec, i), k, s.Time, k-1)
+			}
 		}
 		first, end := sampleStart(rec, 0), rec.Samples[len(rec.Samples)-1].Time
 		if origin.IsZero() || first.Before(origin) {

@@ -217,4 +217,3 @@ func TestWriteFleetHTMLEscapesNames(t *testing.T) {
 		}
 	}
 }
-

@@ -122,7 +122,12 @@ func writeJSON(w http.ResponseWriter, v any) {
 
 func serve(t *testing.T, f *fakeProm) string {
 	t.Helper()
-	srv := httptest.NewServer(f)
+	return serveHandler(t, f)
+}
+
+func serveHandler(t testing.TB, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

@@ -3,6 +3,7 @@ package prom_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -318,6 +319,53 @@ func TestLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	swapAt := began.Add(swapAfter)
+	checkPatterns(t, recs, swapAt, idleStop, step)
+	if *liveRecord != "" {
+		b, err := json.MarshalIndent(liveRange{Start: from, End: to, Step: step, Swap: swapAt, IdleStop: idleStop}, "", " ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(*liveRecord, "range.json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	byName := map[string]*cpuwatch.Recording{}
+	for _, r := range recs {
+		byName[r.DataID] = r
+	}
+	for hi, h := range liveHosts {
+		r := byName[h.name]
+		// Per phase, every core's mean usage agrees with cpuwatch's.
+		for phase, win := range [][2]time.Time{{from, swapAt.Add(-1100 * time.Millisecond)}, {swapAt.Add(1100 * time.Millisecond), to}} {
+			if h.name == "idle" {
+				if end := idleStop.Add(-time.Second); end.Before(win[1]) {
+					win[1] = end
+				}
+			}
+			p, w := meanUsage(r.Samples, win), meanUsage(watched[hi], win)
+			if len(p) != h.cores || len(w) != h.cores {
+				t.Errorf("%s phase %d: means of %d cores from Prometheus and %d from cpuwatch, want %d", h.name, phase, len(p), len(w), h.cores)
+				continue
+			}
+			for id := range p {
+				if d := maxFieldDiff(p[id], w[id]); d > 0.02 {
+					t.Errorf("%s phase %d cpu%d: Prometheus %+v, cpuwatch %+v", h.name, phase, id, p[id], w[id])
+				}
+			}
+		}
+	}
+	if *livePicture != "" {
+		if err := writePicture(*livePicture, recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// checkPatterns checks that recs, read from a Prometheus scraping
+// liveHosts, show their patterns within 2 points per core and step.
+func checkPatterns(t *testing.T, recs []*cpuwatch.Recording, swapAt, idleStop time.Time, step time.Duration) {
+	t.Helper()
 	if len(recs) != len(liveHosts) {
 		t.Fatalf("%d recordings, want %d", len(recs), len(liveHosts))
 	}
@@ -325,8 +373,7 @@ func TestLive(t *testing.T) {
 	for _, r := range recs {
 		byName[r.DataID] = r
 	}
-	swapAt := began.Add(swapAfter)
-	for hi, h := range liveHosts {
+	for _, h := range liveHosts {
 		r := byName[h.name]
 		if r == nil {
 			t.Fatalf("no recording for %s", h.name)
@@ -362,29 +409,6 @@ func TestLive(t *testing.T) {
 			if last.After(idleStop.Add(step + 1500*time.Millisecond)) {
 				t.Errorf("idle host: samples until %v, after its exporter stopped at %v", last, idleStop)
 			}
-		}
-		// Per phase, every core's mean usage agrees with cpuwatch's.
-		for phase, win := range [][2]time.Time{{from, swapAt.Add(-1100 * time.Millisecond)}, {swapAt.Add(1100 * time.Millisecond), to}} {
-			if h.name == "idle" {
-				if end := idleStop.Add(-time.Second); end.Before(win[1]) {
-					win[1] = end
-				}
-			}
-			p, w := meanUsage(r.Samples, win), meanUsage(watched[hi], win)
-			if len(p) != h.cores || len(w) != h.cores {
-				t.Errorf("%s phase %d: means of %d cores from Prometheus and %d from cpuwatch, want %d", h.name, phase, len(p), len(w), h.cores)
-				continue
-			}
-			for id := range p {
-				if d := maxFieldDiff(p[id], w[id]); d > 0.02 {
-					t.Errorf("%s phase %d cpu%d: Prometheus %+v, cpuwatch %+v", h.name, phase, id, p[id], w[id])
-				}
-			}
-		}
-	}
-	if *livePicture != "" {
-		if err := writePicture(*livePicture, recs); err != nil {
-			t.Fatal(err)
 		}
 	}
 }

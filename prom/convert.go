@@ -65,28 +65,31 @@ func modeOf(metric, mode string) (int, bool) {
 var ErrLabels = errors.New("prom: unexpected series")
 
 // grid is the evaluation times of a range query: start, start+step, … up
-// to end.
+// to end, at the API's resolution of a millisecond.
 type grid struct {
-	start time.Time
-	step  time.Duration
-	n     int // number of points
+	start         time.Time
+	step          time.Duration
+	n             int   // number of points
+	startMs, stMs int64 // start and step in milliseconds
 }
 
 func newGrid(start, end time.Time, step time.Duration) grid {
-	return grid{start: start, step: step, n: int(end.Sub(start)/step) + 1}
+	start = start.Truncate(time.Millisecond)
+	step = step.Truncate(time.Millisecond)
+	return grid{start: start, step: step, n: int(end.Sub(start)/step) + 1,
+		startMs: start.UnixMilli(), stMs: step.Milliseconds()}
 }
 
 func (g grid) at(k int) time.Time { return g.start.Add(time.Duration(k) * g.step) }
 
-// index returns the point of g that t is, or false if t is none.
-func (g grid) index(t time.Time) (int, bool) {
-	d := t.Sub(g.start)
-	k := int((d + g.step/2) / g.step)
-	if d < -g.step/2 || k >= g.n {
+// index returns the point of g at unix milliseconds ms, or false if ms is
+// none.
+func (g grid) index(ms int64) (int, bool) {
+	d := ms - g.startMs
+	if d < 0 || d%g.stMs != 0 || d/g.stMs >= int64(g.n) {
 		return 0, false
 	}
-	off := d - time.Duration(k)*g.step
-	return k, off > -time.Millisecond && off < time.Millisecond // the API's resolution
+	return int(d / g.stMs), true
 }
 
 // host gathers the series of one instance, from one or more range queries
@@ -119,55 +122,73 @@ func (h *host) add(m model.Matrix) error {
 		if len(ss.Histograms) > 0 {
 			return fmt.Errorf("%w %v: native histogram samples, want counters", ErrLabels, ss.Metric)
 		}
-		inst := string(ss.Metric[model.InstanceLabel])
-		if inst == "" {
-			return fmt.Errorf("%w %v: no instance label", ErrLabels, ss.Metric)
+		vals, err := h.target(ss.Metric)
+		if err != nil {
+			return err
 		}
-		if inst != h.instance {
-			return fmt.Errorf("%w %v: instance %q in the answer for %q", ErrLabels, ss.Metric, inst, h.instance)
-		}
-		name := string(ss.Metric[model.MetricNameLabel])
-		if name != MetricSeconds && name != MetricGuestSeconds {
-			return fmt.Errorf("%w %v: metric %q, want %s or %s", ErrLabels, ss.Metric, name, MetricSeconds, MetricGuestSeconds)
-		}
-		cpuLabel, ok := ss.Metric["cpu"]
-		if !ok {
-			return fmt.Errorf("%w %v: no cpu label", ErrLabels, ss.Metric)
-		}
-		id, err := strconv.Atoi(string(cpuLabel))
-		if err != nil || id < 0 || id > 1<<20 {
-			return fmt.Errorf("%w %v: cpu label %q is not a CPU number", ErrLabels, ss.Metric, cpuLabel)
-		}
-		mode, ok := modeOf(name, string(ss.Metric["mode"]))
-		if !ok {
-			return fmt.Errorf("%w %v: mode %q has no cpuwatch.Usage field", ErrLabels, ss.Metric, ss.Metric["mode"])
-		}
-		c := h.cores[id]
-		if c == nil {
-			c = &core{}
-			h.cores[id] = c
-		}
-		if c.vals[mode] == nil {
-			c.vals[mode] = make([]float64, h.g.n)
-			for k := range c.vals[mode] {
-				c.vals[mode][k] = math.NaN()
-			}
-		}
-		if prev := c.seen[mode]; prev != nil && !prev.Equal(ss.Metric) {
-			return fmt.Errorf("%w: two series for one core and mode, %v and %v: narrow the selector", ErrLabels, prev, ss.Metric)
-		}
-		c.seen[mode] = ss.Metric
-		c.has[mode] = true
-		h.keepCommon(ss.Metric)
 		for _, p := range ss.Values {
-			k, ok := h.g.index(p.Timestamp.Time())
-			if !ok {
-				return fmt.Errorf("prom: series %v has a point at %v, off the query's grid of %v from %v", ss.Metric, p.Timestamp.Time().UTC(), h.g.step, h.g.start.UTC())
+			if err := h.set(vals, ss.Metric, int64(p.Timestamp), float64(p.Value)); err != nil {
+				return err
 			}
-			c.vals[mode][k] = float64(p.Value)
 		}
 	}
 	return nil
+}
+
+// set stores the point at unix milliseconds ms of the series labelled m.
+func (h *host) set(vals []float64, m model.Metric, ms int64, v float64) error {
+	k, ok := h.g.index(ms)
+	if !ok {
+		return fmt.Errorf("prom: series %v has a point at %v, off the query's grid of %v from %v", m, time.UnixMilli(ms).UTC(), h.g.step, h.g.start.UTC())
+	}
+	vals[k] = v
+	return nil
+}
+
+// target checks the labels of a series and returns the slice of h its
+// points go into.
+func (h *host) target(m model.Metric) ([]float64, error) {
+	inst := string(m[model.InstanceLabel])
+	if inst == "" {
+		return nil, fmt.Errorf("%w %v: no instance label", ErrLabels, m)
+	}
+	if inst != h.instance {
+		return nil, fmt.Errorf("%w %v: instance %q in the answer for %q", ErrLabels, m, inst, h.instance)
+	}
+	name := string(m[model.MetricNameLabel])
+	if name != MetricSeconds && name != MetricGuestSeconds {
+		return nil, fmt.Errorf("%w %v: metric %q, want %s or %s", ErrLabels, m, name, MetricSeconds, MetricGuestSeconds)
+	}
+	cpuLabel, ok := m["cpu"]
+	if !ok {
+		return nil, fmt.Errorf("%w %v: no cpu label", ErrLabels, m)
+	}
+	id, err := strconv.Atoi(string(cpuLabel))
+	if err != nil || id < 0 || id > 1<<20 {
+		return nil, fmt.Errorf("%w %v: cpu label %q is not a CPU number", ErrLabels, m, cpuLabel)
+	}
+	mode, ok := modeOf(name, string(m["mode"]))
+	if !ok {
+		return nil, fmt.Errorf("%w %v: mode %q has no cpuwatch.Usage field", ErrLabels, m, m["mode"])
+	}
+	c := h.cores[id]
+	if c == nil {
+		c = &core{}
+		h.cores[id] = c
+	}
+	if c.vals[mode] == nil {
+		c.vals[mode] = make([]float64, h.g.n)
+		for k := range c.vals[mode] {
+			c.vals[mode][k] = math.NaN()
+		}
+	}
+	if prev := c.seen[mode]; prev != nil && !prev.Equal(m) {
+		return nil, fmt.Errorf("%w: two series for one core and mode, %v and %v: narrow the selector", ErrLabels, prev, m)
+	}
+	c.seen[mode] = m
+	c.has[mode] = true
+	h.keepCommon(m)
+	return c.vals[mode], nil
 }
 
 // keepCommon narrows h.labels to those every series shares.

@@ -41,7 +41,10 @@ func recorded(t testing.TB) (liveRange, [][]byte) {
 
 // TestRecorded serves the real server's recorded answers and checks that
 // Source turns them into the patterns TestLive made, without a server.
-func TestRecorded(t *testing.T) {
+// recordedServer serves the recorded answers as the server did, and
+// returns what TestLive asked for.
+func recordedServer(t testing.TB) (liveRange, string) {
+	t.Helper()
 	r, bodies := recorded(t)
 	byInst := map[string][]byte{}
 	var insts []string
@@ -73,7 +76,14 @@ func TestRecorded(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(byInst[m[1]])
 	})
-	src := prom.Source{Address: serveHandler(t, mux), Selector: `{job="node"}`, Step: r.Step}
+	return r, serveHandler(t, mux)
+}
+
+// TestRecorded serves the real server's recorded answers and checks that
+// Source turns them into the patterns TestLive made, without a server.
+func TestRecorded(t *testing.T) {
+	r, url := recordedServer(t)
+	src := prom.Source{Address: url, Selector: `{job="node"}`, Step: r.Step}
 	recs, err := src.Recordings(t.Context(), r.Start, r.End)
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,7 +91,7 @@ func (s *Source) Recordings(ctx context.Context, start, end time.Time) ([]*cpuwa
 	if err != nil {
 		return nil, err
 	}
-	a, where, err := s.api()
+	c, a, where, err := s.api()
 	if err != nil {
 		return nil, err
 	}
@@ -119,17 +121,9 @@ func (s *Source) Recordings(ctx context.Context, start, end time.Time) ([]*cpuwa
 			q := strings.TrimSuffix(sel, "}") + `,instance=` + strconv.Quote(inst) + "}"
 			for k0 := 0; k0 < g.n; k0 += maxPoints {
 				k1 := min(k0+maxPoints, g.n) - 1
-				r := v1.Range{Start: g.at(k0), End: g.at(k1), Step: step}
-				v, w, _, err := a.QueryRange(ectx, q, r)
+				w, err := queryRange(ectx, c, h, q, g.at(k0), g.at(k1), step)
 				if err != nil {
 					return s.apiErr(ectx, where, "querying "+q, err)
-				}
-				m, ok := v.(model.Matrix)
-				if !ok {
-					return fmt.Errorf("prom: %s answered a range query with a %v, want a matrix", where, v.Type())
-				}
-				if err := h.add(m); err != nil {
-					return err
 				}
 				for _, s := range w {
 					h.notes = append(h.notes, "Prometheus warns: "+s)
@@ -158,18 +152,57 @@ func cmpOr[T comparable](v, def T) T {
 	return v
 }
 
-// api returns the client API and a name for the server in errors.
-func (s *Source) api() (v1.API, string, error) {
+// api returns the client, its API and a name for the server in errors.
+func (s *Source) api() (api.Client, v1.API, string, error) {
 	if s.Client != nil {
-		return v1.NewAPI(s.Client), s.Client.URL("", nil).String(), nil
+		return s.Client, v1.NewAPI(s.Client), s.Client.URL("", nil).String(), nil
 	}
 	addr := cmpOr(s.Address, DefaultAddress)
 	c, err := api.NewClient(api.Config{Address: addr})
 	if err != nil {
-		return nil, addr, fmt.Errorf("prom: address %q: %w", addr, err)
+		return nil, nil, addr, fmt.Errorf("prom: address %q: %w", addr, err)
 	}
-	return v1.NewAPI(c), addr, nil
+	return c, v1.NewAPI(c), addr, nil
 }
+
+// queryRange runs a range query through c, as v1's QueryRange does, and
+// decodes the answer straight into h (see decode.go). An HTTP error comes
+// back as a *v1.Error, with the server's error text where it sent one.
+func queryRange(ctx context.Context, c api.Client, h *host, query string, start, end time.Time, step time.Duration) ([]string, error) {
+	u := c.URL("/api/v1/query_range", nil)
+	form := url.Values{}
+	form.Set("query", query)
+	form.Set("start", seconds(start.UnixMilli()))
+	form.Set("end", seconds(end.UnixMilli()))
+	form.Set("step", seconds(step.Milliseconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, body, err := c.Do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if code := resp.StatusCode; code/100 != 2 {
+		e := &v1.Error{Type: v1.ErrServer, Msg: fmt.Sprintf("server error: %d", code), Detail: string(body)}
+		if code/100 == 4 {
+			e.Type, e.Msg = v1.ErrClient, fmt.Sprintf("client error: %d", code)
+		}
+		var env struct {
+			ErrorType v1.ErrorType `json:"errorType"`
+			Error     string       `json:"error"`
+		}
+		if json.Unmarshal(body, &env) == nil && env.Error != "" {
+			e.Type, e.Msg, e.Detail = env.ErrorType, env.Error, ""
+		}
+		return nil, e
+	}
+	return h.decode(body)
+}
+
+// seconds formats unix milliseconds as the API's seconds.
+func seconds(ms int64) string { return strconv.FormatFloat(float64(ms)/1000, 'f', 3, 64) }
 
 // apiErr explains an error of the client: the server's own message where
 // it sent one.

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/corescope/corescope/cpuwatch"
@@ -158,11 +160,44 @@ func (s *Source) api() (api.Client, v1.API, string, error) {
 		return s.Client, v1.NewAPI(s.Client), s.Client.URL("", nil).String(), nil
 	}
 	addr := cmpOr(s.Address, DefaultAddress)
-	c, err := api.NewClient(api.Config{Address: addr})
+	hc := &http.Client{Transport: api.DefaultRoundTripper}
+	c, err := api.NewClient(api.Config{Address: addr, Client: hc})
 	if err != nil {
 		return nil, nil, addr, fmt.Errorf("prom: address %q: %w", addr, err)
 	}
-	return c, v1.NewAPI(c), addr, nil
+	return &plainClient{Client: c, hc: hc}, v1.NewAPI(c), addr, nil
+}
+
+// plainClient is the api.Client Source makes for an Address, with the
+// HTTP client under it, which range queries use directly.
+type plainClient struct {
+	api.Client
+	hc *http.Client
+}
+
+// bodyBufs holds the buffers range query answers are read into.
+var bodyBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// readAll reads resp's body into buf, growing it once when the length is
+// known, and closes the body.
+func readAll(resp *http.Response, buf []byte) ([]byte, error) {
+	defer resp.Body.Close()
+	if n := resp.ContentLength; n > 0 && int64(cap(buf)) < n {
+		buf = make([]byte, 0, n)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // queryRange runs a range query through c, as v1's QueryRange does, and
@@ -180,8 +215,25 @@ func queryRange(ctx context.Context, c api.Client, h *host, query string, start,
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, body, err := c.Do(ctx, req)
-	if err != nil {
+	var resp *http.Response
+	var body []byte
+	if direct, ok := c.(*plainClient); ok {
+		// Our own client: read the answer into a buffer kept from an
+		// earlier one, rather than the fresh, growing buffer of
+		// api.Client.Do, whose clearing and page faults cost more than
+		// decoding (BENCHMARKS.md).
+		buf := bodyBufs.Get().(*[]byte)
+		defer bodyBufs.Put(buf)
+		resp, err = direct.hc.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		*buf, err = readAll(resp, (*buf)[:0])
+		if err != nil {
+			return nil, err
+		}
+		body = *buf
+	} else if resp, body, err = c.Do(ctx, req); err != nil {
 		return nil, err
 	}
 	if code := resp.StatusCode; code/100 != 2 {

@@ -19,11 +19,14 @@ import (
 // times, so every run can be sized to the time budget.
 const experimentUnit = experiment.SeedUnit / 16
 
+// experimentInterval is the experiment's default sample: half a second,
+// so that the shorter runs still show several columns.
+const experimentInterval = 500 * time.Millisecond
+
 // runExperiment runs the seed's whole matrix, writes the report folder and
 // prints the table.
 func runExperiment(ctx context.Context, c *config, stdout, stderr io.Writer) error {
-	kernel, _ := parseKernel(c.kernel)
-	plan := experiment.Plan{Kernel: kernel, Unit: c.size, Units: c.units, Pin: c.pin, Idle: c.serialTime}
+	plan := experiment.Plan{CPUs: corescope.UsableCPUs(), Kernel: c.kernel, Unit: c.size, Units: c.units, Pin: c.pin, Idle: c.serialTime}
 	if plan.Unit == 0 {
 		plan.Unit = experimentUnit
 	}
@@ -45,10 +48,10 @@ func runExperiment(ctx context.Context, c *config, stdout, stderr io.Writer) err
 		Progress:       progressPrinter(stderr),
 	}
 	if e.Watcher.Interval == 0 {
-		e.Watcher.Interval = 500 * time.Millisecond
+		e.Watcher.Interval = experimentInterval
 	}
 	fmt.Fprintf(stderr, "Running %d workloads on %d CPUs; sum(range(%d)) ×%d per worker, %s kernel\n",
-		len(e.Specs), corescope.UsableCPUs(), plan.Unit, max(plan.Units, 1), c.kernel)
+		len(e.Specs), plan.CPUs, plan.Unit, plan.Units, c.kernel)
 	res, err := e.Run(ctx)
 	if err != nil {
 		return err
@@ -69,7 +72,7 @@ func runExperiment(ctx context.Context, c *config, stdout, stderr io.Writer) err
 func progressPrinter(w io.Writer) func(experiment.Progress) {
 	tty := isTerminal(w)
 	return func(p experiment.Progress) {
-		head := fmt.Sprintf("[%2d/%d] %-20s", p.Run+1, p.Runs, p.Spec.DataID())
+		head := fmt.Sprintf("[%2d/%d] %-20s", p.Run+1, p.Runs, p.Job.DataID())
 		left := fmt.Sprintf("about %s left", p.Left.Round(time.Second))
 		switch {
 		case tty:

@@ -25,7 +25,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -49,21 +48,25 @@ const (
 	exitInterrupted = 130
 )
 
+// seedIntervals is the seed's --total-intervals, the default for one run.
+const seedIntervals = 12
+
 // config is the parsed command line.
 type config struct {
 	totalIntervals int
 	interval       time.Duration
 	filename       string
 	dataID         string
-	workload       string
+	workload       experiment.Workload // "" runs the whole experiment
 	numProcs       int
 	numThreads     int
 	size           uint64
 	units          int
 	pin            bool
-	kernel         string
-	format         string
-	mode           string
+	kernel         workload.Kernel
+	format         heatmap.Format
+	mode           heatmap.Mode
+	picture        heatmap.Format // format, or what --filename's extension says
 	jsonFile       string
 	out            string
 	serialTime     time.Duration
@@ -78,15 +81,16 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.interval, "interval", 0, "length of one sample (default 1s for one run, 500ms for the experiment)")
 	fs.StringVar(&c.filename, "filename", "", "picture to write for one run (default profile-WORKLOAD-N.FORMAT)")
 	fs.StringVar(&c.dataID, "data-id", "", "title of the recording (default WORKLOAD:N)")
-	fs.StringVar(&c.workload, "workload", "", "make one recording of: multiprocessing, threading (Python 3 GIL), threading-py2, threads (locked OS threads), goroutines, non-threaded, do-nothing; empty runs the whole experiment")
+	fs.Var(workloadFlag{&c.workload}, "workload", "make one recording of this `workload`: multiprocessing, threading (Python 3 GIL), threading-py2, threads (locked OS threads), goroutines, non-threaded, do-nothing; empty runs the whole experiment")
 	fs.IntVar(&c.numProcs, "num-procs", 0, "processes for --workload multiprocessing (default: the CPUs this process may use)")
 	fs.IntVar(&c.numThreads, "num-threads", 0, "threads or goroutines for threading, threading-py2, threads, goroutines (default 2)")
 	fs.Uint64Var(&c.size, "size", 0, "iterations of sum(range(n)) per worker and unit (default 2^28, or 2^26 per GIL thread; the experiment uses 2^24)")
 	fs.IntVar(&c.units, "units", 0, "times each worker repeats its sum (default 1 for one run; the experiment sizes it to --serial-time)")
 	fs.BoolVar(&c.pin, "pin-cpu", false, "pin worker i to CPU i")
-	fs.StringVar(&c.kernel, "kernel", "bytecode", "loop to run: bytecode (a Python-like interpreter) or native (a Go loop)")
-	fs.StringVar(&c.format, "format", "", "picture format for one run: png, svg, html, or term (draw live in the terminal); default from --filename, else png")
-	fs.StringVar(&c.mode, "mode", "", "what colour shows for one run: busy, user, system or split (user above system in each cell); default split for GIL runs, else busy")
+	c.kernel = workload.Bytecode
+	fs.Var(kernelFlag{&c.kernel}, "kernel", "`loop` to run: bytecode (a Python-like interpreter) or native (a Go loop)")
+	fs.TextVar(&c.format, "format", heatmap.PNG, "picture `format` for one run: png, svg, html, or term (draw live in the terminal); --filename's extension picks it if given")
+	fs.TextVar(&c.mode, "mode", heatmap.Busy, "what colour shows for one run: busy, user, system, split (user above system in each cell) or distribution; GIL runs take split unless it is given")
 	fs.StringVar(&c.jsonFile, "json", "", "write one run's summary as JSON to this file")
 	fs.StringVar(&c.out, "out", "corescope-report", "folder for the experiment's report")
 	fs.DurationVar(&c.serialTime, "serial-time", 3*time.Second, "how long the experiment's serial run should take; the other runs scale from it")
@@ -106,10 +110,16 @@ func parse(args []string, stderr io.Writer) (*config, *flag.FlagSet, error) {
 		return nil, fs, err
 	}
 	fs.Visit(func(f *flag.Flag) { c.set[f.Name] = true })
-	return c, fs, c.check(fs.Args())
+	if err := c.check(fs.Args()); err != nil {
+		return c, fs, err
+	}
+	var err error
+	c.picture, err = c.pictureFormat()
+	return c, fs, err
 }
 
-// check rejects bad values and flags that contradict each other.
+// check rejects bad values and flags that contradict each other; it only
+// reads the config.
 func (c *config) check(args []string) error {
 	if len(args) > 0 {
 		return fmt.Errorf("unexpected argument %q: watchcpu takes only flags", args[0])
@@ -125,9 +135,6 @@ func (c *config) check(args []string) error {
 	}
 	if c.units < 0 || c.set["units"] && c.units == 0 {
 		return fmt.Errorf("--units %d is not positive", c.units)
-	}
-	if _, err := parseKernel(c.kernel); err != nil {
-		return err
 	}
 	if c.set["num-procs"] && c.numProcs <= 0 {
 		return fmt.Errorf("--num-procs %d is not positive", c.numProcs)
@@ -151,10 +158,7 @@ func (c *config) check(args []string) error {
 			return fmt.Errorf("--%s applies to the whole experiment, not to --workload %s", name, c.workload)
 		}
 	}
-	wl, err := experiment.ParseWorkload(c.workload)
-	if err != nil {
-		return errors.New(strings.TrimPrefix(err.Error(), "corescope: "))
-	}
+	wl := c.workload
 	switch {
 	case c.set["num-procs"] && wl != experiment.Multiprocessing:
 		return fmt.Errorf("--num-procs is for --workload multiprocessing, not %s (use --num-threads)", wl)
@@ -165,60 +169,69 @@ func (c *config) check(args []string) error {
 	case c.pin && (wl == experiment.Goroutines || wl == experiment.DoNothing):
 		return fmt.Errorf("--pin-cpu does not apply to --workload %s", wl)
 	}
-	if _, err := parseMode(c.mode, wl); err != nil {
-		return err
+	if c.filename == "" {
+		return nil
 	}
-	if c.format == "" {
-		c.format = "png"
-		if ext := strings.TrimPrefix(filepath.Ext(c.filename), "."); ext != "" {
-			c.format = strings.ToLower(ext)
-			if c.format != "png" && c.format != "svg" && c.format != "html" {
-				return fmt.Errorf("--filename %q: want a .png, .svg or .html file", c.filename)
-			}
-		}
-	}
-	switch c.format {
-	case "png", "svg", "html":
-		if ext := strings.TrimPrefix(filepath.Ext(c.filename), "."); c.filename != "" && !strings.EqualFold(ext, c.format) {
-			return fmt.Errorf("--filename %q does not end in .%s as --format %s needs", c.filename, c.format, c.format)
-		}
-	case "term":
-		if c.filename != "" {
-			return fmt.Errorf("--format term draws in the terminal and writes no --filename")
-		}
-	default:
-		return fmt.Errorf("--format %q: want png, svg, html or term", c.format)
+	if c.set["format"] && c.format == heatmap.Terminal {
+		return fmt.Errorf("--format term draws in the terminal and writes no --filename")
 	}
 	return nil
 }
 
-// parseMode returns the heatmap mode for --mode; "" picks split for the
-// GIL, whose system time is the point, and busy for the rest.
-func parseMode(s string, wl experiment.Workload) (heatmap.Mode, error) {
-	switch s {
-	case "":
-		if wl.GIL() {
-			return heatmap.Split, nil
-		}
-		return heatmap.Busy, nil
-	case "busy":
-		return heatmap.Busy, nil
-	case "user":
-		return heatmap.User, nil
-	case "system":
-		return heatmap.System, nil
-	case "split":
-		return heatmap.Split, nil
+// pictureFormat is the format of one run's picture: --format if given,
+// else the one --filename's extension names, else png; or an error when
+// --filename names no format or not the one --format asks for.
+func (c *config) pictureFormat() (heatmap.Format, error) {
+	if c.filename == "" {
+		return c.format, nil
 	}
-	return 0, fmt.Errorf("--mode %q: want busy, user, system or split", s)
+	f, err := heatmap.FormatFor(c.filename)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("--filename: %w", err)
+	case c.set["format"] && f != c.format:
+		return 0, fmt.Errorf("--filename %q does not end in %s as --format %s needs", c.filename, c.format.Ext(), c.format)
+	}
+	return f, nil
 }
 
-func parseKernel(s string) (workload.Kernel, error) {
+// workloadFlag parses --workload once, into an experiment.Workload; ""
+// stays "", the whole experiment.
+type workloadFlag struct{ w *experiment.Workload }
+
+func (f workloadFlag) String() string {
+	if f.w == nil {
+		return ""
+	}
+	return string(*f.w)
+}
+
+func (f workloadFlag) Set(s string) (err error) {
+	if s == "" {
+		*f.w = ""
+		return nil
+	}
+	*f.w, err = experiment.ParseWorkload(s)
+	return err
+}
+
+// kernelFlag parses --kernel once, into a workload.Kernel.
+type kernelFlag struct{ k *workload.Kernel }
+
+func (f kernelFlag) String() string {
+	if f.k == nil {
+		return ""
+	}
+	return f.k.String()
+}
+
+func (f kernelFlag) Set(s string) error {
 	k, err := workload.ParseKernel(s)
 	if err != nil {
-		return 0, fmt.Errorf("--kernel %q: want bytecode or native", s)
+		return fmt.Errorf("--kernel %q: want bytecode or native", s)
 	}
-	return k, nil
+	*f.k = k
+	return nil
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -260,33 +273,33 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // one makes a single recording, as the seed's watch_cpu.py did.
 func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
-	wl, _ := experiment.ParseWorkload(c.workload)
-	kernel, _ := parseKernel(c.kernel)
+	wl := c.workload
 	// Zero Workers and Unit take the seed's defaults (Spec's docs say which).
-	spec := experiment.Spec{Workload: wl, Kernel: kernel, Unit: c.size, Units: c.units, Pin: c.pin, Workers: c.numThreads}
+	spec := experiment.Spec{Workload: wl, Kernel: c.kernel, Unit: c.size, Units: c.units, Pin: c.pin, Workers: c.numThreads}
 	if wl == experiment.Multiprocessing {
 		spec.Workers = c.numProcs
 	}
 	// Following this process's threads and its children's lets the
 	// picture come with a thread timeline: which worker ran where.
+	// A zero interval is cpuwatch's default, the seed's one second.
 	w := cpuwatch.Watcher{Interval: c.interval, MinSamples: c.totalIntervals, FollowSelf: true, FollowChildren: true}
-	if w.Interval == 0 {
-		w.Interval = time.Second
-	}
 	if !c.set["total-intervals"] {
-		w.MinSamples = 12 // the seed's --total-intervals
+		w.MinSamples = seedIntervals
 	}
 	// Resolved once, the defaults name the run as it runs; a zero Idle
 	// fills the watcher's MinSamples.
-	spec = spec.WithDefaults(&w)
+	job := spec.Resolve(&w)
 
-	mode, _ := parseMode(c.mode, wl)
-	title := spec.DataID()
+	mode := c.mode
+	if !c.set["mode"] && wl.GIL() {
+		mode = heatmap.Split // the GIL's system time is the point
+	}
+	title := job.DataID()
 	if c.dataID != "" {
 		title = c.dataID
 	}
 	var drawErr error
-	if c.format == "term" {
+	if c.picture == heatmap.Terminal {
 		// Draw the recording as it grows, from the recording's own samples.
 		live := heatmap.NewLive(stdout, heatmap.TerminalOptions{Title: title, Mode: mode})
 		w.OnSample = func(s cpuwatch.Sample) {
@@ -295,7 +308,7 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	res, err := spec.Run(ctx, &w)
+	res, err := job.Run(ctx, &w)
 	if err == nil {
 		err = drawErr // OnSample's calls have all returned once Run has
 	}
@@ -311,18 +324,18 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "GIL: %d switches, %d acquisitions, %d drop requests, %.2f s waited; %d futex wake-ups, %d sleeps\n",
 			res.GIL.Switches, res.GIL.Acquisitions, res.GIL.DropRequests, res.GIL.WaitSeconds, res.GIL.FutexWakes, res.GIL.FutexSleeps)
 	}
-	if c.format != "term" {
+	if c.picture != heatmap.Terminal {
 		name := c.filename
 		if name == "" {
-			name = "profile-" + strings.ReplaceAll(spec.DataID(), ":", "-") + "." + c.format
+			name = "profile-" + strings.ReplaceAll(job.DataID(), ":", "-") + c.picture.Ext()
 		}
-		if err := savePicture(name, c.format, res.Recording, heatmap.Options{Mode: mode}); err != nil {
+		if err := heatmap.WriteFile(name, res.Recording, heatmap.Options{Mode: mode}); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "Saved", name)
-		if c.format != "html" && experiment.ThreadPictureName(res) != "" {
-			name = strings.TrimSuffix(name, filepath.Ext(name)) + "-threads." + c.format
-			if err := saveThreads(name, c.format, res.Recording); err != nil {
+		if c.picture != heatmap.HTML && experiment.ThreadPictureName(res) != "" {
+			name = heatmap.ThreadsFileName(name)
+			if err := heatmap.WriteThreadsFile(name, res.Recording, heatmap.ThreadOptions{}); err != nil {
 				return err
 			}
 			fmt.Fprintln(stdout, "Saved", name)

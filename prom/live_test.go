@@ -319,6 +319,9 @@ func TestLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The trees and cpuwatch's reading of them stop here.
+	cancel()
+	wg.Wait()
 	swapAt := began.Add(swapAfter)
 	checkPatterns(t, recs, swapAt, idleStop, step)
 	if *liveRecord != "" {

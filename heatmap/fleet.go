@@ -232,10 +232,7 @@ func fleetChart(recs []*cpuwatch.Recording, opts Options, hover bool, m medium) 
 
 	c := &chart{cols: cols, t0: 0, t1: span.Seconds(), title: o.Title}
 	if c.title == "" {
-		c.title = fmt.Sprintf("CPU utilisation of %d hosts", len(recs))
-		if len(recs) == 1 {
-			c.title = "CPU utilisation of 1 host"
-		}
+		c.title = "CPU utilisation of " + count(len(recs), "host")
 	}
 	c.clock = origin
 	c.cellW = o.CellWidth
@@ -269,7 +266,7 @@ func fleetChart(recs []*cpuwatch.Recording, opts Options, hover bool, m medium) 
 
 	if mode == Distribution {
 		distribution(c, s, o, per)
-		c.subtitle = fmt.Sprintf("busy-time distribution of %d CPUs on %d hosts · %s", rows, len(recs), per)
+		c.subtitle = fmt.Sprintf("busy-time distribution of %d CPUs on %s · %s", rows, count(len(recs), "host"), per)
 		if hover {
 			nb := o.Buckets
 			c.tip = func(r, col int) string {
@@ -343,7 +340,7 @@ func fleetChart(recs []*cpuwatch.Recording, opts Options, hover bool, m medium) 
 		c.cells, c.lower = quantize(s, s.user, nil), quantize(s, s.sys, nil)
 		what, c.legend.title = "user time (upper half of each cell) and system time (lower half)", []string{"upper: user", "lower: system"}
 	}
-	c.subtitle = fmt.Sprintf("%s per CPU · %d hosts, %d CPUs · %s", what, len(recs), rows, per)
+	c.subtitle = fmt.Sprintf("%s per CPU · %s, %s · %s", what, count(len(recs), "host"), count(rows, "CPU"), per)
 	if hover {
 		c.tip = func(r, col int) string {
 			head := names[r] + " · " + when(col)
@@ -356,6 +353,14 @@ func fleetChart(recs []*cpuwatch.Recording, opts Options, hover bool, m medium) 
 		}
 	}
 	return c, nil
+}
+
+// count writes n things, such as "1 host" or "3 hosts".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return strconv.Itoa(n) + " " + thing + "s"
 }
 
 func extraFor(hover bool) field {

@@ -87,11 +87,24 @@ func run() error {
 			return err
 		}
 	}
+	// A host that was listed but has no step with counters at both ends
+	// cannot be drawn; say so rather than fail the picture.
+	drawn := recs[:0:0]
+	for _, r := range recs {
+		if len(r.Samples) == 0 {
+			fmt.Fprintf(os.Stderr, "fleet: %s has no samples in the range: left out of the picture\n", r.DataID)
+			continue
+		}
+		drawn = append(drawn, r)
+	}
+	if len(drawn) == 0 {
+		return errors.New("no host has samples in the range: is --step shorter than the scrape interval?")
+	}
 	f, err := os.Create(*out)
 	if err != nil {
 		return err
 	}
-	if err := write(f, recs, heatmap.Options{}); err != nil {
+	if err := write(f, drawn, heatmap.Options{}); err != nil {
 		f.Close()
 		return err
 	}

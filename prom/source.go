@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/corescope/corescope/cpuwatch"
@@ -116,14 +115,22 @@ func (s *Source) Recordings(ctx context.Context, start, end time.Time) ([]*cpuwa
 	g := newGrid(start, end, step)
 	recs := make([]*cpuwatch.Recording, len(names))
 	eg, ectx := errgroup.WithContext(ctx)
-	eg.SetLimit(cmpOr(s.Concurrency, DefaultConcurrency))
+	limit := cmpOr(s.Concurrency, DefaultConcurrency)
+	eg.SetLimit(limit)
+	// One answer buffer per worker, reused from host to host.
+	bufs := make(chan *[]byte, limit)
+	for range limit {
+		bufs <- new([]byte)
+	}
 	for i, inst := range names {
 		eg.Go(func() error {
+			buf := <-bufs
+			defer func() { bufs <- buf }()
 			h := newHost(inst, g)
 			q := strings.TrimSuffix(sel, "}") + `,instance=` + strconv.Quote(inst) + "}"
 			for k0 := 0; k0 < g.n; k0 += maxPoints {
 				k1 := min(k0+maxPoints, g.n) - 1
-				w, err := queryRange(ectx, c, h, q, g.at(k0), g.at(k1), step)
+				w, err := queryRange(ectx, c, buf, h, q, g.at(k0), g.at(k1), step)
 				if err != nil {
 					return s.apiErr(ectx, where, "querying "+q, err)
 				}
@@ -175,9 +182,6 @@ type plainClient struct {
 	hc *http.Client
 }
 
-// bodyBufs holds the buffers range query answers are read into.
-var bodyBufs = sync.Pool{New: func() any { return new([]byte) }}
-
 // readAll reads resp's body into buf, growing it once when the length is
 // known, and closes the body.
 func readAll(resp *http.Response, buf []byte) ([]byte, error) {
@@ -187,7 +191,7 @@ func readAll(resp *http.Response, buf []byte) ([]byte, error) {
 	}
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			buf = slices.Grow(buf, max(cap(buf), 1<<20))
 		}
 		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -203,7 +207,7 @@ func readAll(resp *http.Response, buf []byte) ([]byte, error) {
 // queryRange runs a range query through c, as v1's QueryRange does, and
 // decodes the answer straight into h (see decode.go). An HTTP error comes
 // back as a *v1.Error, with the server's error text where it sent one.
-func queryRange(ctx context.Context, c api.Client, h *host, query string, start, end time.Time, step time.Duration) ([]string, error) {
+func queryRange(ctx context.Context, c api.Client, buf *[]byte, h *host, query string, start, end time.Time, step time.Duration) ([]string, error) {
 	u := c.URL("/api/v1/query_range", nil)
 	form := url.Values{}
 	form.Set("query", query)
@@ -218,12 +222,10 @@ func queryRange(ctx context.Context, c api.Client, h *host, query string, start,
 	var resp *http.Response
 	var body []byte
 	if direct, ok := c.(*plainClient); ok {
-		// Our own client: read the answer into a buffer kept from an
-		// earlier one, rather than the fresh, growing buffer of
+		// Our own client: read the answer into buf, kept from the worker's
+		// earlier answers, rather than the fresh, growing buffer of
 		// api.Client.Do, whose clearing and page faults cost more than
 		// decoding (BENCHMARKS.md).
-		buf := bodyBufs.Get().(*[]byte)
-		defer bodyBufs.Put(buf)
 		resp, err = direct.hc.Do(req)
 		if err != nil {
 			return nil, err

@@ -68,7 +68,13 @@ func (e *estimator) work(j Job) time.Duration {
 		return j.Idle
 	}
 	n := float64(j.Workers)
-	serial := float64(j.Size()) * e.nsPerIt // one worker's work on one core
+	nsPerIt := e.nsPerIt
+	if j.Python != nil && j.Python.NsPerIteration > 0 {
+		nsPerIt = j.Python.NsPerIteration
+	} else if j.SpeedOf != nil && j.SpeedOf.NsPerIteration > 0 {
+		nsPerIt = j.SpeedOf.NsPerIteration
+	}
+	serial := float64(j.Size()) * nsPerIt // one worker's work on one core
 	var wall float64
 	switch {
 	case ent.group == GroupGIL:
@@ -110,8 +116,8 @@ func (e *estimator) left(jobs []Job) time.Duration {
 
 // learn updates the estimates from a finished run.
 func (e *estimator) learn(j Job, r *corescope.Result) {
-	if r == nil || r.WallSeconds <= 0 {
-		return
+	if r == nil || r.WallSeconds <= 0 || j.Python != nil {
+		return // a real interpreter's runs say nothing of the kernel's
 	}
 	switch j.Workload.Group() {
 	case GroupSerial:

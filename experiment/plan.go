@@ -42,6 +42,30 @@ type Plan struct {
 	// GILThreads lists the GIL thread counts; nil means 2 and 4 (the seed
 	// also ran 8, which on a small machine only takes longer).
 	GILThreads []int
+	// Pythons lists real interpreters to run beside the emulation (see
+	// FindPythons). For each, Specs adds the seed's runs in that
+	// interpreter: non-threaded, threading with 2 and 4 threads (the
+	// Python 2 GIL's workload for a 2.x, the Python 3 GIL's for a 3.x)
+	// and multiprocessing with 2 processes, each with the work of the
+	// matching emulated run — scaled by PythonUnits.
+	Pythons []*workload.Speed
+	// PythonUnits, keyed by interpreter path, is how many units each
+	// worker of that real interpreter repeats instead of Units: a real
+	// interpreter is slower than the bytecode kernel, and a run that
+	// must fit a time budget does less work in it. The real runs keep the
+	// emulated runs' proportions (4 threads share the serial work), and
+	// each is measured against its own interpreter's serial run.
+	// PythonUnitsFor sizes it.
+	PythonUnits map[string]int
+}
+
+// PythonUnitsFor returns how many units of unit iterations make a serial
+// run of sp take about d, at least 1: a value for Plan.PythonUnits.
+func PythonUnitsFor(sp *workload.Speed, unit uint64, d time.Duration) int {
+	if sp == nil || sp.NsPerIteration <= 0 || unit == 0 {
+		return 1
+	}
+	return max(1, int(float64(d)/(sp.NsPerIteration*float64(unit))+0.5))
 }
 
 // SeedUnit is the seed's n for processes and the serial run: sum(range(2^28)).
@@ -83,5 +107,26 @@ func (p Plan) Specs() []Spec {
 			specs = append(specs, s)
 		}
 	}
+	for _, sp := range p.Pythons {
+		if sp == nil {
+			continue
+		}
+		real := Spec{Kernel: p.Kernel, Unit: unit, Units: p.Units, Python: sp}
+		if u := p.PythonUnits[sp.Interpreter.Path]; u > 0 {
+			real.Units = u
+		}
+		gilWl := Threading
+		if sp.Interpreter.Major == 2 {
+			gilWl = ThreadingPy2
+		}
+		quarter := real
+		quarter.Unit = GroupGIL.unit(unit)
+		specs = append(specs, with(real, NonThreaded, 1), with(quarter, gilWl, 2), with(quarter, gilWl, 4), with(real, Multiprocessing, 2))
+	}
 	return specs
+}
+
+func with(s Spec, w Workload, n int) Spec {
+	s.Workload, s.Workers = w, n
+	return s
 }

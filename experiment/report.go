@@ -154,6 +154,7 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 	"picture": PictureName,
 	"threads": ThreadPictureName,
 	"pow2":    pow2,
+	"metric":  formatMetric,
 	"pctSpan": func(lo, hi float64) string { return fmt.Sprintf("%.0f–%.0f %%", 100*lo, 100*hi) },
 	"perSec": func(n int64, secs float64) string {
 		if secs <= 0 {
@@ -203,6 +204,9 @@ type page struct {
 	Groups      []group
 	Seed        []Comparison
 	SeedFacts   seedFacts
+	Fidelity    []Fidelity
+	// PythonSizes says how much work the real interpreters' runs did.
+	PythonSizes string
 	// Warnings about the machine: the baseline's cores seen busy when it
 	// was busy, the serial run's other work when there was some.
 	BusyBaseline *corescope.Result
@@ -228,7 +232,8 @@ func (r *Results) WriteHTML(w io.Writer) error {
 
 // writeHTML is WriteHTML with the template's own error.
 func (r *Results) writeHTML(w io.Writer) error {
-	p := page{Results: r, Generated: time.Now(), CPUs: r.CPUs(), Seed: r.CompareSeed(), Columns: columns, SeedFacts: newSeedFacts()}
+	p := page{Results: r, Generated: time.Now(), CPUs: r.CPUs(), Seed: r.CompareSeed(), Columns: columns, SeedFacts: newSeedFacts(),
+		Fidelity: r.Fidelity(), PythonSizes: r.pythonSizes()}
 	if s := r.Serial(); s != nil {
 		p.Serial = s
 		p.SerialWall, p.Kernel, p.Unit = s.WallSeconds, s.Kernel, s.Unit
@@ -267,4 +272,44 @@ func (r *Results) writeHTML(w io.Writer) error {
 		}
 	}
 	return reportTemplate.Execute(w, p)
+}
+
+func formatMetric(v float64, unit string) string {
+	switch unit {
+	case "×":
+		return fmt.Sprintf("%.2f×", v)
+	case "cores":
+		return fmt.Sprintf("%.2f", v)
+	case "%":
+		return fmt.Sprintf("%.0f %%", v)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+// pythonSizes describes the real interpreters' serial runs against the
+// emulation's.
+func (r *Results) pythonSizes() string {
+	emu := r.Serial()
+	var parts []string
+	same := true
+	for _, run := range r.Runs {
+		if run.Interpreter == "" || Workload(run.Workload).Group() != GroupSerial {
+			continue
+		}
+		p := fmt.Sprintf("%s's serial run did %d iterations in %.2f s (%.1f ns an iteration on one core)",
+			run.Interpreter, run.Iterations(), run.WallSeconds, run.NsPerIteration)
+		if emu != nil && emu.Iterations() > 0 {
+			ratio := float64(run.Iterations()) / float64(emu.Iterations())
+			same = same && ratio == 1
+			p += fmt.Sprintf(", %.2f× the emulation's work", ratio)
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	if same {
+		return strings.Join(parts, "; ") + ": every real run does the work of the matching emulated run."
+	}
+	return strings.Join(parts, "; ") + ": a real interpreter is slower than the bytecode kernel, so its runs are sized to keep the whole experiment within about three minutes; they keep the emulated runs' proportions (4 threads share the serial work)."
 }

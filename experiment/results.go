@@ -15,6 +15,10 @@ type Results struct {
 	Interval time.Duration `json:"interval"`
 	// Runs holds one summary per run, in order.
 	Runs []*corescope.Result `json:"runs"`
+	// PythonNote says which real interpreters ran beside the emulation,
+	// or that none was found (Pythons.Note); empty when none was looked
+	// for.
+	PythonNote string `json:"python_note,omitempty"`
 }
 
 // CPUs returns how many CPUs the recorded machine let the experiment use,
@@ -40,9 +44,16 @@ func (r *Results) Find(id string) *corescope.Result {
 
 // Serial returns the experiment's serial run, which every speed-up is
 // measured against, or nil if it has none.
-func (r *Results) Serial() *corescope.Result {
+//
+// Runs of a real interpreter have their own serial run: see SerialOf.
+func (r *Results) Serial() *corescope.Result { return r.SerialOf("") }
+
+// SerialOf returns the serial run of the real interpreter named
+// interpreter (a Result's Interpreter, such as "CPython 2.7.18"), or of the
+// emulation for "", or nil if there is none.
+func (r *Results) SerialOf(interpreter string) *corescope.Result {
 	for _, run := range r.Runs {
-		if Workload(run.Workload).Group() == GroupSerial && run.WallSeconds > 0 {
+		if Workload(run.Workload).Group() == GroupSerial && run.Interpreter == interpreter && run.WallSeconds > 0 {
 			return run
 		}
 	}
@@ -55,8 +66,11 @@ func (r *Results) Serial() *corescope.Result {
 // work score n on n free cores; four GIL threads that share the serial
 // work score about 1 under Python 3. It is 0 when there is no serial run or
 // run did no work.
+//
+// A real interpreter's run is measured against that interpreter's serial
+// run.
 func (r *Results) Speedup(run *corescope.Result) float64 {
-	s := r.Serial()
+	s := r.SerialOf(run.Interpreter)
 	if s == nil || run.WallSeconds <= 0 || run.Iterations() == 0 || s.Iterations() == 0 {
 		return 0
 	}

@@ -42,7 +42,18 @@ type Spec struct {
 	Idle time.Duration
 	// Pin pins worker i to the i-th CPU the process may use, as the seed's
 	// --pin-cpu did. Goroutines ignore it: the Go scheduler places them.
+	// A real interpreter (Python) ignores it too.
 	Pin bool
+	// Python, if set, runs the workload in that real interpreter instead
+	// of the emulation, with the project's own version of the seed's
+	// script (workload.Python): NonThreaded, Multiprocessing, Threading
+	// (a Python 3 interpreter) and ThreadingPy2 (a Python 2 one) only.
+	// Its NsPerIteration, if measured, is recorded in the Result.
+	Python *workload.Speed
+	// SpeedOf, if set, runs the emulation at that interpreter's measured
+	// speed (workload.Work.NsPerIteration), so that the emulated GIL's
+	// check and switch intervals fall as often as the real one's.
+	SpeedOf *workload.Speed
 }
 
 // Job is a Spec resolved for the watcher it runs under: every default is
@@ -61,6 +72,8 @@ type Job struct {
 	// Idle is how long DoNothing waits; 0 for the others.
 	Idle time.Duration
 	Pin  bool
+	// Python and SpeedOf are the Spec's.
+	Python, SpeedOf *workload.Speed
 }
 
 // Resolve returns the job s describes, with its zero Workers, Unit, Units
@@ -73,7 +86,7 @@ type Job struct {
 // limits (see corescope.UsableCPUs); nothing else does I/O.
 func (s Spec) Resolve(w *cpuwatch.Watcher) Job {
 	e, _ := lookup(s.Workload)
-	j := Job{Workload: s.Workload, Kernel: s.Kernel, Pin: s.Pin}
+	j := Job{Workload: s.Workload, Kernel: s.Kernel, Pin: s.Pin, Python: s.Python, SpeedOf: s.SpeedOf}
 	switch e.group {
 	case GroupBaseline:
 		j.Kernel, j.Pin = 0, false
@@ -118,7 +131,35 @@ func (j Job) DataID() string {
 	if j.Workload.Group() == GroupBaseline {
 		return string(j.Workload)
 	}
+	if j.Python != nil {
+		return fmt.Sprintf("%s:%d %s", j.Workload, j.Workers, j.Python.Interpreter)
+	}
 	return fmt.Sprintf("%s:%d", j.Workload, j.Workers)
+}
+
+// pythonProgram returns the real interpreter's program for the job, or an
+// error if the workload has none or the interpreter is the wrong Python
+// for it.
+func (j Job) pythonProgram() (workload.PythonProgram, error) {
+	in := j.Python.Interpreter
+	switch j.Workload {
+	case NonThreaded:
+		return workload.PyNonThreaded, nil
+	case Multiprocessing:
+		return workload.PyMultiprocessing, nil
+	case Threading:
+		if in.Major != 3 {
+			return 0, fmt.Errorf("%w: %s is the Python 3 GIL, but %s is %s: use %s for Python 2", ErrInvalidSpec, j.Workload, in.Path, in, ThreadingPy2)
+		}
+		return workload.PyThreading, nil
+	case ThreadingPy2:
+		if in.Major != 2 {
+			return 0, fmt.Errorf("%w: %s is the Python 2 GIL, but %s is %s: use %s for Python 3", ErrInvalidSpec, j.Workload, in.Path, in, Threading)
+		}
+		return workload.PyThreading, nil
+	}
+	return 0, fmt.Errorf("%w: %s has no Python program; a real interpreter runs %s, %s, %s or %s",
+		ErrInvalidSpec, j.Workload, NonThreaded, Multiprocessing, Threading, ThreadingPy2)
 }
 
 // Size returns the loop iterations each worker does: Unit × Units.
@@ -139,7 +180,18 @@ func (j Job) Model() (workload.Model, error) {
 	case j.Units < 0:
 		return nil, fmt.Errorf("%w: %s: negative unit count %d", ErrInvalidSpec, j.Workload, j.Units)
 	}
-	return e.model(j, workload.Work{Kernel: j.Kernel, N: j.Unit, Units: j.Units}), nil
+	work := workload.Work{Kernel: j.Kernel, N: j.Unit, Units: j.Units}
+	if j.Python != nil {
+		prog, err := j.pythonProgram()
+		if err != nil {
+			return nil, err
+		}
+		return workload.Python{Interpreter: j.Python.Interpreter.Path, Program: prog, N: j.Workers, Work: work}, nil
+	}
+	if j.SpeedOf != nil {
+		work.NsPerIteration = j.SpeedOf.NsPerIteration
+	}
+	return e.model(j, work), nil
 }
 
 // Run runs the job under w as corescope.Run does, and names the result
@@ -155,6 +207,14 @@ func (j Job) Run(ctx context.Context, w *cpuwatch.Watcher) (*corescope.Result, e
 		res.Workload = string(j.Workload)
 		res.DataID = j.DataID()
 		res.Unit = j.Unit
+		if j.Python != nil {
+			res.Interpreter = j.Python.Interpreter.String()
+			res.NsPerIteration = j.Python.NsPerIteration
+		}
+		if j.SpeedOf != nil && res.Pace != nil {
+			res.SpeedOf = j.SpeedOf.Interpreter.String()
+			res.NsPerIteration = j.SpeedOf.NsPerIteration
+		}
 		if res.Recording != nil {
 			res.Recording.DataID = res.DataID
 		}

@@ -79,6 +79,7 @@ func TestModelsComputeTheSeedsResult(t *testing.T) {
 						Iterations: uint64(w.Units) * w.N, CPU: wr.CPU}
 					got := wr
 					got.User, got.System, got.Wall, got.GIL = 0, 0, 0, nil
+					got.VoluntarySwitches, got.InvoluntarySwitches = 0, 0
 					if diff := cmp.Diff(want, got); diff != "" {
 						t.Errorf("worker %d mismatch (-want +got):\n%s", i, diff)
 					}

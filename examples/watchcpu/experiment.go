@@ -38,6 +38,25 @@ func runExperiment(ctx context.Context, c *config, stdout, stderr io.Writer) err
 			return err
 		}
 	}
+	var pythons experiment.Pythons
+	if !c.noPython {
+		fmt.Fprintln(stderr, "Looking for Python interpreters and timing them…")
+		var err error
+		if pythons, err = experiment.FindPythons(ctx, c.python2, c.python3); err != nil {
+			return err
+		}
+		fmt.Fprintln(stderr, pythons.Note)
+		plan.Pythons = pythons.Speeds
+		// A real interpreter is slower than the bytecode kernel: its
+		// serial run gets a third of --serial-time, so that the whole
+		// experiment stays within about three minutes.
+		if plan.Units == 0 { // --units given: the same for every run
+			plan.PythonUnits = map[string]int{}
+			for _, sp := range pythons.Speeds {
+				plan.PythonUnits[sp.Interpreter.Path] = experiment.PythonUnitsFor(sp, plan.Unit, c.serialTime/3)
+			}
+		}
+	}
 	e := experiment.Experiment{
 		Specs: plan.Specs(),
 		// Following this process's threads and its children's gives each
@@ -56,6 +75,7 @@ func runExperiment(ctx context.Context, c *config, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	res.PythonNote = pythons.Note
 	if err := res.WriteReport(c.out); err != nil {
 		return err
 	}

@@ -71,6 +71,15 @@ type config struct {
 	out            string
 	serialTime     time.Duration
 
+	python   string
+	speedOf  string
+	python2  string
+	python3  string
+	noPython bool
+
+	// interp is --python's or --speed-of's interpreter, inspected by check.
+	interp workload.Interpreter
+
 	set map[string]bool // flags given on the command line
 }
 
@@ -94,6 +103,11 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.jsonFile, "json", "", "write one run's summary as JSON to this file")
 	fs.StringVar(&c.out, "out", "corescope-report", "folder for the experiment's report")
 	fs.DurationVar(&c.serialTime, "serial-time", 3*time.Second, "how long the experiment's serial run should take; the other runs scale from it")
+	fs.StringVar(&c.python, "python", "", "run --workload non-threaded, multiprocessing, threading (a Python 3) or threading-py2 (a Python 2) in this real interpreter instead of the emulation")
+	fs.StringVar(&c.speedOf, "speed-of", "", "run the emulation at this interpreter's measured speed (ns an iteration)")
+	fs.StringVar(&c.python2, "python2", "", "the experiment's real Python 2 (default: a python2.7 found on PATH or under pyenv)")
+	fs.StringVar(&c.python3, "python3", "", "the experiment's real Python 3 (default: the newest found)")
+	fs.BoolVar(&c.noPython, "no-python", false, "run the experiment without real interpreters")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage:\n  watchcpu [flags]                  run the whole experiment, write --out\n  watchcpu --workload NAME [flags]  record one workload, as the seed's watch_cpu.py\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -143,7 +157,7 @@ func (c *config) check(args []string) error {
 		return fmt.Errorf("--num-threads %d is not positive", c.numThreads)
 	}
 	if c.workload == "" {
-		for _, name := range []string{"filename", "data-id", "num-procs", "num-threads", "format", "mode", "json"} {
+		for _, name := range []string{"filename", "data-id", "num-procs", "num-threads", "format", "mode", "json", "python", "speed-of"} {
 			if c.set[name] {
 				return fmt.Errorf("--%s applies to one run: give --workload too", name)
 			}
@@ -151,9 +165,12 @@ func (c *config) check(args []string) error {
 		if c.serialTime <= 0 {
 			return fmt.Errorf("--serial-time %v is not positive", c.serialTime)
 		}
+		if c.noPython && (c.python2 != "" || c.python3 != "") {
+			return fmt.Errorf("--no-python contradicts --python2 and --python3")
+		}
 		return nil
 	}
-	for _, name := range []string{"out", "serial-time"} {
+	for _, name := range []string{"out", "serial-time", "python2", "python3", "no-python"} {
 		if c.set[name] {
 			return fmt.Errorf("--%s applies to the whole experiment, not to --workload %s", name, c.workload)
 		}
@@ -169,11 +186,49 @@ func (c *config) check(args []string) error {
 	case c.pin && (wl == experiment.Goroutines || wl == experiment.DoNothing):
 		return fmt.Errorf("--pin-cpu does not apply to --workload %s", wl)
 	}
+	if err := c.checkPython(wl); err != nil {
+		return err
+	}
 	if c.filename == "" {
 		return nil
 	}
 	if c.set["format"] && c.format == heatmap.Terminal {
 		return fmt.Errorf("--format term draws in the terminal and writes no --filename")
+	}
+	return nil
+}
+
+// checkPython inspects --python's or --speed-of's interpreter and rejects
+// one that does not fit the workload.
+func (c *config) checkPython(wl experiment.Workload) error {
+	if c.python == "" && c.speedOf == "" {
+		return nil
+	}
+	if c.python != "" && c.speedOf != "" {
+		return fmt.Errorf("--python runs the real interpreter, --speed-of the emulation at its speed: give one")
+	}
+	if c.python != "" {
+		for _, name := range []string{"pin-cpu", "kernel"} {
+			if c.set[name] {
+				return fmt.Errorf("--%s does not apply to a real interpreter (--python)", name)
+			}
+		}
+	}
+	path, flagName := c.python, "--python"
+	if path == "" {
+		path, flagName = c.speedOf, "--speed-of"
+	}
+	in, err := workload.InspectInterpreter(context.Background(), path)
+	if err != nil {
+		return fmt.Errorf("%s: %s", flagName, strings.TrimPrefix(err.Error(), "workload: "))
+	}
+	c.interp = in
+	if c.python != "" {
+		// The job knows which interpreter fits which workload.
+		j := experiment.Spec{Workload: wl, Workers: 1, Python: &workload.Speed{Interpreter: in}}.Resolve(nil)
+		if _, err := j.Model(); err != nil {
+			return fmt.Errorf("--python: %s", strings.TrimPrefix(err.Error(), "experiment: invalid spec: "))
+		}
 	}
 	return nil
 }
@@ -289,6 +344,19 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	// Resolved once, the defaults name the run as it runs; a zero Idle
 	// fills the watcher's MinSamples.
 	job := spec.Resolve(&w)
+	if c.python != "" || c.speedOf != "" {
+		fmt.Fprintf(stderr, "Timing the seed's loop in %s…\n", c.interp)
+		sp, err := workload.MeasureInterpreter(ctx, c.interp, 0)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "%s: %.2f ns an iteration\n", c.interp, sp.NsPerIteration)
+		if c.python != "" {
+			job.Python = &sp
+		} else {
+			job.SpeedOf = &sp
+		}
+	}
 
 	mode := c.mode
 	if !c.set["mode"] && wl.GIL() {
@@ -320,6 +388,16 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	printResults(stdout, wl, res.Results)
 	fmt.Fprintf(stdout, "wall %.2f s, user %.2f s, system %.2f s: %.2f cores used, %.2f cores seen busy\n",
 		res.WallSeconds, res.UserSeconds, res.SystemSeconds, res.CoresUsed, res.EffectiveCores)
+	if res.Interpreter != "" {
+		fmt.Fprintf(stdout, "interpreter %s, %.2f ns an iteration; %d context switches (%.0f a second)\n",
+			res.Interpreter, res.NsPerIteration, res.ContextSwitches, float64(res.ContextSwitches)/max(res.WallSeconds, 1e-9))
+	}
+	if p := res.Pace; p != nil && p.Unmet {
+		fmt.Fprintf(stdout, "not paced: the kernel alone took %.2f ns an iteration, more than %s's %.2f ns\n", p.KernelNs, res.SpeedOf, p.NsPerIteration)
+	} else if p != nil {
+		fmt.Fprintf(stdout, "paced to %s: %.2f ns an iteration (kernel %.2f ns + %.1f spin steps of %.2f ns)\n",
+			res.SpeedOf, p.NsPerIteration, p.KernelNs, p.Steps, p.StepNs)
+	}
 	if res.GIL != nil {
 		fmt.Fprintf(stdout, "GIL: %d switches, %d acquisitions, %d drop requests, %.2f s waited; %d futex wake-ups, %d sleeps\n",
 			res.GIL.Switches, res.GIL.Acquisitions, res.GIL.DropRequests, res.GIL.WaitSeconds, res.GIL.FutexWakes, res.GIL.FutexSleeps)
@@ -327,7 +405,7 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if c.picture != heatmap.Terminal {
 		name := c.filename
 		if name == "" {
-			name = "profile-" + strings.ReplaceAll(job.DataID(), ":", "-") + c.picture.Ext()
+			name = "profile-" + strings.NewReplacer(":", "-", " ", "-").Replace(job.DataID()) + c.picture.Ext()
 		}
 		if err := heatmap.WriteFile(name, res.Recording, heatmap.Options{Mode: mode}); err != nil {
 			return err

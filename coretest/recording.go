@@ -103,7 +103,7 @@ func (r *Recording) AtMostCores(x float64) {
 func (r *Recording) AtLeastParallel(k int, share float64) {
 	r.t.Helper()
 	what := fmt.Sprintf("AtLeastParallel(%d, %.2f)", k, share)
-	r.checkArgs(what, k, share)
+	r.checkArgs(what, 1, k, share)
 	r.needCPUs(what, float64(k))
 	c := r.needTrace(what)
 	r.needQuiet(what)
@@ -118,22 +118,24 @@ func (r *Recording) AtLeastParallel(k int, share float64) {
 // for at most 1 − share of it. AtMostParallel(1, 0.95) allows 5 % of the
 // run with two threads on CPU: a waiter that wakes to look at a lock runs
 // briefly beside the holder, and so do the Go runtime's and the watcher's
-// own threads. Idle time counts as "at most k". Other work only lowers
+// own threads. Idle time counts as "at most k"; AtMostParallel(0, s)
+// asserts the run was idle for at least s of it. Other work only lowers
 // the figure, so it skips only when there is no trace.
 func (r *Recording) AtMostParallel(k int, share float64) {
 	r.t.Helper()
 	what := fmt.Sprintf("AtMostParallel(%d, %.2f)", k, share)
-	r.checkArgs(what, k, share)
+	r.checkArgs(what, 0, k, share)
 	c := r.needTrace(what)
 	if got := c.ShareAtMost(k); got < share {
 		r.t.Errorf("coretest: %s had at most %d threads on CPU at once for %.1f %% of its run, want at least %.1f %% (%s%s)", r.name, k, 100*got, 100*share, c, r.lost())
 	}
 }
 
-func (r *Recording) checkArgs(what string, k int, share float64) {
+// checkArgs fails the test unless k ≥ least and share is in [0, 1].
+func (r *Recording) checkArgs(what string, least, k int, share float64) {
 	r.t.Helper()
-	if k < 1 || !(share >= 0 && share <= 1) {
-		r.t.Fatalf("coretest: %s: want k ≥ 1 threads and a share from 0 to 1", what)
+	if k < least || !(share >= 0 && share <= 1) {
+		r.t.Fatalf("coretest: %s: want k ≥ %d threads and a share from 0 to 1", what, least)
 	}
 }
 

@@ -147,7 +147,10 @@ func TestAssertions(t *testing.T) {
 		{"serial without a trace", machine{usable: 2, cpus: 2, effective: 1, cores: 1}, func(r *Recording) { r.AtMostParallel(1, 0.9) },
 			"skip: coretest: cannot judge AtMostParallel(1, 0.90) without a scheduler trace: schedtrace: cannot trace"},
 		{"bad k", quiet2, func(r *Recording) { r.AtLeastParallel(0, 0.5) }, "fatal: coretest: AtLeastParallel(0, 0.50): want k ≥ 1"},
-		{"bad share", quiet2, func(r *Recording) { r.AtMostParallel(1, 1.5) }, "fatal: coretest: AtMostParallel(1, 1.50): want k ≥ 1 threads and a share from 0 to 1"},
+		{"bad share", quiet2, func(r *Recording) { r.AtMostParallel(1, 1.5) }, "fatal: coretest: AtMostParallel(1, 1.50): want k ≥ 0 threads and a share from 0 to 1"},
+		{"bad negative k", quiet2, func(r *Recording) { r.AtMostParallel(-1, 0.5) }, "fatal: coretest: AtMostParallel(-1, 0.50): want k ≥ 0"},
+		{"idle pass", machine{usable: 2, cpus: 2, effective: 0.2, cores: 0.1, parallel: []int{100}}, func(r *Recording) { r.AtMostParallel(0, 0.8) }, "pass"},
+		{"idle fail", serial, func(r *Recording) { r.AtMostParallel(0, 0.8) }, "error: coretest: the recorded function had at most 0 threads on CPU at once for 0.0 % of its run"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

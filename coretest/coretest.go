@@ -74,7 +74,7 @@ func RecordModel(t testing.TB, m workload.Model) *Recording {
 func (r *Recorder) Record(t testing.TB, fn func(context.Context)) *Recording {
 	t.Helper()
 	if fn == nil {
-		t.Fatal("coretest: Record with a nil function")
+		t.Fatalf("coretest: Record with a nil function")
 	}
 	return r.record(t, &funcModel{fn: fn})
 }
@@ -85,7 +85,7 @@ func (r *Recorder) Record(t testing.TB, fn func(context.Context)) *Recording {
 func (r *Recorder) RecordModel(t testing.TB, m workload.Model) *Recording {
 	t.Helper()
 	if m == nil {
-		t.Fatal("coretest: RecordModel with a nil model")
+		t.Fatalf("coretest: RecordModel with a nil model")
 	}
 	return r.record(t, &timedModel{Model: m})
 }

@@ -51,6 +51,11 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec) []
 			return rep, err
 		}
 	}
+	// The children are this binary: the parent's measurement holds.
+	pad, err := pace(w, &rep)
+	if err != nil {
+		return rep, err
+	}
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
@@ -78,7 +83,7 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec) []
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range p.N {
-		spec := childSpec{ID: i, Kernel: w.Kernel, N: w.N, Units: w.Units, Duration: w.Duration, CPU: -1}
+		spec := childSpec{ID: i, Kernel: w.Kernel, N: w.N, Units: w.Units, Duration: w.Duration, CPU: -1, Pad: pad}
 		if p.Pin {
 			spec.CPU = cpus[i%len(cpus)]
 		}
@@ -112,6 +117,7 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec) []
 			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 				wr.User = time.Duration(ru.Utime.Nano())
 				wr.System = time.Duration(ru.Stime.Nano())
+				wr.VoluntarySwitches, wr.InvoluntarySwitches = ru.Nvcsw, ru.Nivcsw
 			}
 			if err != nil {
 				errs[i] = childError(i, cmd, err, errOut.Bytes())
@@ -141,6 +147,8 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec) []
 	for _, wr := range rep.Workers {
 		rep.User += wr.User
 		rep.System += wr.System
+		rep.VoluntarySwitches += wr.VoluntarySwitches
+		rep.InvoluntarySwitches += wr.InvoluntarySwitches
 	}
 	if err := ctx.Err(); err != nil {
 		return rep, err

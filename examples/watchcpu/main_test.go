@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -222,6 +224,12 @@ func TestBadFlags(t *testing.T) {
 		{"term with filename", []string{"--workload", "non-threaded", "--format", "term", "--filename", "a.png"}, "writes no --filename"},
 		{"zero interval", []string{"--interval", "0s"}, "--interval 0s is not positive"},
 		{"stray argument", []string{"now"}, `unexpected argument "now"`},
+		{"python without workload", []string{"--python", "python3"}, "--python applies to one run"},
+		{"python2 with workload", []string{"--workload", "non-threaded", "--python2", "python2"}, "--python2 applies to the whole experiment"},
+		{"python and speed-of", []string{"--workload", "threading", "--python", "a", "--speed-of", "b"}, "give one"},
+		{"python not a python", []string{"--workload", "threading", "--python", "/bin/false"}, "--python: /bin/false is not a working python"},
+		{"python and pin", []string{"--workload", "threading", "--python", "python3", "--pin-cpu"}, "--pin-cpu does not apply to a real interpreter"},
+		{"no-python and python3", []string{"--no-python", "--python3", "x"}, "--no-python contradicts"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -331,7 +339,7 @@ func TestInterrupt(t *testing.T) {
 func TestExperiment(t *testing.T) {
 	dir := t.TempDir()
 	code, stdout, stderr := watchcpu(t, dir, "--kernel", "native", "--size", "65536", "--units", "2",
-		"--interval", "50ms", "--serial-time", "100ms", "--out", "report")
+		"--interval", "50ms", "--serial-time", "100ms", "--out", "report", "--no-python")
 	if code != 0 {
 		t.Fatalf("exit code %d, want 0; stderr:\n%s", code, stderr)
 	}
@@ -505,4 +513,100 @@ func TestThreadTimeline(t *testing.T) {
 		t.Fatalf("stdout = %q, want the thread timeline saved", stdout)
 	}
 	checkPNG(t, filepath.Join(dir, "profile-threads-2-threads.png"))
+}
+
+var (
+	foundOnce sync.Once
+	found     []workload.Interpreter
+)
+
+// testPython returns the newest interpreter of major version major found
+// here, or skips the test.
+func testPython(t *testing.T, major int) workload.Interpreter {
+	t.Helper()
+	foundOnce.Do(func() { found = workload.FindInterpreters(context.Background()) })
+	in, ok := workload.NewestInterpreter(found, major)
+	if !ok {
+		t.Skipf("no Python %d found (python2.7, python2, python3 on PATH, or $(pyenv root)/versions)", major)
+	}
+	return in
+}
+
+func TestPythonWrongVersion(t *testing.T) {
+	for _, tc := range []struct {
+		major    int
+		workload string
+		want     string
+	}{{3, "threading-py2", "is the Python 2 GIL"}, {2, "threading", "is the Python 3 GIL"}, {3, "goroutines", "has no Python program"}} {
+		in := testPython(t, tc.major)
+		code, _, stderr := watchcpu(t, t.TempDir(), "--workload", tc.workload, "--python", in.Path)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("--workload %s --python %s: exit %d, stderr %q; want 2 and %q", tc.workload, in, code, stderr, tc.want)
+		}
+	}
+}
+
+func TestPythonRun(t *testing.T) {
+	for _, major := range []int{2, 3} {
+		in := testPython(t, major)
+		wl := "threading"
+		if major == 2 {
+			wl = "threading-py2"
+		}
+		dir := t.TempDir()
+		code, stdout, stderr := watchcpu(t, dir, "--workload", wl, "--python", in.Path, "--num-threads", "2",
+			"--size", "100000", "--interval", "50ms", "--total-intervals", "3", "--json", "run.json")
+		if code != 0 {
+			t.Fatalf("%s: exit %d; stderr:\n%s", in, code, stderr)
+		}
+		var sum struct {
+			summary
+			Interpreter     string  `json:"interpreter"`
+			NsPerIteration  float64 `json:"ns_per_iteration"`
+			ContextSwitches int64   `json:"context_switches"`
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "run.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &sum); err != nil {
+			t.Fatal(err)
+		}
+		if sum.Interpreter != in.String() || sum.NsPerIteration <= 0 || sum.Workers != 2 || sum.Workload != wl {
+			t.Errorf("%s: summary says interpreter %q, %.2f ns an iteration, %d workers of %s", in, sum.Interpreter, sum.NsPerIteration, sum.Workers, sum.Workload)
+		}
+		for _, r := range sum.Results {
+			if r != workload.Expected(100000) {
+				t.Errorf("%s: result %d, want %d", in, r, workload.Expected(100000))
+			}
+		}
+		if !strings.Contains(stdout, "interpreter "+in.String()) {
+			t.Errorf("stdout %q does not name the interpreter", stdout)
+		}
+	}
+}
+
+func TestSpeedOf(t *testing.T) {
+	in := testPython(t, 2)
+	dir := t.TempDir()
+	code, stdout, stderr := watchcpu(t, dir, "--workload", "threading-py2", "--speed-of", in.Path, "--num-threads", "2",
+		"--size", "100000", "--interval", "50ms", "--total-intervals", "3", "--json", "run.json")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	var sum struct {
+		SpeedOf string         `json:"speed_of"`
+		Pace    *workload.Pace `json:"pace"`
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "run.json"))
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.SpeedOf != in.String() || sum.Pace == nil || sum.Pace.NsPerIteration <= 0 {
+		t.Errorf("summary speed_of %q, pace %+v; want %s and its calibration", sum.SpeedOf, sum.Pace, in)
+	}
+	// A busy host can slow the kernel's own measurement past the target.
+	if !strings.Contains(stdout, "paced to "+in.String()) && !strings.Contains(stdout, "not paced: ") {
+		t.Errorf("stdout %q does not say the pace", stdout)
+	}
 }

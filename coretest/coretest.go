@@ -139,15 +139,19 @@ func (r *Recorder) record(t testing.TB, m timed) *Recording {
 // run is the seam between coretest and the scheduler recorder: it runs m
 // under w and, if trace is set, a trace of this process and its children.
 func run(ctx context.Context, w *cpuwatch.Watcher, trace bool, m workload.Model) (res *corescope.Result, tr *schedtrace.Trace, traceErr, err error) {
-	res, err = corescope.Run(ctx, w, m)
+	var t *schedtrace.Tracer
 	if trace {
-		traceErr = errNoRecorder
+		t = &schedtrace.Tracer{FollowSelf: true, FollowChildren: true}
 	}
-	return res, nil, traceErr, err
+	res, err = corescope.RunTraced(ctx, w, t, m)
+	if res == nil {
+		return nil, nil, nil, err
+	}
+	if res.TraceError != "" {
+		traceErr = errors.New(res.TraceError)
+	}
+	return res, res.Trace, traceErr, err
 }
-
-// errNoRecorder says that this build cannot record scheduler traces.
-var errNoRecorder = errors.New("coretest: this build of corescope has no scheduler recorder")
 
 // usable returns how many CPUs the recorded process could use and a
 // phrase naming what limited them.

@@ -193,11 +193,10 @@ func (r *Recording) times() string {
 
 // lost says what the trace lost, after a "; ", or "" when nothing.
 func (r *Recording) lost() string {
-	l := r.trace.Lost
-	if !l.Any() {
+	if !r.trace.Lost.Any() {
 		return ""
 	}
-	return fmt.Sprintf("; the trace lost %d kernel and %d GIL events", l.Kernel, l.GIL)
+	return "; the trace " + r.trace.Lost.String()
 }
 
 // seconds formats s seconds as whole milliseconds, "612 ms".

@@ -192,9 +192,9 @@ func TestNoTraceSaysSo(t *testing.T) {
 func TestLostEventsAreReported(t *testing.T) {
 	fake := &fakeTB{}
 	r := machine{usable: 2, cpus: 2, effective: 1.1, cores: 1, parallel: []int{1000}}.recording(fake)
-	r.trace.Lost.Kernel = 7
+	r.trace.Lost.Kernel, r.trace.Lost.Unmatched = 7, 1
 	got := outcome(fake, func() { r.AtLeastParallel(2, 0.5) })
-	if !strings.HasSuffix(got, "; the trace lost 7 kernel and 0 GIL events)") {
+	if !strings.HasSuffix(got, "; the trace lost 7 kernel events, 1 unreported switch)") {
 		t.Errorf("outcome %s does not say what the trace lost", got)
 	}
 }

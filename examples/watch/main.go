@@ -101,6 +101,13 @@ func run() int {
 		return job.status(in)
 	}
 	rec, err := w.Record(ctx, run)
+	if errors.Is(err, cpuwatch.ErrNoProcess) && c.pid > 0 {
+		// The PID was there when the flags were checked and ended before
+		// the first reading: an idle result, so record the machine for the
+		// lead and trail, with no thread of it in any sample.
+		w.FollowPIDs, w.FollowChildren = nil, false
+		rec, err = w.Record(ctx, run)
+	}
 	if err != nil && !errors.Is(err, context.Canceled) && job.err == nil {
 		fmt.Fprintln(os.Stderr, "watch:", err)
 	}

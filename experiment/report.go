@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/heatmap"
 	"github.com/corescope/corescope/internal/atomicfile"
+	"github.com/corescope/corescope/internal/textsafe"
 )
 
 // Files of a report folder besides the pictures.
@@ -319,7 +321,15 @@ func (r *Results) writeHTML(w io.Writer) error {
 			p.Groups = append(p.Groups, g)
 		}
 	}
-	return tmpl.Execute(w, p)
+	// The template escapes markup but passes controls and invalid UTF-8
+	// from data (a DataID, a host name) through: the page is made
+	// printable as a whole, as heatmap's pictures are text by text.
+	var page bytes.Buffer
+	if err := tmpl.Execute(&page, p); err != nil {
+		return err
+	}
+	_, err = w.Write(textsafe.Page(page.Bytes()))
+	return err
 }
 
 func formatMetric(v float64, unit string) string {

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/experiment"
@@ -92,5 +93,31 @@ func TestSameDataIDTwice(t *testing.T) {
 		if got, _ := r.PictureNames(run); got != srcs[i][1] {
 			t.Errorf("PictureNames(run %d) = %q, the page shows %q", i, got, srcs[i][1])
 		}
+	}
+}
+
+// TestReportPageTextsArePrintable writes a report of a run whose DataID and
+// host name hold an escape sequence, a NUL and invalid UTF-8: the page
+// shows them harmlessly, as valid UTF-8 with no control character but its
+// layout's white space.
+func TestReportPageTextsArePrintable(t *testing.T) {
+	hostile := "x\x1b]0;pwned\a\x1b[2J\x00\xff"
+	rec := recording(hostile, 8, 0.9, 0)
+	rec.Host.Hostname = hostile
+	r := &experiment.Results{Runs: []*corescope.Result{{Workload: "threads", DataID: hostile, Workers: 1, Recording: rec}}}
+	var page bytes.Buffer
+	if err := r.WriteHTML(&page); err != nil {
+		t.Fatal(err)
+	}
+	if !utf8.Valid(page.Bytes()) {
+		t.Error("the page is not valid UTF-8")
+	}
+	for i, c := range page.Bytes() {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			t.Fatalf("the page holds control byte %#x at %d: %q", c, i, page.Bytes()[max(0, i-20):min(page.Len(), i+20)])
+		}
+	}
+	if !strings.Contains(page.String(), "]0;pwned") {
+		t.Error("the DataID's printable text is lost from the page")
 	}
 }

@@ -104,6 +104,8 @@ type traceShape struct {
 	gilY    [][2]int
 	// hue maps a CPU or a thread to its swatch.
 	cpuHue, threadHue map[int]uint8
+	// cpuLegend names the CPU colours, as the legend does.
+	cpuLegend []legendItem
 }
 
 type trect struct {
@@ -605,6 +607,7 @@ func layoutTrace(tr *schedtrace.Trace, opts TraceOptions, lanes traceLanes, f *f
 			label += ", " + strconv.Itoa(used[j])
 		}
 		entry(box{sh.cpuHue[c], 0, full}, label)
+		sh.cpuLegend = append(sh.cpuLegend, legendItem{label, hexOf(sh.swatches[sh.cpuHue[c]])})
 	}
 	ly += f.lineH / 2
 	heading("thread states")

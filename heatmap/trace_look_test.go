@@ -28,5 +28,10 @@ func TestLookTrace(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.Close()
+		f, _ = os.Create(dir + "/" + name + ".html")
+		if err := WriteTraceHTML(f, tr, TraceOptions{Title: name}); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
 	}
 }

@@ -8,7 +8,7 @@
 // do 4 Python threads take 2.5× longer than 1 while keeping 2.3 cores
 // busy?" and "does my code scale past 2 cores?".
 //
-// The work is split into three packages:
+// The work is split into four packages besides this one:
 //
 //   - [github.com/corescope/corescope/cpuwatch] samples per-core usage and
 //     records it while a function runs.
@@ -17,6 +17,8 @@
 //     goroutines and GIL-emulating threads.
 //   - [github.com/corescope/corescope/heatmap] renders a recording as PNG,
 //     SVG, HTML or a terminal picture.
+//   - [github.com/corescope/corescope/experiment] is the seed's experiment
+//     built from the others: see below.
 //
 // Data flows one way: a workload runs under a watch, the watch yields a
 // [cpuwatch.Recording], and the recording becomes a heatmap. cpuwatch and
@@ -34,14 +36,9 @@
 // [Func] turns any function into a model, so a test can record the code
 // under test and assert on how many cores it kept busy.
 //
-// The seed's experiment is a [Plan] (its matrix of workloads, scaled to the
-// CPUs this process may use: [UsableCPUs], which counts a container's CPU
-// quota as well as its affinity mask and cpuset), run by an [Experiment] with progress reports
-// into [Results], which print as a table and write a report folder — the
-// heatmaps, results.json and one HTML page that explains them:
-//
-//	plan := corescope.Plan{Kernel: workload.Bytecode, Unit: 1 << 24, Units: 10}
-//	e := corescope.Experiment{Specs: plan.Specs(), Watcher: cpuwatch.Watcher{Interval: time.Second}}
-//	res, err := e.Run(ctx)
-//	err = res.WriteReport("corescope-report")
+// The seed's experiment itself — its workload table, plan, runner, results
+// table and report page, which examples/watchcpu runs — is package
+// [github.com/corescope/corescope/experiment], which sits on top of this one.
+// Import corescope to record your own code; import experiment only to run or
+// extend that experiment.
 package corescope

@@ -3,7 +3,6 @@ package corescope
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/corescope/corescope/cpuwatch"
 	"github.com/corescope/corescope/workload"
@@ -86,8 +85,8 @@ func (r *Result) Iterations() uint64 { return r.Size * uint64(r.Workers) }
 
 // Run runs m under w's Record and returns both sides of the run.
 //
-// w supplies the interval, lead, trail and minimum samples; a nil w means a
-// one-second interval with cpuwatch's default lead and trail. The model
+// w supplies the interval, lead, trail and minimum samples; a nil w means
+// the zero cpuwatch.Watcher, with cpuwatch's defaults for all of them. The model
 // runs on the caller's goroutine with a context that ends when ctx does
 // or the watch fails. If the model or the watch fails, Run returns the
 // error together with a Result holding whatever was recorded.
@@ -96,7 +95,7 @@ func Run(ctx context.Context, w *cpuwatch.Watcher, m workload.Model) (*Result, e
 		return nil, errors.New("corescope: nil model")
 	}
 	if w == nil {
-		w = &cpuwatch.Watcher{Interval: time.Second}
+		w = &cpuwatch.Watcher{}
 	}
 	var rep workload.Report
 	rec, err := w.Record(ctx, func(ctx context.Context) error {

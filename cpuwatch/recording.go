@@ -56,7 +56,8 @@ type Host struct {
 // user space on every mainstream architecture, whatever its internal HZ.
 const userHZ = 100
 
-// Record is shorthand for a Watcher with only Interval set.
+// Record is shorthand for a Watcher with only Interval set, so a zero
+// interval means DefaultInterval.
 func Record(ctx context.Context, interval time.Duration, run func(context.Context) error) (*Recording, error) {
 	w := Watcher{Interval: interval}
 	return w.Record(ctx, run)
@@ -74,7 +75,11 @@ func Record(ctx context.Context, interval time.Duration, run func(context.Contex
 // leaves RunStart and RunEnd zero.
 func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (*Recording, error) {
 	lead, trail := orDefault(w.Lead, DefaultLead), orDefault(w.Trail, DefaultTrail)
-	rec := &Recording{Interval: w.Interval, Host: hostFacts()}
+	interval, err := w.interval()
+	if err != nil {
+		return &Recording{}, err
+	}
+	rec := &Recording{Interval: interval, Host: hostFacts()}
 	w.describeHost(&rec.Host)
 
 	var (
@@ -154,7 +159,7 @@ func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (
 	for !watched {
 		cond.Wait()
 	}
-	err := werr
+	err = werr
 	mu.Unlock()
 
 	if errors.Is(err, context.Canceled) && ctx.Err() == nil {

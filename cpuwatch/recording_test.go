@@ -125,6 +125,41 @@ func TestRecord(t *testing.T) {
 	}
 }
 
+// TestRecordZeroWatcher records with a Watcher whose every field but
+// ProcRoot is zero: it samples every DefaultInterval, keeps DefaultLead
+// intervals before run and DefaultTrail after, and says so in the
+// recording.
+func TestRecordZeroWatcher(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := startFakeProc(t, []int{0}, func(int, int) bool { return false })
+		start := time.Now()
+		var runAt time.Duration
+		rec, err := (&cpuwatch.Watcher{ProcRoot: p.Root}).Record(t.Context(), func(context.Context) error {
+			runAt = time.Since(start)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Interval != cpuwatch.DefaultInterval {
+			t.Errorf("Recording.Interval = %v, want %v", rec.Interval, cpuwatch.DefaultInterval)
+		}
+		if want := cpuwatch.DefaultLead * cpuwatch.DefaultInterval; runAt != want {
+			t.Errorf("run called after %v, want DefaultLead intervals = %v", runAt, want)
+		}
+		// run returns at once, at the end of the lead's last sample, which
+		// therefore covers that moment; DefaultTrail more follow it.
+		if got, want := len(rec.Samples), cpuwatch.DefaultLead+cpuwatch.DefaultTrail; got != want {
+			t.Errorf("got %d samples, want %d", got, want)
+		}
+		for i, s := range rec.Samples {
+			if s.Elapsed != cpuwatch.DefaultInterval {
+				t.Errorf("sample %d: Elapsed = %v, want %v", i, s.Elapsed, cpuwatch.DefaultInterval)
+			}
+		}
+	})
+}
+
 // TestRecordSeesRun keeps cpu0 busy exactly while run runs and checks what
 // EffectiveCores makes of it.
 func TestRecordSeesRun(t *testing.T) {
@@ -262,7 +297,7 @@ func TestRecordErrors(t *testing.T) {
 		w        cpuwatch.Watcher
 		contains string
 	}{
-		{"zero interval", cpuwatch.Watcher{ProcRoot: "testdata/normal/proc"}, "interval 0s is not positive"},
+		{"negative interval", cpuwatch.Watcher{Interval: -time.Second, ProcRoot: "testdata/normal/proc"}, "interval -1s is negative"},
 		{"missing proc root", cpuwatch.Watcher{Interval: time.Second, ProcRoot: "testdata/missing/proc"}, "proc root"},
 		{"malformed", cpuwatch.Watcher{Interval: time.Second, ProcRoot: "testdata/malformed/proc"}, "malformed counter"},
 	}

@@ -9,6 +9,10 @@ import (
 
 // Defaults used by a Watcher whose fields are zero.
 const (
+	// DefaultInterval is the time between readings when Interval is zero:
+	// one second, long enough for smooth per-core figures from /proc/stat's
+	// 100 Hz ticks.
+	DefaultInterval = time.Second
 	// DefaultLead is how many idle intervals Record keeps before it calls
 	// run: the "dead time" that shows the machine at rest.
 	DefaultLead = 2
@@ -18,11 +22,13 @@ const (
 
 // Watcher samples per-core CPU usage from a proc tree at a fixed interval.
 //
-// A Watcher holds only configuration; each call to Watch or Record opens
+// The zero Watcher is ready to use: it samples /proc every second, with
+// DefaultLead and DefaultTrail intervals around Record's run. A Watcher
+// holds only configuration; each call to Watch or Record opens
 // its own descriptor, so one Watcher may serve several goroutines at once.
 type Watcher struct {
-	// Interval is the time between readings. It must be positive.
-	// /proc/stat counts in USER_HZ ticks (100 a second on Linux), so at
+	// Interval is the time between readings. Zero means DefaultInterval
+	// (one second); a negative value is an error. /proc/stat counts in USER_HZ ticks (100 a second on Linux), so at
 	// 100 ms a core's usage moves in steps of 10 %; use 1 s for smooth
 	// pictures and short intervals only for coarse, fast views.
 	Interval time.Duration
@@ -75,7 +81,8 @@ type Watcher struct {
 }
 
 // Watch samples the machine every interval until ctx is done, calling fn
-// with each sample. It is shorthand for a Watcher with only Interval set.
+// with each sample. It is shorthand for a Watcher with only Interval set,
+// so a zero interval means DefaultInterval.
 func Watch(ctx context.Context, interval time.Duration, fn func(Sample)) error {
 	w := Watcher{Interval: interval}
 	return w.Watch(ctx, fn)
@@ -95,8 +102,9 @@ func Watch(ctx context.Context, interval time.Duration, fn func(Sample)) error {
 // Watch blocks until ctx is done and then returns ctx.Err(), or returns the
 // first error reading the proc tree. It starts no goroutines.
 func (w *Watcher) Watch(ctx context.Context, fn func(Sample)) error {
-	if w.Interval <= 0 {
-		return fmt.Errorf("cpuwatch: interval %v is not positive", w.Interval)
+	interval, err := w.interval()
+	if err != nil {
+		return err
 	}
 	if fn == nil {
 		return errors.New("cpuwatch: nil callback")
@@ -123,7 +131,7 @@ func (w *Watcher) Watch(ctx context.Context, fn func(Sample)) error {
 	}
 	start := time.Now()
 	prevAt := start
-	timer := time.NewTimer(w.Interval)
+	timer := time.NewTimer(interval)
 	defer timer.Stop()
 	var cores []CoreUsage
 	for k := int64(1); ; {
@@ -167,7 +175,19 @@ func (w *Watcher) Watch(ctx context.Context, fn func(Sample)) error {
 		// Next reading: the first point of the schedule start + k·Interval
 		// that has not passed yet. Points missed while fn ran are skipped.
 		since := time.Since(start)
-		k = max(k+1, int64(since/w.Interval)+1)
-		timer.Reset(time.Duration(k)*w.Interval - since)
+		k = max(k+1, int64(since/interval)+1)
+		timer.Reset(time.Duration(k)*interval - since)
 	}
+}
+
+// interval returns the time between readings, with zero meaning
+// DefaultInterval.
+func (w *Watcher) interval() (time.Duration, error) {
+	switch {
+	case w.Interval < 0:
+		return 0, fmt.Errorf("cpuwatch: interval %v is negative", w.Interval)
+	case w.Interval == 0:
+		return DefaultInterval, nil
+	}
+	return w.Interval, nil
 }

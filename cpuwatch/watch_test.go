@@ -213,8 +213,7 @@ func TestWatchErrors(t *testing.T) {
 		fn       func(cpuwatch.Sample)
 		contains string
 	}{
-		{"zero interval", cpuwatch.Watcher{ProcRoot: "testdata/normal/proc"}, noop, "interval 0s is not positive"},
-		{"negative interval", cpuwatch.Watcher{Interval: -time.Second, ProcRoot: "testdata/normal/proc"}, noop, "interval -1s is not positive"},
+		{"negative interval", cpuwatch.Watcher{Interval: -time.Second, ProcRoot: "testdata/normal/proc"}, noop, "interval -1s is negative"},
 		{"nil fn", cpuwatch.Watcher{Interval: time.Second, ProcRoot: "testdata/normal/proc"}, nil, "nil callback"},
 		{"missing proc root", cpuwatch.Watcher{Interval: time.Second, ProcRoot: "testdata/missing/proc"}, noop, `proc root "testdata/missing/proc"`},
 		{"no stat file", cpuwatch.Watcher{Interval: time.Second, ProcRoot: "testdata/normal"}, noop, "testdata/normal/stat: no such file"},
@@ -263,9 +262,33 @@ func TestWatchFailsMidway(t *testing.T) {
 func TestWatchShorthand(t *testing.T) {
 	// Watch is Watcher{Interval}.Watch on /proc; its argument checks come
 	// first, so they can be tested on any platform.
-	if err := cpuwatch.Watch(t.Context(), 0, func(cpuwatch.Sample) {}); err == nil || !strings.Contains(err.Error(), "not positive") {
-		t.Errorf("Watch(ctx, 0, fn) = %v, want an interval error", err)
+	if err := cpuwatch.Watch(t.Context(), -1, func(cpuwatch.Sample) {}); err == nil || !strings.Contains(err.Error(), "negative") {
+		t.Errorf("Watch(ctx, -1, fn) = %v, want an interval error", err)
 	}
+}
+
+// TestWatchZeroInterval checks that Interval 0 means DefaultInterval: the
+// samples come one second apart on the fake clock.
+func TestWatchZeroInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := startFakeProc(t, []int{0}, func(int, int) bool { return false })
+		ctx, cancel := context.WithCancel(t.Context())
+		start := time.Now()
+		var at []time.Duration
+		err := (&cpuwatch.Watcher{ProcRoot: p.Root}).Watch(ctx, func(s cpuwatch.Sample) {
+			at = append(at, time.Since(start))
+			if len(at) == 3 {
+				cancel()
+			}
+		})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Watch = %v, want context.Canceled", err)
+		}
+		want := []time.Duration{cpuwatch.DefaultInterval, 2 * cpuwatch.DefaultInterval, 3 * cpuwatch.DefaultInterval}
+		if diff := cmp.Diff(want, at); diff != "" {
+			t.Errorf("sample times mismatch (-want +got):\n%s", diff)
+		}
+	})
 }
 
 // TestWatchNoCallbackAfterCancel cancels from inside fn with an interval so

@@ -3,6 +3,7 @@ package heatmap
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
@@ -243,45 +244,46 @@ func TestBadInput(t *testing.T) {
 		rec    func() *cpuwatch.Recording
 		opts   Options
 		errHas string
+		is     error // the sentinel the error wraps, if any
 	}{
-		{"nil recording", func() *cpuwatch.Recording { return nil }, Options{}, "nil recording"},
-		{"no samples", func() *cpuwatch.Recording { return &cpuwatch.Recording{} }, Options{}, "no samples"},
+		{"nil recording", func() *cpuwatch.Recording { return nil }, Options{}, "nil recording", ErrBadRecording},
+		{"no samples", func() *cpuwatch.Recording { return &cpuwatch.Recording{} }, Options{}, "no samples", ErrBadRecording},
 		{"no cores", func() *cpuwatch.Recording {
 			return &cpuwatch.Recording{Samples: []cpuwatch.Sample{{Time: t0}}}
-		}, Options{}, "no cores"},
+		}, Options{}, "no cores", ErrBadRecording},
 		{"negative elapsed", func() *cpuwatch.Recording {
 			r := good()
 			r.Samples[1].Elapsed = -time.Second
 			return r
-		}, Options{}, "negative elapsed"},
+		}, Options{}, "negative elapsed", ErrBadRecording},
 		{"time backwards", func() *cpuwatch.Recording {
 			r := good()
 			r.Samples[2].Time = t0
 			return r
-		}, Options{}, "before sample"},
+		}, Options{}, "before sample", ErrBadRecording},
 		{"user above 1", func() *cpuwatch.Recording {
 			r := good()
 			r.Samples[1].Cores[0].User = 7
 			return r
-		}, Options{Mode: User}, "out of [0, 1]"},
+		}, Options{Mode: User}, "out of [0, 1]", ErrBadRecording},
 		{"NaN idle", func() *cpuwatch.Recording {
 			r := good()
 			r.Samples[0].Cores[1].Idle = math.NaN()
 			return r
-		}, Options{}, "out of [0, 1]"},
+		}, Options{}, "out of [0, 1]", ErrBadRecording},
 		{"duplicate cpu", func() *cpuwatch.Recording {
 			r := good()
 			r.Samples[0].Cores[1].ID = 0
 			return r
-		}, Options{}, "twice"},
+		}, Options{}, "twice", ErrBadRecording},
 		{"negative cpu", func() *cpuwatch.Recording {
 			r := good()
 			r.Samples[0].Cores[0].ID = -1
 			return r
-		}, Options{}, "negative cpu"},
-		{"unknown mode", good, Options{Mode: 42}, "unknown mode"},
-		{"cell too wide", good, Options{CellWidth: 1000}, "CellWidth"},
-		{"too many buckets", good, Options{Mode: Distribution, Buckets: 1000}, "Buckets"},
+		}, Options{}, "negative cpu", ErrBadRecording},
+		{"unknown mode", good, Options{Mode: 42}, "unknown mode", nil},
+		{"cell too wide", good, Options{CellWidth: 1000}, "CellWidth", nil},
+		{"too many buckets", good, Options{Mode: Distribution, Buckets: 1000}, "Buckets", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -291,6 +293,9 @@ func TestBadInput(t *testing.T) {
 				err := write(io.Discard, tc.rec(), tc.opts)
 				if err == nil || !strings.HasPrefix(err.Error(), "heatmap: ") || !strings.Contains(err.Error(), tc.errHas) {
 					t.Errorf("Write%s error = %v, want a heatmap error about %q", name, err, tc.errHas)
+				}
+				if got := errors.Is(err, ErrBadRecording); got != (tc.is == ErrBadRecording) {
+					t.Errorf("errors.Is(Write%s error, ErrBadRecording) = %v, want %v", name, got, !got)
 				}
 			}
 		})

@@ -2,7 +2,6 @@ package heatmap
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -111,7 +110,7 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 		return nil, err
 	}
 	if o.GroupByCore && rec.Host.Topology == nil {
-		return nil, errors.New("heatmap: GroupByCore: recording has no CPU topology (cpuwatch.Record keeps one in Host.Topology where sysfs is readable)")
+		return nil, fmt.Errorf("%w: GroupByCore needs the recording's Host.Topology, which cpuwatch.Record keeps where sysfs is readable", ErrNoTopology)
 	}
 	var s *series
 	for retry := false; ; retry = true {

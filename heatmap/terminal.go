@@ -2,7 +2,6 @@ package heatmap
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"image/color"
 	"io"
@@ -412,7 +411,7 @@ func NewLive(w io.Writer, opts TerminalOptions) *Live {
 // next. It also returns the error of writing to w.
 func (l *Live) Add(s cpuwatch.Sample) error {
 	if l.opts.GroupByCore {
-		return errors.New("heatmap: Live cannot GroupByCore: samples carry no CPU topology (use WriteTerminal on a recording)")
+		return fmt.Errorf("%w: Live cannot GroupByCore, samples carry none (use WriteTerminal on a recording)", ErrNoTopology)
 	}
 	l.rec.Samples = append(l.rec.Samples, s.Clone())
 	if extra := len(l.rec.Samples) - l.opts.Width; extra > 0 {

@@ -2,7 +2,6 @@ package heatmap
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -10,7 +9,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/corescope/corescope/cpuwatch"
 )
@@ -196,11 +194,11 @@ func buildThreadChart(rec *cpuwatch.Recording, opts ThreadOptions) (*chart, erro
 	for i, smp := range rec.Samples {
 		for _, th := range smp.Threads {
 			if th.CPU < 0 {
-				return nil, fmt.Errorf("heatmap: sample %d thread %d: negative cpu %d", i, th.TID, th.CPU)
+				return nil, badRecording("sample %d thread %d: negative cpu %d", i, th.TID, th.CPU)
 			}
 			for _, v := range []float64{th.User, th.System} {
 				if !(v >= -usageTolerance && v <= 1+usageTolerance) {
-					return nil, fmt.Errorf("heatmap: sample %d thread %d: usage fraction %v out of [0, 1]", i, th.TID, v)
+					return nil, badRecording("sample %d thread %d: usage fraction %v out of [0, 1]", i, th.TID, v)
 				}
 			}
 			k := key{th.PID, th.TID}
@@ -217,7 +215,7 @@ func buildThreadChart(rec *cpuwatch.Recording, opts ThreadOptions) (*chart, erro
 		rows[i].name = rows[i].label()
 	}
 	if len(rows) == 0 {
-		return nil, errors.New("heatmap: recording has no threads (record with a watcher that follows processes)")
+		return nil, fmt.Errorf("%w: the recording followed none (record with a watcher that follows processes)", ErrNoThreads)
 	}
 	total := len(rows)
 	keep := rows[:0:0]
@@ -227,7 +225,7 @@ func buildThreadChart(rec *cpuwatch.Recording, opts ThreadOptions) (*chart, erro
 		}
 	}
 	if len(keep) == 0 {
-		return nil, errors.New("heatmap: no followed thread used any CPU time (set AllThreads to draw them anyway)")
+		return nil, fmt.Errorf("%w: no followed thread used any CPU time (set AllThreads to draw them anyway)", ErrNoThreads)
 	}
 	if len(keep) > maxThreads {
 		slices.SortStableFunc(keep, func(a, b threadRow) int { return cmp.Compare(b.cpuTime, a.cpuTime) })
@@ -406,7 +404,7 @@ func sampleSpans(rec *cpuwatch.Recording, s *series) (start, end []float64) {
 	start, end = make([]float64, n), make([]float64, n)
 	def := rec.Interval
 	if def <= 0 {
-		def = time.Second
+		def = cpuwatch.DefaultInterval
 	}
 	var prev float64
 	for i, smp := range rec.Samples {

@@ -2,6 +2,7 @@ package heatmap
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
@@ -208,14 +209,15 @@ func TestThreadTimelineBadInput(t *testing.T) {
 		rec     *cpuwatch.Recording
 		opts    ThreadOptions
 		wantErr string
+		is      error // the sentinel the error wraps, or nil for none
 	}{
-		{"nil", nil, ThreadOptions{}, "nil recording"},
-		{"no threads", makeRec([]int{0}, 3, func(i, id int) (float64, float64) { return 0.5, 0 }), ThreadOptions{}, "no threads"},
-		{"all idle", threadRec(2, func(i int) []cpuwatch.ThreadUsage { return []cpuwatch.ThreadUsage{{PID: 1, TID: 1}} }), ThreadOptions{}, "AllThreads"},
-		{"negative cpu", threadRec(2, func(i int) []cpuwatch.ThreadUsage { return []cpuwatch.ThreadUsage{{PID: 1, TID: 1, CPU: -1}} }), ThreadOptions{}, "negative cpu"},
-		{"usage above 1", threadRec(2, func(i int) []cpuwatch.ThreadUsage { return []cpuwatch.ThreadUsage{{PID: 1, TID: 1, User: 3}} }), ThreadOptions{}, "out of [0, 1]"},
-		{"negative max", gilRec(), ThreadOptions{MaxThreads: -1}, "MaxThreads"},
-		{"huge cell", gilRec(), ThreadOptions{CellWidth: 1000}, "CellWidth"},
+		{"nil", nil, ThreadOptions{}, "nil recording", ErrBadRecording},
+		{"no threads", makeRec([]int{0}, 3, func(i, id int) (float64, float64) { return 0.5, 0 }), ThreadOptions{}, "no threads", ErrNoThreads},
+		{"all idle", threadRec(2, func(i int) []cpuwatch.ThreadUsage { return []cpuwatch.ThreadUsage{{PID: 1, TID: 1}} }), ThreadOptions{}, "AllThreads", ErrNoThreads},
+		{"negative cpu", threadRec(2, func(i int) []cpuwatch.ThreadUsage { return []cpuwatch.ThreadUsage{{PID: 1, TID: 1, CPU: -1}} }), ThreadOptions{}, "negative cpu", ErrBadRecording},
+		{"usage above 1", threadRec(2, func(i int) []cpuwatch.ThreadUsage { return []cpuwatch.ThreadUsage{{PID: 1, TID: 1, User: 3}} }), ThreadOptions{}, "out of [0, 1]", ErrBadRecording},
+		{"negative max", gilRec(), ThreadOptions{MaxThreads: -1}, "MaxThreads", nil},
+		{"huge cell", gilRec(), ThreadOptions{CellWidth: 1000}, "CellWidth", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,6 +225,11 @@ func TestThreadTimelineBadInput(t *testing.T) {
 			err := WriteThreadsPNG(&buf, tt.rec, tt.opts)
 			if err == nil || !strings.HasPrefix(err.Error(), "heatmap: ") || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("WriteThreadsPNG error = %v, want \"heatmap: …%s…\"", err, tt.wantErr)
+			}
+			for _, sentinel := range []error{ErrBadRecording, ErrNoThreads} {
+				if got, want := errors.Is(err, sentinel), sentinel == tt.is; got != want {
+					t.Errorf("errors.Is(%v, %v) = %v, want %v", err, sentinel, got, want)
+				}
 			}
 		})
 	}

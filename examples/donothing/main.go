@@ -11,7 +11,6 @@ import (
 	"log"
 	"os"
 	"os/signal"
-	"time"
 
 	"github.com/corescope/corescope/cpuwatch"
 	"github.com/corescope/corescope/heatmap"
@@ -23,7 +22,7 @@ func main() {
 
 	// No run function: Record samples only its lead and trail, and
 	// MinSamples makes that 12 one-second intervals, like the seed's.
-	w := cpuwatch.Watcher{Interval: time.Second, MinSamples: 12}
+	w := cpuwatch.Watcher{MinSamples: 12}
 	rec, err := w.Record(ctx, nil)
 	if err != nil {
 		log.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"log"
 	"os"
 	"os/signal"
-	"time"
 
 	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/cpuwatch"
@@ -24,7 +23,7 @@ func main() {
 	defer stop()
 
 	model := workload.Serial{Work: workload.Work{Kernel: workload.Bytecode, N: 1 << 28}}
-	res, err := corescope.Run(ctx, &cpuwatch.Watcher{Interval: time.Second}, model)
+	res, err := corescope.Run(ctx, &cpuwatch.Watcher{}, model)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"log"
 	"os"
 	"os/signal"
-	"time"
 
 	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/cpuwatch"
@@ -31,7 +30,7 @@ func main() {
 	if *py2 {
 		model.Version = workload.Python2
 	}
-	res, err := corescope.Run(ctx, &cpuwatch.Watcher{Interval: time.Second}, model)
+	res, err := corescope.Run(ctx, &cpuwatch.Watcher{}, model)
 	if err != nil {
 		log.Fatal(err)
 	}

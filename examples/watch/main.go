@@ -27,7 +27,7 @@ import (
 
 func main() {
 	pid := flag.Int("pid", 0, "record until this process exits")
-	interval := flag.Duration("interval", time.Second, "length of one sample")
+	interval := flag.Duration("interval", cpuwatch.DefaultInterval, "length of one sample")
 	out := flag.String("o", "watch.png", "picture to write")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

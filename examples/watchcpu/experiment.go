@@ -11,18 +11,19 @@ import (
 
 	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/cpuwatch"
+	"github.com/corescope/corescope/experiment"
 )
 
 // experimentUnit is the experiment's default unit, 1/16 of the seed's 2^28:
 // small enough that the bytecode kernel's serial run is repeated a few
 // times, so every run can be sized to the time budget.
-const experimentUnit = corescope.SeedUnit / 16
+const experimentUnit = experiment.SeedUnit / 16
 
-// experiment runs the seed's whole matrix, writes the report folder and
+// runExperiment runs the seed's whole matrix, writes the report folder and
 // prints the table.
-func experiment(ctx context.Context, c *config, stdout, stderr io.Writer) error {
+func runExperiment(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	kernel, _ := parseKernel(c.kernel)
-	plan := corescope.Plan{Kernel: kernel, Unit: c.size, Units: c.units, Pin: c.pin, Idle: c.serialTime}
+	plan := experiment.Plan{Kernel: kernel, Unit: c.size, Units: c.units, Pin: c.pin, Idle: c.serialTime}
 	if plan.Unit == 0 {
 		plan.Unit = experimentUnit
 	}
@@ -34,7 +35,7 @@ func experiment(ctx context.Context, c *config, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	e := corescope.Experiment{
+	e := experiment.Experiment{
 		Specs: plan.Specs(),
 		// Following this process's threads and its children's gives each
 		// run a thread timeline: which worker ran on which core, when.
@@ -59,15 +60,15 @@ func experiment(ctx context.Context, c *config, stdout, stderr io.Writer) error 
 	if err := res.WriteTable(stdout); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "Saved", filepath.Join(c.out, corescope.ReportPage))
+	fmt.Fprintln(stdout, "Saved", filepath.Join(c.out, experiment.ReportPage))
 	return nil
 }
 
 // progressPrinter shows which run is going, how far it is and the time
 // left: redrawn in place on a terminal, one line per run otherwise.
-func progressPrinter(w io.Writer) func(corescope.Progress) {
+func progressPrinter(w io.Writer) func(experiment.Progress) {
 	tty := isTerminal(w)
-	return func(p corescope.Progress) {
+	return func(p experiment.Progress) {
 		head := fmt.Sprintf("[%2d/%d] %-20s", p.Run+1, p.Runs, p.Spec.DataID())
 		left := fmt.Sprintf("about %s left", p.Left.Round(time.Second))
 		switch {

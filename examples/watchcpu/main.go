@@ -30,8 +30,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/cpuwatch"
+	"github.com/corescope/corescope/experiment"
 	"github.com/corescope/corescope/heatmap"
 	"github.com/corescope/corescope/workload"
 )
@@ -151,18 +151,18 @@ func (c *config) check(args []string) error {
 			return fmt.Errorf("--%s applies to the whole experiment, not to --workload %s", name, c.workload)
 		}
 	}
-	wl, err := corescope.ParseWorkload(c.workload)
+	wl, err := experiment.ParseWorkload(c.workload)
 	if err != nil {
 		return errors.New(strings.TrimPrefix(err.Error(), "corescope: "))
 	}
 	switch {
-	case c.set["num-procs"] && wl != corescope.Multiprocessing:
+	case c.set["num-procs"] && wl != experiment.Multiprocessing:
 		return fmt.Errorf("--num-procs is for --workload multiprocessing, not %s (use --num-threads)", wl)
-	case c.set["num-threads"] && (wl == corescope.Multiprocessing || !wl.Parallel()):
+	case c.set["num-threads"] && (wl == experiment.Multiprocessing || !wl.Parallel()):
 		return fmt.Errorf("--num-threads does not apply to --workload %s", wl)
-	case wl == corescope.DoNothing && (c.set["size"] || c.set["units"]):
+	case wl == experiment.DoNothing && (c.set["size"] || c.set["units"]):
 		return fmt.Errorf("--size and --units do not apply to --workload %s", wl)
-	case c.pin && (wl == corescope.Goroutines || wl == corescope.DoNothing):
+	case c.pin && (wl == experiment.Goroutines || wl == experiment.DoNothing):
 		return fmt.Errorf("--pin-cpu does not apply to --workload %s", wl)
 	}
 	if _, err := parseMode(c.mode, wl); err != nil {
@@ -194,7 +194,7 @@ func (c *config) check(args []string) error {
 
 // parseMode returns the heatmap mode for --mode; "" picks split for the
 // GIL, whose system time is the point, and busy for the rest.
-func parseMode(s string, wl corescope.Workload) (heatmap.Mode, error) {
+func parseMode(s string, wl experiment.Workload) (heatmap.Mode, error) {
 	switch s {
 	case "":
 		if wl.GIL() {
@@ -242,7 +242,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}()
 
 	if c.workload == "" {
-		err = experiment(ctx, c, stdout, stderr)
+		err = runExperiment(ctx, c, stdout, stderr)
 	} else {
 		err = one(ctx, c, stdout, stderr)
 	}
@@ -260,11 +260,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // one makes a single recording, as the seed's watch_cpu.py did.
 func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
-	wl, _ := corescope.ParseWorkload(c.workload)
+	wl, _ := experiment.ParseWorkload(c.workload)
 	kernel, _ := parseKernel(c.kernel)
 	// Zero Workers and Unit take the seed's defaults (Spec's docs say which).
-	spec := corescope.Spec{Workload: wl, Kernel: kernel, Unit: c.size, Units: c.units, Pin: c.pin, Workers: c.numThreads}
-	if wl == corescope.Multiprocessing {
+	spec := experiment.Spec{Workload: wl, Kernel: kernel, Unit: c.size, Units: c.units, Pin: c.pin, Workers: c.numThreads}
+	if wl == experiment.Multiprocessing {
 		spec.Workers = c.numProcs
 	}
 	// Following this process's threads and its children's lets the
@@ -320,7 +320,7 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintln(stdout, "Saved", name)
-		if c.format != "html" && corescope.ThreadPictureName(res) != "" {
+		if c.format != "html" && experiment.ThreadPictureName(res) != "" {
 			name = strings.TrimSuffix(name, filepath.Ext(name)) + "-threads." + c.format
 			if err := saveThreads(name, c.format, res.Recording); err != nil {
 				return err
@@ -342,11 +342,11 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 }
 
 // printResults prints the workers' sums the way each seed script did.
-func printResults(w io.Writer, wl corescope.Workload, results []uint64) {
+func printResults(w io.Writer, wl experiment.Workload, results []uint64) {
 	switch {
-	case wl == corescope.DoNothing:
+	case wl == experiment.DoNothing:
 		fmt.Fprintln(w, "Did nothing")
-	case wl == corescope.Multiprocessing: // pool.map printed a Python list
+	case wl == experiment.Multiprocessing: // pool.map printed a Python list
 		s := make([]string, len(results))
 		for i, r := range results {
 			s[i] = fmt.Sprint(r)

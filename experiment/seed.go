@@ -1,4 +1,6 @@
-package corescope
+package experiment
+
+import "github.com/corescope/corescope"
 
 // SeedRun is one run of the original experiment: Python 2.7 on 4 physical
 // cores with 8 hyperthreads, timed with `time` (see the seed's NOTES.md).
@@ -55,7 +57,7 @@ const SeedCores = 4
 type Comparison struct {
 	Seed SeedRun
 	// Ours is nil when the experiment had no matching run.
-	Ours *Result
+	Ours *corescope.Result
 	// Speedup is Results.Speedup of Ours, 0 without it.
 	Speedup float64
 }

@@ -1,4 +1,4 @@
-package corescope_test
+package experiment_test
 
 import (
 	"encoding/json"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/cpuwatch"
+	"github.com/corescope/corescope/experiment"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -57,7 +58,7 @@ func TestWriteReport(t *testing.T) {
 		t.Fatalf("WriteReport() error = %v", err)
 	}
 
-	page, err := os.ReadFile(filepath.Join(dir, corescope.ReportPage))
+	page, err := os.ReadFile(filepath.Join(dir, experiment.ReportPage))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,8 +69,8 @@ func TestWriteReport(t *testing.T) {
 	srcs := regexp.MustCompile(`<img src="([^"]+)"`).FindAllStringSubmatch(html, -1)
 	var want []string
 	for _, run := range r.Runs {
-		want = append(want, corescope.PictureName(run))
-		if name := corescope.ThreadPictureName(run); name != "" {
+		want = append(want, experiment.PictureName(run))
+		if name := experiment.ThreadPictureName(run); name != "" {
 			want = append(want, name)
 		}
 	}
@@ -103,11 +104,11 @@ func TestWriteReport(t *testing.T) {
 		}
 	}
 
-	b, err := os.ReadFile(filepath.Join(dir, corescope.ReportResults))
+	b, err := os.ReadFile(filepath.Join(dir, experiment.ReportResults))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back corescope.Results
+	var back experiment.Results
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatalf("results.json does not decode: %v", err)
 	}
@@ -125,7 +126,7 @@ func TestPictureName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
-			if got := corescope.PictureName(&corescope.Result{DataID: tt.id, Workload: "goroutines"}); got != tt.want {
+			if got := experiment.PictureName(&corescope.Result{DataID: tt.id, Workload: "goroutines"}); got != tt.want {
 				t.Errorf("PictureName(%q) = %q, want %q", tt.id, got, tt.want)
 			}
 		})
@@ -133,7 +134,7 @@ func TestPictureName(t *testing.T) {
 }
 
 func TestWriteReportNoRuns(t *testing.T) {
-	if err := (&corescope.Results{}).WriteReport(t.TempDir()); err == nil {
+	if err := (&experiment.Results{}).WriteReport(t.TempDir()); err == nil {
 		t.Error("WriteReport() of no runs = nil error, want one")
 	}
 }

@@ -1,10 +1,11 @@
-package corescope
+package experiment
 
 import (
 	"context"
 	"fmt"
 	"time"
 
+	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/cpuwatch"
 	"github.com/corescope/corescope/workload"
 )
@@ -62,7 +63,7 @@ type Spec struct {
 	Workload Workload
 	// Workers is the number of processes, threads or goroutines; it is
 	// ignored for DoNothing and NonThreaded, which have none and one. 0
-	// means UsableCPUs() processes for Multiprocessing, one per CPU, the
+	// means corescope.UsableCPUs() processes for Multiprocessing, one per CPU, the
 	// most that can all run at once; and 2 for the threaded models and
 	// goroutines, the fewest that show whether they run in parallel (the
 	// seed's first threading run).
@@ -140,7 +141,7 @@ func (s Spec) workers() int {
 		return 1
 	case Multiprocessing:
 		if s.Workers == 0 {
-			return UsableCPUs()
+			return corescope.UsableCPUs()
 		}
 	default:
 		if s.Workers == 0 {
@@ -216,13 +217,13 @@ func (s Spec) model() (workload.Model, error) {
 // Run runs the spec, with the defaults of WithDefaults(w), under w as Run
 // does, and names the result after the spec. The watcher's recording gets
 // the spec's DataID.
-func (s Spec) Run(ctx context.Context, w *cpuwatch.Watcher) (*Result, error) {
+func (s Spec) Run(ctx context.Context, w *cpuwatch.Watcher) (*corescope.Result, error) {
 	s = s.WithDefaults(w)
 	m, err := s.model()
 	if err != nil {
 		return nil, err
 	}
-	res, err := Run(ctx, w, m)
+	res, err := corescope.Run(ctx, w, m)
 	if res != nil {
 		res.Workload = string(s.Workload)
 		res.DataID = s.DataID()

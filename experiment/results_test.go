@@ -1,24 +1,23 @@
-package corescope_test
+package experiment_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"math"
 	"strings"
 	"testing"
 
 	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/cpuwatch"
+	"github.com/corescope/corescope/experiment"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // synthetic returns results shaped like an experiment's, with round
 // numbers: the serial run does 4 units of 100 iterations in 2 s.
-func synthetic() *corescope.Results {
-	return &corescope.Results{Runs: []*corescope.Result{
+func synthetic() *experiment.Results {
+	return &experiment.Results{Runs: []*corescope.Result{
 		{Workload: "do-nothing", DataID: "do-nothing", WallSeconds: 2, EffectiveCores: 0.05, Results: []uint64{}},
 		{Workload: "non-threaded", DataID: "non-threaded:1", Workers: 1, Size: 400, Unit: 100, WallSeconds: 2,
 			UserSeconds: 1.9, SystemSeconds: 0.1, CoresUsed: 1, EffectiveCores: 1.05, Results: []uint64{4950}},
@@ -48,7 +47,7 @@ func TestSpeedup(t *testing.T) {
 			}
 		})
 	}
-	noSerial := &corescope.Results{Runs: r.Runs[2:]}
+	noSerial := &experiment.Results{Runs: r.Runs[2:]}
 	if got := noSerial.Speedup(r.Runs[2]); got != 0 {
 		t.Errorf("Speedup() without a serial run = %v, want 0", got)
 	}
@@ -56,7 +55,7 @@ func TestSpeedup(t *testing.T) {
 
 func TestTable(t *testing.T) {
 	got := synthetic().Table()
-	want := []corescope.Row{
+	want := []experiment.Row{
 		{DataID: "do-nothing", Workload: "do-nothing", Wall: 2, EffectiveCores: 0.05, GILSwitches: -1},
 		{DataID: "non-threaded:1", Workload: "non-threaded", Workers: 1, Wall: 2, Speedup: 1, CoresUsed: 1, EffectiveCores: 1.05, SystemShare: 0.05, GILSwitches: -1},
 		{DataID: "multiprocessing:4", Workload: "multiprocessing", Workers: 4, Wall: 4, Speedup: 2, CoresUsed: 2, EffectiveCores: 2, GILSwitches: -1},
@@ -69,7 +68,7 @@ func TestTable(t *testing.T) {
 
 func TestWriteTableEmpty(t *testing.T) {
 	var buf bytes.Buffer
-	if err := (&corescope.Results{}).WriteTable(&buf); err == nil {
+	if err := (&experiment.Results{}).WriteTable(&buf); err == nil {
 		t.Errorf("WriteTable() of no runs = nil error, want one")
 	}
 }
@@ -106,8 +105,8 @@ func TestResultJSONKeys(t *testing.T) {
 
 func TestSeedRuns(t *testing.T) {
 	// The ratios NOTES.md draws from the seed's table.
-	seed := map[string]corescope.SeedRun{}
-	for _, s := range corescope.SeedRuns() {
+	seed := map[string]experiment.SeedRun{}
+	for _, s := range experiment.SeedRuns() {
 		seed[s.DataID] = s
 	}
 	tests := []struct {
@@ -136,8 +135,8 @@ func TestCompareSeed(t *testing.T) {
 	r := synthetic()
 	r.Host.NumCPU = 8 // the seed's 4 processes on 4 cores match 8 here
 	cmpRows := r.CompareSeed()
-	if len(cmpRows) != len(corescope.SeedRuns()) {
-		t.Fatalf("CompareSeed() has %d rows, want one per seed run (%d)", len(cmpRows), len(corescope.SeedRuns()))
+	if len(cmpRows) != len(experiment.SeedRuns()) {
+		t.Fatalf("CompareSeed() has %d rows, want one per seed run (%d)", len(cmpRows), len(experiment.SeedRuns()))
 	}
 	matched := map[string]string{}
 	for _, c := range cmpRows {
@@ -162,29 +161,6 @@ func TestCompareSeed(t *testing.T) {
 	}
 	if got := matched["multiprocessing:4"]; got != "multiprocessing:4" {
 		t.Errorf("with NumCPU unknown, multiprocessing:4 pairs with %q, want multiprocessing:4", got)
-	}
-}
-
-func TestRunNilModel(t *testing.T) {
-	if _, err := corescope.Run(t.Context(), nil, nil); err == nil {
-		t.Error("Run(nil model) = nil error, want one")
-	}
-}
-
-func TestFunc(t *testing.T) {
-	boom := errors.New("boom")
-	rep, err := corescope.Func("f", func(context.Context) error { return boom }).Run(t.Context())
-	if !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "corescope: f: ") {
-		t.Errorf("Run() error = %v, want corescope: f: wrapping boom", err)
-	}
-	if rep.Model != "f" {
-		t.Errorf("Report.Model = %q, want %q", rep.Model, "f")
-	}
-	if _, err := corescope.Func("", nil).Run(t.Context()); err == nil {
-		t.Error("Func(nil).Run() = nil error, want one")
-	}
-	if got := corescope.Func("", nil).String(); got != "func" {
-		t.Errorf("String() = %q, want %q", got, "func")
 	}
 }
 

@@ -1,4 +1,4 @@
-package corescope
+package experiment
 
 import (
 	_ "embed"
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/heatmap"
 )
 
@@ -24,18 +25,18 @@ const (
 
 // PictureName returns the file name of a run's heatmap in a report folder:
 // its DataID with characters unsafe in file names replaced, plus ".png".
-func PictureName(run *Result) string { return fileStem(run) + ".png" }
+func PictureName(run *corescope.Result) string { return fileStem(run) + ".png" }
 
 // ThreadPictureName returns the file name of a run's thread timeline in a
 // report folder, or "" when the recording followed no threads.
-func ThreadPictureName(run *Result) string {
+func ThreadPictureName(run *corescope.Result) string {
 	if !hasThreads(run) {
 		return ""
 	}
 	return fileStem(run) + "-threads.png"
 }
 
-func fileStem(run *Result) string {
+func fileStem(run *corescope.Result) string {
 	name := run.DataID
 	if name == "" {
 		name = run.Workload
@@ -52,7 +53,7 @@ func fileStem(run *Result) string {
 // hasThreads reports whether the run did work and its recording followed
 // threads (cpuwatch.Watcher.FollowSelf and friends) that were seen using
 // CPU: child processes that live less than an interval never are.
-func hasThreads(run *Result) bool {
+func hasThreads(run *corescope.Result) bool {
 	if run.Recording == nil || run.Workers == 0 {
 		return false
 	}
@@ -173,7 +174,7 @@ type group struct {
 
 type groupRow struct {
 	Row
-	Run *Result
+	Run *corescope.Result
 }
 
 // page is what the report template sees.
@@ -229,7 +230,7 @@ func (w Workload) about() string {
 }
 
 // Find returns the run named id, or nil.
-func (r *Results) Find(id string) *Result {
+func (r *Results) Find(id string) *corescope.Result {
 	for _, run := range r.Runs {
 		if run.DataID == id {
 			return run

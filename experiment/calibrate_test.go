@@ -1,15 +1,15 @@
-package corescope_test
+package experiment_test
 
 import (
 	"testing"
 	"time"
 
-	"github.com/corescope/corescope"
+	"github.com/corescope/corescope/experiment"
 	"github.com/corescope/corescope/workload"
 )
 
 func TestCalibrate(t *testing.T) {
-	p := corescope.Plan{Kernel: workload.Native, Unit: 1 << 16}
+	p := experiment.Plan{Kernel: workload.Native, Unit: 1 << 16}
 	ns, err := p.Calibrate(t.Context(), 200*time.Millisecond)
 	if err != nil {
 		t.Fatalf("Calibrate() error = %v", err)

@@ -1,12 +1,13 @@
+// This file resamples a Recording onto a grid of equal time columns.
+// parallel.go splits that work among goroutines; validate.go checks the input.
+
 package heatmap
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/corescope/corescope/cpuwatch"
@@ -96,9 +97,6 @@ func (s *series) colTime(c int) (from, to float64) {
 	return s.t0 + float64(c)*dt, s.t0 + float64(c+1)*dt
 }
 
-// usageTolerance admits the rounding of fractions that should sum to 1.
-const usageTolerance = 1e-6
-
 // errNewCore means a sample holds a core that the ids given to resample
 // lack; the caller retries with every sample's ids.
 var errNewCore = errors.New("heatmap: core not in the id list")
@@ -115,11 +113,6 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 	return sr, err
 }
 
-// minParallel is the number of core usages (samples × cores) from which
-// resample splits the work: below it, starting goroutines costs more than
-// it saves, and small renders stay on one goroutine.
-const minParallel = 1 << 18
-
 // resampleN is resample with the samples split among up to workers
 // goroutines, each filling its own columns; 1 is the serial path. The
 // result is bit for bit the serial one: a split falls only between samples
@@ -128,7 +121,7 @@ const minParallel = 1 << 18
 func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, workers int) (sr *series, split bool, err error) {
 	n := len(rec.Samples)
 	if rec.Interval < 0 {
-		return nil, false, fmt.Errorf("heatmap: negative interval %v", rec.Interval)
+		return nil, false, badRecording("negative interval %v", rec.Interval)
 	}
 
 	// Each sample covers [start, end] in seconds since origin.
@@ -143,7 +136,7 @@ func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, work
 	}
 	def := rec.Interval
 	if def <= 0 {
-		def = time.Second
+		def = cpuwatch.DefaultInterval
 	}
 	var origin time.Time
 	if !allZero {
@@ -157,7 +150,7 @@ func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, work
 	for i := range rec.Samples {
 		s := &rec.Samples[i]
 		if s.Elapsed < 0 {
-			return nil, false, fmt.Errorf("heatmap: sample %d has negative elapsed time %v", i, s.Elapsed)
+			return nil, false, badRecording("sample %d has negative elapsed time %v", i, s.Elapsed)
 		}
 		if allZero {
 			d := s.Elapsed
@@ -171,11 +164,11 @@ func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, work
 			continue
 		}
 		if s.Time.IsZero() {
-			return nil, false, fmt.Errorf("heatmap: sample %d has no time but others have", i)
+			return nil, false, badRecording("sample %d has no time but others have", i)
 		}
 		end[i] = s.Time.Sub(origin).Seconds()
 		if i > 0 && end[i] < end[i-1] {
-			return nil, false, fmt.Errorf("heatmap: sample %d ends at %v, before sample %d", i, s.Time, i-1)
+			return nil, false, badRecording("sample %d ends at %v, before sample %d", i, s.Time, i-1)
 		}
 		d := s.Elapsed.Seconds()
 		if i == 0 {
@@ -193,7 +186,7 @@ func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, work
 		t0 = 0 // rounding of the first sample's start
 	}
 	if !(t1 > t0) || math.IsInf(t1-t0, 0) {
-		return nil, false, errors.New("heatmap: samples span no time")
+		return nil, false, badRecording("samples span no time")
 	}
 
 	rows := len(ids)
@@ -248,10 +241,6 @@ type accumulation struct {
 	need       field
 }
 
-// errSplit means a worker of the parallel path met something only the
-// serial path handles; resample then redoes the work serially.
-var errSplit = errors.New("heatmap: needs the serial path")
-
 // span is the overlap of a sample with a column, in columns.
 type span struct {
 	col int
@@ -279,60 +268,6 @@ func (a *accumulation) spans(i, hi int, buf []span) ([]span, bool) {
 			buf = append(buf, span{c, float32(ov / dt)})
 		}
 	}
-}
-
-// parallel accumulates the samples on up to workers goroutines, each over
-// a run of samples that shares no column with another run. It reports
-// false, leaving partial sums, if the serial path must do the work.
-func (a *accumulation) parallel(workers int) bool {
-	n, cols := len(a.start), a.sr.cols
-	// The columns each sample touches, as [lo, hi); lo = cols, hi = 0 if none.
-	lo, hi := make([]int, n), make([]int, n)
-	var buf []span
-	for i := range n {
-		var ok bool
-		buf, ok = a.spans(i, cols, buf)
-		if !ok {
-			return false
-		}
-		lo[i], hi[i] = cols, 0
-		if len(buf) > 0 {
-			lo[i], hi[i] = buf[0].col, buf[len(buf)-1].col+1
-		}
-	}
-	// A split before sample i is clean if every earlier sample ends
-	// before a column where any later one starts.
-	sufLo := make([]int, n+1)
-	sufLo[n] = cols
-	for i := n - 1; i >= 0; i-- {
-		sufLo[i] = min(sufLo[i+1], lo[i])
-	}
-	type part struct{ i0, i1, c0, c1 int }
-	parts := make([]part, 0, workers)
-	prevI, prevC, preHi := 0, 0, 0
-	for i := 0; i < n && len(parts) < workers-1; i++ {
-		if i >= prevI+n/workers && i > prevI && preHi <= sufLo[i] {
-			parts = append(parts, part{prevI, i, prevC, preHi})
-			prevI, prevC = i, preHi
-		}
-		preHi = max(preHi, hi[i])
-	}
-	parts = append(parts, part{prevI, n, prevC, cols})
-	if len(parts) < 2 {
-		return false
-	}
-	errs := make([]error, len(parts))
-	var wg sync.WaitGroup
-	for k, p := range parts {
-		wg.Go(func() { errs[k] = a.run(p.i0, p.i1, p.c0, p.c1, false) })
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return false
-		}
-	}
-	return true
 }
 
 // run adds samples [i0, i1) into columns [c0, c1) of a.sr. With serial
@@ -432,11 +367,11 @@ func (a *accumulation) run(i0, i1, c0, c1 int, serial bool) error {
 				r, ok = rowOf[cu.ID]
 				switch {
 				case cu.ID < 0:
-					return fmt.Errorf("heatmap: sample %d has negative cpu id %d", i, cu.ID)
+					return badRecording("sample %d has negative cpu id %d", i, cu.ID)
 				case !ok:
 					return errNewCore
 				case seen[r]:
-					return fmt.Errorf("heatmap: sample %d names cpu %d twice", i, cu.ID)
+					return badRecording("sample %d names cpu %d twice", i, cu.ID)
 				}
 				seen[r] = true
 			}
@@ -485,111 +420,4 @@ func (a *accumulation) run(i0, i1, c0, c1 int, serial bool) error {
 		}
 	}
 	return nil
-}
-
-// clampFrac converts a checked fraction, which may stray from [0, 1] by
-// usageTolerance, to float32 in [0, 1]. Plain comparisons: the built-in
-// min and max handle NaN and signed zeros, which costs in the hot loop.
-func clampFrac(v float64) float32 {
-	if v < 0 {
-		return 0
-	}
-	if v > 1 {
-		return 1
-	}
-	return float32(v)
-}
-
-func isFrac(v float64) bool { return v >= -usageTolerance && v <= 1+usageTolerance }
-
-// usageErr reports whichever of a and b is not a fraction.
-func usageErr(i, id int, a, b float64) error {
-	v := a
-	if isFrac(a) {
-		v = b
-	}
-	return fmt.Errorf("heatmap: sample %d cpu %d: usage fraction %v out of [0, 1]", i, id, v)
-}
-
-// firstIDs returns the core ids of the first sample that has cores, if
-// they are ascending and non-negative, so that a uniform recording is read
-// only once; otherwise, or if resample meets a core outside them, coreIDs
-// reads every sample.
-func firstIDs(rec *cpuwatch.Recording) ([]int, error) {
-	if rec == nil {
-		return nil, errors.New("heatmap: nil recording")
-	}
-	for i := range rec.Samples {
-		cs := rec.Samples[i].Cores
-		if len(cs) == 0 {
-			continue
-		}
-		if len(cs) > maxRows {
-			return nil, fmt.Errorf("heatmap: more than %d cores", maxRows)
-		}
-		ids := make([]int, len(cs))
-		for k := range cs {
-			ids[k] = cs[k].ID
-			if ids[k] < 0 || (k > 0 && ids[k] <= ids[k-1]) {
-				return coreIDs(rec)
-			}
-		}
-		return ids, nil
-	}
-	return coreIDs(rec)
-}
-
-// coreIDs returns the ids of every core in any sample, ascending. A sample
-// that names a core twice, or a negative id, is an error.
-func coreIDs(rec *cpuwatch.Recording) ([]int, error) {
-	if rec == nil {
-		return nil, errors.New("heatmap: nil recording")
-	}
-	samples := rec.Samples
-	if len(samples) == 0 {
-		return nil, errors.New("heatmap: recording has no samples")
-	}
-	var ids []int
-	var prev []cpuwatch.CoreUsage
-	seen := map[int]bool{}
-	for i, s := range samples {
-		if sameIDs(prev, s.Cores) {
-			continue
-		}
-		prev = s.Cores
-		here := make(map[int]bool, len(s.Cores))
-		for _, c := range s.Cores {
-			if c.ID < 0 {
-				return nil, fmt.Errorf("heatmap: sample %d has negative cpu id %d", i, c.ID)
-			}
-			if here[c.ID] {
-				return nil, fmt.Errorf("heatmap: sample %d names cpu %d twice", i, c.ID)
-			}
-			here[c.ID] = true
-			if !seen[c.ID] {
-				seen[c.ID] = true
-				ids = append(ids, c.ID)
-			}
-		}
-		if len(seen) > maxRows {
-			return nil, fmt.Errorf("heatmap: more than %d cores", maxRows)
-		}
-	}
-	if len(ids) == 0 {
-		return nil, errors.New("heatmap: recording has no cores")
-	}
-	slices.Sort(ids)
-	return ids, nil
-}
-
-func sameIDs(a, b []cpuwatch.CoreUsage) bool {
-	if len(a) != len(b) || a == nil {
-		return false
-	}
-	for i := range a {
-		if a[i].ID != b[i].ID {
-			return false
-		}
-	}
-	return true
 }

@@ -1,4 +1,4 @@
-package corescope
+package experiment
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package corescope
+package experiment
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/cpuwatch"
 	"github.com/corescope/corescope/workload"
 )
@@ -21,7 +22,7 @@ import (
 // work as the serial run, every GIL thread a quarter of it, so 4 GIL
 // threads together do the serial run's work.
 type Plan struct {
-	// CPUs is how many CPUs the workload may use; 0 means UsableCPUs(),
+	// CPUs is how many CPUs the workload may use; 0 means corescope.UsableCPUs(),
 	// which honours the process's affinity mask, cpuset and CPU quota. The
 	// parallel models run 1, 2, … up to 2×CPUs workers.
 	CPUs int
@@ -57,7 +58,7 @@ const SeedUnit = 1 << 28
 func (p Plan) Specs() []Spec {
 	cpus := p.CPUs
 	if cpus <= 0 {
-		cpus = UsableCPUs()
+		cpus = corescope.UsableCPUs()
 	}
 	unit := p.Unit
 	if unit == 0 {
@@ -128,7 +129,7 @@ type Progress struct {
 	// Done is set on the last report of a run, with its Result (which is
 	// nil if the run failed before it started).
 	Done   bool
-	Result *Result
+	Result *corescope.Result
 }
 
 // Fraction returns how far the current run has got, in [0, 1]: 1 once it
@@ -150,7 +151,7 @@ type Results struct {
 	// Interval is the watcher's interval.
 	Interval time.Duration `json:"interval"`
 	// Runs holds one summary per run, in order.
-	Runs []*Result `json:"runs"`
+	Runs []*corescope.Result `json:"runs"`
 }
 
 // Run runs every spec in order and returns their results. It stops at the
@@ -161,7 +162,7 @@ func (e *Experiment) Run(ctx context.Context) (*Results, error) {
 	if w.Interval == 0 {
 		w.Interval = time.Second
 	}
-	res := &Results{Interval: w.Interval, Runs: []*Result{}}
+	res := &Results{Interval: w.Interval, Runs: []*corescope.Result{}}
 	est := estimator{
 		watcher:  w,
 		cpus:     usableCPUs(),
@@ -319,7 +320,7 @@ func (e *estimator) estimate(s Spec) time.Duration {
 }
 
 // learn updates the estimates from a finished run.
-func (e *estimator) learn(s Spec, r *Result) {
+func (e *estimator) learn(s Spec, r *corescope.Result) {
 	if r == nil || r.WallSeconds <= 0 {
 		return
 	}
@@ -336,7 +337,7 @@ func (e *estimator) learn(s Spec, r *Result) {
 
 // Serial returns the experiment's serial run, which every speed-up is
 // measured against, or nil if it has none.
-func (r *Results) Serial() *Result {
+func (r *Results) Serial() *corescope.Result {
 	for _, run := range r.Runs {
 		if run.Workload == string(NonThreaded) && run.WallSeconds > 0 {
 			return run
@@ -351,7 +352,7 @@ func (r *Results) Serial() *Result {
 // work score n on n free cores; four GIL threads that share the serial
 // work score about 1 under Python 3. It is 0 when there is no serial run or
 // run did no work.
-func (r *Results) Speedup(run *Result) float64 {
+func (r *Results) Speedup(run *corescope.Result) float64 {
 	s := r.Serial()
 	if s == nil || run.WallSeconds <= 0 || run.Iterations() == 0 || s.Iterations() == 0 {
 		return 0
@@ -368,8 +369,8 @@ func (r *Results) Speedup(run *Result) float64 {
 // machine the host's load moves it by up to 2× — and its speed-up says more
 // about the host than about the model. Cores used, which compares a run
 // with itself, is unaffected.
-func (r *Results) Implausible() []*Result {
-	var out []*Result
+func (r *Results) Implausible() []*corescope.Result {
+	var out []*corescope.Result
 	for _, run := range r.Runs {
 		limit := float64(run.Workers)
 		if n := r.Host.NumCPU; n > 0 && float64(n) < limit {
@@ -426,4 +427,14 @@ func (p *Plan) Calibrate(ctx context.Context, target time.Duration) (float64, er
 	}
 	p.Units = max(1, int(float64(target)/(nsPerIt*float64(unit))+0.5))
 	return nsPerIt, nil
+}
+
+// usableCPUs is the process's usable CPUs before rounding: a fraction
+// under a quota, for estimates of how long a run takes.
+func usableCPUs() float64 {
+	var w cpuwatch.Watcher
+	if l, err := w.Limits(); err == nil && l.UsableCPUs > 0 {
+		return l.UsableCPUs
+	}
+	return float64(runtime.NumCPU())
 }

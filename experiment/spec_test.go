@@ -1,0 +1,272 @@
+package experiment_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/corescope/corescope"
+	"github.com/corescope/corescope/cpuwatch"
+	"github.com/corescope/corescope/experiment"
+	"github.com/corescope/corescope/workload"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseWorkload(t *testing.T) {
+	for _, w := range experiment.Workloads() {
+		got, err := experiment.ParseWorkload(string(w))
+		if err != nil || got != w {
+			t.Errorf("ParseWorkload(%q) = %q, %v; want %q, nil", w, got, err, w)
+		}
+	}
+	if _, err := experiment.ParseWorkload("multiprocess"); err == nil || !strings.Contains(err.Error(), "multiprocessing") {
+		t.Errorf("ParseWorkload(%q) error = %v, want one listing the known names", "multiprocess", err)
+	}
+}
+
+func TestSpecModel(t *testing.T) {
+	work := workload.Work{Kernel: workload.Bytecode, N: 1 << 20, Units: 3}
+	tests := []struct {
+		name    string
+		spec    experiment.Spec
+		want    workload.Model
+		wantErr string
+	}{
+		{"baseline default", experiment.Spec{Workload: experiment.DoNothing}, workload.Idle{Duration: time.Second}, ""},
+		{"serial", experiment.Spec{Workload: experiment.NonThreaded, Workers: 7, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.Serial{Work: work}, ""},
+		{"processes pinned", experiment.Spec{Workload: experiment.Multiprocessing, Workers: 4, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3, Pin: true}, workload.Processes{N: 4, Work: work, Pin: true}, ""},
+		{"py3", experiment.Spec{Workload: experiment.Threading, Workers: 2, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.GIL{N: 2, Work: work, Version: workload.Python3}, ""},
+		{"py2", experiment.Spec{Workload: experiment.ThreadingPy2, Workers: 4, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.GIL{N: 4, Work: work, Version: workload.Python2}, ""},
+		{"goroutines", experiment.Spec{Workload: experiment.Goroutines, Workers: 3, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.Goroutines{N: 3, Work: work}, ""},
+		{"default goroutines", experiment.Spec{Workload: experiment.Goroutines}, workload.Goroutines{N: 2, Work: workload.Work{N: experiment.SeedUnit, Units: 1}}, ""},
+		{"default GIL", experiment.Spec{Workload: experiment.Threading}, workload.GIL{N: 2, Work: workload.Work{N: experiment.SeedUnit / 4, Units: 1}, Version: workload.Python3}, ""},
+		{"negative workers", experiment.Spec{Workload: experiment.Threads, Workers: -1, Unit: 1}, nil, "at least one worker, got -1"},
+		{"negative units", experiment.Spec{Workload: experiment.Threads, Workers: 2, Unit: 1, Units: -1}, nil, "negative unit count -1"},
+		{"negative idle", experiment.Spec{Workload: experiment.DoNothing, Idle: -time.Second}, nil, "negative idle"},
+		{"unknown", experiment.Spec{Workload: "fork-bomb", Workers: 2, Unit: 1}, nil, "unknown workload"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.spec.Model()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "corescope: ") {
+					t.Fatalf("Model() error = %v, want corescope: …%s…", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Model() error = %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Model() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSpecDataID(t *testing.T) {
+	tests := []struct {
+		spec experiment.Spec
+		want string
+	}{
+		{experiment.Spec{Workload: experiment.DoNothing, Workers: 3}, "do-nothing"},
+		{experiment.Spec{Workload: experiment.NonThreaded}, "non-threaded:1"},
+		{experiment.Spec{Workload: experiment.Multiprocessing, Workers: 4}, "multiprocessing:4"},
+		{experiment.Spec{Workload: experiment.ThreadingPy2, Workers: 8}, "threading-py2:8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := tt.spec.DataID(); got != tt.want {
+				t.Errorf("DataID() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPlanSpecs(t *testing.T) {
+	p := experiment.Plan{CPUs: 2, Kernel: workload.Bytecode, Unit: 1 << 24, Units: 5, Idle: 3 * time.Second}
+	var got []string
+	for _, s := range p.Specs() {
+		got = append(got, s.DataID())
+		wantUnit := uint64(1 << 24)
+		if s.Workload.GIL() {
+			wantUnit = 1 << 22 // a quarter per GIL thread, as the seed's 2^26 against 2^28
+		}
+		if s.Workload != experiment.DoNothing && (s.Unit != wantUnit || s.Units != 5 || s.Kernel != workload.Bytecode) {
+			t.Errorf("%s: unit %d ×%d kernel %v, want %d ×5 bytecode", s.DataID(), s.Unit, s.Units, s.Kernel, wantUnit)
+		}
+		if s.Workload == experiment.DoNothing && s.Idle != 3*time.Second {
+			t.Errorf("%s: Idle = %v, want 3s", s.DataID(), s.Idle)
+		}
+	}
+	want := []string{
+		"do-nothing", "non-threaded:1",
+		"multiprocessing:1", "multiprocessing:2", "multiprocessing:3", "multiprocessing:4",
+		"threads:1", "threads:2", "threads:3", "threads:4",
+		"goroutines:1", "goroutines:2", "goroutines:3", "goroutines:4",
+		"threading:2", "threading:4", "threading-py2:2", "threading-py2:4",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Specs() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestPlanDefaults(t *testing.T) {
+	specs := experiment.Plan{CPUs: 1, GILThreads: []int{8}}.Specs()
+	var ids []string
+	for _, s := range specs {
+		ids = append(ids, s.DataID())
+	}
+	want := []string{"do-nothing", "non-threaded:1", "multiprocessing:1", "multiprocessing:2",
+		"threads:1", "threads:2", "goroutines:1", "goroutines:2", "threading:8", "threading-py2:8"}
+	if diff := cmp.Diff(want, ids); diff != "" {
+		t.Errorf("Specs() mismatch (-want +got):\n%s", diff)
+	}
+	if got := specs[1].Size(); got != experiment.SeedUnit {
+		t.Errorf("serial Size() = %d, want the seed's 2^28", got)
+	}
+	if got := specs[len(specs)-1].Size(); got != experiment.SeedUnit/4 {
+		t.Errorf("GIL thread Size() = %d, want the seed's 2^26", got)
+	}
+}
+
+func TestSpecWithDefaults(t *testing.T) {
+	cpus := corescope.UsableCPUs()
+	// A watcher like watchcpu's for one run: 12 samples of one second,
+	// with the default lead and trail of 2 around the run.
+	seedWatch := &cpuwatch.Watcher{Interval: time.Second, MinSamples: 12}
+	tests := []struct {
+		name string
+		spec experiment.Spec
+		w    *cpuwatch.Watcher
+		want experiment.Spec
+	}{
+		{
+			name: "multiprocessing: one process per usable CPU",
+			spec: experiment.Spec{Workload: experiment.Multiprocessing},
+			want: experiment.Spec{Workload: experiment.Multiprocessing, Workers: cpus, Unit: experiment.SeedUnit, Units: 1},
+		},
+		{
+			name: "threads: two",
+			spec: experiment.Spec{Workload: experiment.Threads, Pin: true},
+			want: experiment.Spec{Workload: experiment.Threads, Workers: 2, Unit: experiment.SeedUnit, Units: 1, Pin: true},
+		},
+		{
+			name: "goroutines: two",
+			spec: experiment.Spec{Workload: experiment.Goroutines, Kernel: workload.Native},
+			want: experiment.Spec{Workload: experiment.Goroutines, Workers: 2, Kernel: workload.Native, Unit: experiment.SeedUnit, Units: 1},
+		},
+		{
+			name: "python 3 GIL: a quarter unit per thread",
+			spec: experiment.Spec{Workload: experiment.Threading},
+			want: experiment.Spec{Workload: experiment.Threading, Workers: 2, Unit: experiment.SeedUnit / 4, Units: 1},
+		},
+		{
+			name: "python 2 GIL: a quarter unit per thread",
+			spec: experiment.Spec{Workload: experiment.ThreadingPy2, Workers: 4},
+			want: experiment.Spec{Workload: experiment.ThreadingPy2, Workers: 4, Unit: experiment.SeedUnit / 4, Units: 1},
+		},
+		{
+			name: "serial: the seed's unit, workers untouched",
+			spec: experiment.Spec{Workload: experiment.NonThreaded},
+			want: experiment.Spec{Workload: experiment.NonThreaded, Unit: experiment.SeedUnit, Units: 1},
+		},
+		{
+			name: "set values are kept",
+			spec: experiment.Spec{Workload: experiment.Multiprocessing, Workers: 7, Unit: 1000, Units: 3},
+			want: experiment.Spec{Workload: experiment.Multiprocessing, Workers: 7, Unit: 1000, Units: 3},
+		},
+		{
+			name: "invalid values are kept for Model to reject",
+			spec: experiment.Spec{Workload: experiment.Threads, Workers: -2, Units: -1},
+			want: experiment.Spec{Workload: experiment.Threads, Workers: -2, Unit: experiment.SeedUnit, Units: -1},
+		},
+		{
+			name: "idle without a watcher: one second",
+			spec: experiment.Spec{Workload: experiment.DoNothing},
+			want: experiment.Spec{Workload: experiment.DoNothing, Idle: time.Second},
+		},
+		{
+			name: "idle under a watcher without MinSamples: one second",
+			spec: experiment.Spec{Workload: experiment.DoNothing},
+			w:    &cpuwatch.Watcher{Interval: 50 * time.Millisecond},
+			want: experiment.Spec{Workload: experiment.DoNothing, Idle: time.Second},
+		},
+		{
+			// 12 samples = 2 lead + 7 idle + the one in progress + 2 trail.
+			name: "idle fills the watcher's samples",
+			spec: experiment.Spec{Workload: experiment.DoNothing},
+			w:    seedWatch,
+			want: experiment.Spec{Workload: experiment.DoNothing, Idle: 7 * time.Second},
+		},
+		{
+			name: "idle fills around the watcher's own lead and trail",
+			spec: experiment.Spec{Workload: experiment.DoNothing},
+			w:    &cpuwatch.Watcher{Interval: 100 * time.Millisecond, MinSamples: 20, Lead: 4, Trail: -1},
+			want: experiment.Spec{Workload: experiment.DoNothing, Idle: 1500 * time.Millisecond},
+		},
+		{
+			name: "idle when the samples are all lead and trail: one interval",
+			spec: experiment.Spec{Workload: experiment.DoNothing},
+			w:    &cpuwatch.Watcher{Interval: 100 * time.Millisecond, MinSamples: 3},
+			want: experiment.Spec{Workload: experiment.DoNothing, Idle: 100 * time.Millisecond},
+		},
+		{
+			name: "set idle is kept",
+			spec: experiment.Spec{Workload: experiment.DoNothing, Idle: 3 * time.Second},
+			w:    seedWatch,
+			want: experiment.Spec{Workload: experiment.DoNothing, Idle: 3 * time.Second},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.spec.WithDefaults(tt.w)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("WithDefaults() mismatch (-want +got):\n%s", diff)
+			}
+			// The spec names and sizes itself by the same defaults.
+			if a, b := tt.spec.DataID(), got.DataID(); a != b {
+				t.Errorf("DataID() = %q, want %q as after WithDefaults", a, b)
+			}
+			if a, b := tt.spec.Size(), got.Size(); a != b {
+				t.Errorf("Size() = %d, want %d as after WithDefaults", a, b)
+			}
+		})
+	}
+}
+
+// TestSpecDefaultsAgreeWithPlan checks that a Spec left to its defaults
+// runs what the default Plan runs for the same workload and worker count.
+func TestSpecDefaultsAgreeWithPlan(t *testing.T) {
+	for _, planned := range (experiment.Plan{}).Specs() {
+		if planned.Workload == experiment.DoNothing {
+			continue
+		}
+		t.Run(planned.DataID(), func(t *testing.T) {
+			zero := experiment.Spec{Workload: planned.Workload, Workers: planned.Workers}
+			if got, want := zero.Size(), planned.Size(); got != want {
+				t.Errorf("Size() with defaults = %d, want the plan's %d", got, want)
+			}
+		})
+	}
+	// The plan's most processes are two per usable CPU; a default Spec
+	// runs one per usable CPU.
+	procs := experiment.Spec{Workload: experiment.Multiprocessing}.WithDefaults(nil).Workers
+	if want := corescope.UsableCPUs(); procs != want {
+		t.Errorf("default Multiprocessing Workers = %d, want UsableCPUs() = %d", procs, want)
+	}
+}
+
+// TestPlanUsesUsableCPUs checks that a zero Plan sizes its matrix by
+// corescope.UsableCPUs: 1 … 2×CPUs processes.
+func TestPlanUsesUsableCPUs(t *testing.T) {
+	var procs int
+	for _, s := range (experiment.Plan{}).Specs() {
+		if s.Workload == experiment.Multiprocessing {
+			procs = max(procs, s.Workers)
+		}
+	}
+	if want := 2 * corescope.UsableCPUs(); procs != want {
+		t.Errorf("Plan{}.Specs() runs up to %d processes, want 2×UsableCPUs() = %d", procs, want)
+	}
+}

@@ -183,13 +183,13 @@ func traceShapeOf(tr *schedtrace.Trace, opts TraceOptions) (*traceShape, error) 
 func checkTrace(tr *schedtrace.Trace, opts TraceOptions) error {
 	switch {
 	case tr == nil:
-		return fmt.Errorf("heatmap: no trace")
+		return badTrace("no trace")
 	case len(tr.CPUs) == 0:
-		return fmt.Errorf("heatmap: trace lists no CPUs")
+		return badTrace("trace lists no CPUs")
 	case len(tr.CPUs) > maxRows:
-		return fmt.Errorf("heatmap: trace of %d CPUs, more than %d", len(tr.CPUs), maxRows)
+		return badTrace("trace of %d CPUs, more than %d", len(tr.CPUs), maxRows)
 	case tr.Duration <= 0:
-		return fmt.Errorf("heatmap: trace of duration %v", tr.Duration)
+		return badTrace("trace of duration %v", tr.Duration)
 	case opts.Width < 0 || opts.Width > 1<<14:
 		return fmt.Errorf("heatmap: TraceOptions.Width %d out of [0, %d]", opts.Width, 1<<14)
 	case opts.Height < 0 || opts.Height > 1<<15:
@@ -203,16 +203,16 @@ func checkTrace(tr *schedtrace.Trace, opts TraceOptions) error {
 	known := map[int]bool{}
 	for _, c := range tr.CPUs {
 		if c < 0 || known[c] {
-			return fmt.Errorf("heatmap: trace lists CPU %d twice or negative", c)
+			return badTrace("trace lists CPU %d twice or negative", c)
 		}
 		known[c] = true
 	}
 	for i, s := range tr.Slices {
 		if !known[s.CPU] {
-			return fmt.Errorf("heatmap: slice %d on cpu%d, which the trace does not list", i, s.CPU)
+			return badTrace("slice %d on cpu%d, which the trace does not list", i, s.CPU)
 		}
 		if s.End < s.Start {
-			return fmt.Errorf("heatmap: slice %d ends (%v) before it starts (%v)", i, s.End, s.Start)
+			return badTrace("slice %d ends (%v) before it starts (%v)", i, s.End, s.Start)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package heatmap
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
@@ -285,22 +286,26 @@ func TestTraceBadInput(t *testing.T) {
 		tr   *schedtrace.Trace
 		opts TraceOptions
 		want string
+		bad  bool // wraps ErrBadTrace
 	}{
-		{"nil", nil, TraceOptions{}, "no trace"},
-		{"no cpus", &schedtrace.Trace{Duration: time.Second}, TraceOptions{}, "no CPUs"},
-		{"no duration", &schedtrace.Trace{CPUs: []int{0}}, TraceOptions{}, "duration"},
-		{"unknown cpu", &schedtrace.Trace{Duration: time.Second, CPUs: []int{0}, Slices: []schedtrace.Slice{{CPU: 3, End: 1}}}, TraceOptions{}, "cpu3"},
-		{"backwards slice", &schedtrace.Trace{Duration: time.Second, CPUs: []int{0}, Slices: []schedtrace.Slice{{Start: 5, End: 1}}}, TraceOptions{}, "before it starts"},
-		{"cpu twice", &schedtrace.Trace{Duration: time.Second, CPUs: []int{0, 0}}, TraceOptions{}, "twice"},
-		{"empty window", good, TraceOptions{Window: schedtrace.Window{From: 5, To: 5}}, "empty"},
-		{"width", good, TraceOptions{Width: -1}, "Width"},
-		{"threads", good, TraceOptions{MaxThreads: 1000}, "MaxThreads"},
+		{"nil", nil, TraceOptions{}, "no trace", true},
+		{"no cpus", &schedtrace.Trace{Duration: time.Second}, TraceOptions{}, "no CPUs", true},
+		{"no duration", &schedtrace.Trace{CPUs: []int{0}}, TraceOptions{}, "duration", true},
+		{"unknown cpu", &schedtrace.Trace{Duration: time.Second, CPUs: []int{0}, Slices: []schedtrace.Slice{{CPU: 3, End: 1}}}, TraceOptions{}, "cpu3", true},
+		{"backwards slice", &schedtrace.Trace{Duration: time.Second, CPUs: []int{0}, Slices: []schedtrace.Slice{{Start: 5, End: 1}}}, TraceOptions{}, "before it starts", true},
+		{"cpu twice", &schedtrace.Trace{Duration: time.Second, CPUs: []int{0, 0}}, TraceOptions{}, "twice", true},
+		{"empty window", good, TraceOptions{Window: schedtrace.Window{From: 5, To: 5}}, "empty", false},
+		{"width", good, TraceOptions{Width: -1}, "Width", false},
+		{"threads", good, TraceOptions{MaxThreads: 1000}, "MaxThreads", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, write := range []func(io.Writer, *schedtrace.Trace, TraceOptions) error{WriteTracePNG, WriteTraceSVG} {
 				err := write(io.Discard, tc.tr, tc.opts)
 				if err == nil || !strings.HasPrefix(err.Error(), "heatmap: ") || !strings.Contains(err.Error(), tc.want) {
 					t.Errorf("error %v, want one starting \"heatmap: \" naming %q", err, tc.want)
+				}
+				if errors.Is(err, ErrBadTrace) != tc.bad {
+					t.Errorf("errors.Is(%v, ErrBadTrace) = %v, want %v", err, !tc.bad, tc.bad)
 				}
 			}
 		})

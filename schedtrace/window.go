@@ -66,13 +66,14 @@ const defaultMarks = 12
 // starts of its threads).
 //
 // Its length is 12 times the median gap between hand-offs over the middle
-// 80 % of the trace (start-up and tear-down excluded), rounded to 1, 2 or
+// 80 % of the stretch from the first hand-off to the last (start-up,
+// tear-down and any idle time around the run excluded), rounded to 1, 2 or
 // 5 times a power of ten: about 500 µs for a Python 2 GIL handing over
 // every 30–40 µs, 50 ms for Python 3's 5 ms switch interval. Without a
 // GIL the gap is between the starts of one thread's slices, so a window
 // shows about a dozen slices of a typical thread, whatever the number of
 // CPUs. Of the windows of that length starting at multiples of a quarter
-// of it inside the middle 80 %, it takes the one whose count of marks
+// of it inside that middle 80 %, it takes the one whose count of marks
 // (hand-offs, or slice starts of all threads) is the median of them all,
 // nearest the middle of the trace: a typical stretch, not an outlier. A
 // trace with fewer than a dozen gaps, or shorter than the length, is shown
@@ -82,11 +83,27 @@ func (t *Trace) DefaultWindow() Window {
 	if t.Duration <= 0 {
 		return whole
 	}
-	lo, hi := t.Duration/10, t.Duration-t.Duration/10
-	inMiddle := func(d time.Duration) bool { return d >= lo && d < hi }
-	var marks, gaps []time.Duration
+	var marks []time.Duration
 	if len(t.GIL) > 0 {
 		marks = t.HandOffs()
+	} else {
+		marks = make([]time.Duration, len(t.Slices))
+		for i, s := range t.Slices {
+			marks[i] = s.Start
+		}
+		slices.Sort(marks)
+	}
+	if len(marks) < 2 {
+		return whole
+	}
+	// The steady part: the middle 80 % of the stretch that has marks, so
+	// that a trace with idle time around its run (a watcher's lead and
+	// trail) is judged by the run.
+	act := marks[len(marks)-1] - marks[0]
+	lo, hi := marks[0]+act/10, marks[len(marks)-1]-act/10
+	inMiddle := func(d time.Duration) bool { return d >= lo && d < hi }
+	var gaps []time.Duration
+	if len(t.GIL) > 0 {
 		for i := 1; i < len(marks); i++ {
 			if inMiddle(marks[i-1]) && inMiddle(marks[i]) {
 				gaps = append(gaps, marks[i]-marks[i-1])
@@ -95,16 +112,13 @@ func (t *Trace) DefaultWindow() Window {
 	} else {
 		// Without a lock, the rhythm is each thread's own: the gaps
 		// between the starts of its slices.
-		marks = make([]time.Duration, len(t.Slices))
 		last := map[int]time.Duration{}
-		for i, s := range t.Slices {
-			marks[i] = s.Start
+		for _, s := range t.Slices {
 			if p, ok := last[s.TID]; ok && s.Start > p && inMiddle(p) && inMiddle(s.Start) {
 				gaps = append(gaps, s.Start-p)
 			}
 			last[s.TID] = s.Start
 		}
-		slices.Sort(marks)
 	}
 	if len(gaps) < defaultMarks {
 		return whole
@@ -115,7 +129,8 @@ func (t *Trace) DefaultWindow() Window {
 		return whole
 	}
 	if hi-lo < l {
-		lo, hi = 0, t.Duration
+		lo, hi = max(0, (lo+hi)/2-l/2), min(t.Duration, (lo+hi)/2+l/2)
+		lo = max(0, hi-l)
 	}
 	step := max(l/4, 1)
 	type cand struct {
@@ -136,7 +151,7 @@ func (t *Trace) DefaultWindow() Window {
 	}
 	slices.Sort(counts)
 	median := counts[len(counts)/2]
-	centre := t.Duration / 2
+	centre := (lo + hi) / 2
 	best := slices.MinFunc(cs, func(a, b cand) int {
 		da, db := abs(a.n-median), abs(b.n-median)
 		return cmp.Or(cmp.Compare(da, db),

@@ -223,3 +223,42 @@ func TestFormatDuration(t *testing.T) {
 		}
 	}
 }
+
+// padded returns tr with idle time before and after: a watcher's lead and
+// trail.
+func padded(tr *schedtrace.Trace, pad time.Duration) *schedtrace.Trace {
+	p := *tr
+	p.Duration += 2 * pad
+	p.Slices = append([]schedtrace.Slice(nil), tr.Slices...)
+	for i := range p.Slices {
+		p.Slices[i].Start += pad
+		p.Slices[i].End += pad
+	}
+	p.Wakeups = append([]schedtrace.Wakeup(nil), tr.Wakeups...)
+	for i := range p.Wakeups {
+		p.Wakeups[i].Time += pad
+	}
+	p.GIL = append([]schedtrace.GILEvent(nil), tr.GIL...)
+	for i := range p.GIL {
+		p.GIL[i].Time += pad
+	}
+	return &p
+}
+
+func TestDefaultWindowIdleAround(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		trace *schedtrace.Trace
+	}{
+		{"python2", padded(tracefake.NewPy2(300*time.Millisecond).Trace, time.Second)},
+		{"processes", padded(tracefake.NewProcesses(time.Second), 3*time.Second)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := tc.trace.DefaultWindow()
+			st := tc.trace.Stats(w)
+			if st.Slices == 0 || st.Together < 0.5 && st.HandOffs < 8 {
+				t.Errorf("DefaultWindow() = %v of a run padded with idle time: %d slices, %d hand-offs", w, st.Slices, st.HandOffs)
+			}
+		})
+	}
+}

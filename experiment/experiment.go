@@ -113,6 +113,13 @@ type Experiment struct {
 	// core, used only to estimate time left before the serial run has
 	// measured it. 0 means 1 ns (the native kernel's order).
 	NsPerIteration float64
+	// Tracer, if set, records the scheduler events of the runs Traced
+	// chooses, for the report's zoom pictures. A run that cannot be
+	// traced (no privilege, no tracefs) runs untraced, and the report
+	// says why. nil traces nothing.
+	Tracer Tracer
+	// Traced chooses the runs to trace; nil means DefaultTraced.
+	Traced func(Spec) bool
 }
 
 // Progress tells how far an Experiment has got.
@@ -152,6 +159,9 @@ type Results struct {
 	Interval time.Duration `json:"interval"`
 	// Runs holds one summary per run, in order.
 	Runs []*corescope.Result `json:"runs"`
+	// Traces holds, by DataID, the scheduler trace of each run the
+	// experiment traced or tried to.
+	Traces map[string]*RunTrace `json:"traces,omitempty"`
 }
 
 // Run runs every spec in order and returns their results. It stops at the
@@ -191,8 +201,14 @@ func (e *Experiment) Run(ctx context.Context) (*Results, error) {
 		p := Progress{Run: i, Runs: len(e.Specs), Spec: s, Expected: est.estimate(s), Left: left}
 		events <- p
 		start := time.Now()
-		r, err := s.Run(ctx, &w)
+		r, rt, err := e.runSpec(ctx, s, &w)
 		p.Elapsed, p.Done, p.Result = time.Since(start), true, r
+		if rt != nil {
+			if res.Traces == nil {
+				res.Traces = map[string]*RunTrace{}
+			}
+			res.Traces[s.DataID()] = rt
+		}
 		if r != nil {
 			res.Runs = append(res.Runs, r)
 			if r.Recording != nil && res.Host.NumCPU == 0 {

@@ -36,6 +36,14 @@ func ThreadPictureName(run *corescope.Result) string {
 	return fileStem(run) + "-threads.png"
 }
 
+// TracePictureName returns the file name of a traced run's zoom picture
+// (heatmap.WriteTracePNG of its default window) in a report folder.
+func TracePictureName(run *corescope.Result) string { return fileStem(run) + "-trace.png" }
+
+// TracePageName returns the file name of a traced run's zoomable page
+// (heatmap.WriteTraceHTML) in a report folder.
+func TracePageName(run *corescope.Result) string { return fileStem(run) + "-trace.html" }
+
 func fileStem(run *corescope.Result) string {
 	name := run.DataID
 	if name == "" {
@@ -69,7 +77,8 @@ func hasThreads(run *corescope.Result) bool {
 
 // WriteReport writes a report folder: a heatmap PNG per run (PictureName),
 // a thread timeline per run whose watcher followed threads
-// (ThreadPictureName), results.json (the Results as JSON, every recording included) and
+// (ThreadPictureName), a zoom picture and a zoomable page of each traced
+// run's scheduler trace (TracePictureName, TracePageName), results.json (the Results as JSON, every recording included) and
 // index.html, one page that shows the pictures, a table per model, the
 // seed's numbers beside these and what they mean. dir is created if
 // needed; files already in it are overwritten.
@@ -80,6 +89,7 @@ func (r *Results) WriteReport(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("corescope: report: %w", err)
 	}
+	r = r.drawTraces(dir)
 	for _, run := range r.Runs {
 		if run.Recording == nil {
 			continue
@@ -115,6 +125,74 @@ func (r *Results) WriteReport(dir string) error {
 		err = fmt.Errorf("corescope: report: %w", cerr)
 	}
 	return err
+}
+
+// drawTraces writes the zoom picture and page of every traced run into
+// dir and returns r with a trace that could not be drawn marked, in a
+// copy of its Traces, as not traced, saying why: one bad trace costs its
+// pictures, not the report.
+func (r *Results) drawTraces(dir string) *Results {
+	if len(r.Traces) == 0 {
+		return r
+	}
+	out := *r
+	out.Traces = make(map[string]*RunTrace, len(r.Traces))
+	for _, run := range r.Runs {
+		rt := r.Traces[run.DataID]
+		if rt == nil {
+			continue
+		}
+		out.Traces[run.DataID] = rt
+		if rt.Trace == nil {
+			continue
+		}
+		// 760 pixels of time keep the picture, legend included, about as
+		// wide as the heatmap beside it.
+		opts := heatmap.TraceOptions{Title: run.DataID + ": scheduler trace", Width: 760}
+		var drawErr error
+		err := writePNG(filepath.Join(dir, TracePictureName(run)), func(w io.Writer) error {
+			drawErr = heatmap.WriteTracePNG(w, rt.Trace, opts)
+			return drawErr
+		})
+		if err == nil {
+			err = writePNG(filepath.Join(dir, TracePageName(run)), func(w io.Writer) error {
+				return heatmap.WriteTraceHTML(w, rt.Trace, opts)
+			})
+		}
+		if drawErr != nil {
+			// The trace itself is at fault: say so, and leave no empty
+			// picture behind.
+			_ = os.Remove(filepath.Join(dir, TracePictureName(run)))
+			err = drawErr
+		}
+		if err != nil {
+			out.Traces[run.DataID] = &RunTrace{NotTraced: "the trace could not be drawn: " + err.Error()}
+		}
+	}
+	return &out
+}
+
+// traceView is what the report page shows of a run's trace.
+type traceView struct {
+	Picture, Page string
+	// Sentence reads the picture's window, from the data.
+	Sentence string
+	// NotTraced says why there is no trace.
+	NotTraced string
+}
+
+// TraceView returns what the report shows of run's trace, or nil when
+// the experiment did not try to trace it.
+func (r *Results) traceView(run *corescope.Result) *traceView {
+	rt := r.Traces[run.DataID]
+	switch {
+	case rt == nil:
+		return nil
+	case rt.Trace == nil:
+		return &traceView{NotTraced: rt.NotTraced}
+	}
+	return &traceView{Picture: TracePictureName(run), Page: TracePageName(run),
+		Sentence: rt.Trace.Describe(rt.Trace.DefaultWindow())}
 }
 
 // writePNG creates name and fills it with draw.
@@ -186,6 +264,8 @@ type page struct {
 	SerialWall  float64
 	Groups      []group
 	Seed        []Comparison
+	// Trace returns what to show of a run's trace.
+	Trace func(*corescope.Result) *traceView
 }
 
 // title and about name and describe each model on the report page.
@@ -249,6 +329,7 @@ func (r *Results) WriteHTML(w io.Writer) error {
 			p.Units = s.Size / s.Unit
 		}
 	}
+	p.Trace = r.traceView
 	rows := r.Table()
 	for _, wl := range Workloads() {
 		g := group{Title: wl.title(), About: wl.about()}

@@ -161,7 +161,7 @@ func (t *Trace) Describe(w Window) string {
 			}
 			fmt.Fprintf(&b, ": it found the lock taken again %s of the times it was woken", percent(st.WaiterFailed))
 		} else if st.FailedWakes == 0 && st.HandOffs > 0 {
-			b.WriteString("; no wake-up found the lock taken")
+			b.WriteString("; no failed wake-ups")
 		}
 		if st.DropRequests > 0 || st.ForcedSwitches > 0 {
 			fmt.Fprintf(&b, "; %s, %s", count(st.DropRequests, "drop request"), count(st.ForcedSwitches, "forced switch"))

@@ -151,7 +151,7 @@ func TestTraceWindow(t *testing.T) {
 }
 
 func TestTraceDefaultWindow(t *testing.T) {
-	py2 := tracefake.NewPy2(time.Second).Trace
+	py2 := tracefake.NewPy2(300 * time.Millisecond).Trace
 	sh, err := traceShapeOf(py2, TraceOptions{})
 	if err != nil {
 		t.Fatal(err)

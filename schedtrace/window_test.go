@@ -15,7 +15,7 @@ import (
 const us = time.Microsecond
 
 func TestDefaultWindow(t *testing.T) {
-	py2 := tracefake.NewPy2(time.Second)
+	py2 := tracefake.NewPy2(300 * time.Millisecond)
 	for _, tc := range []struct {
 		name     string
 		trace    *schedtrace.Trace
@@ -128,10 +128,10 @@ func TestGILStates(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
-	py2 := tracefake.NewPy2(time.Second)
+	py2 := tracefake.NewPy2(300 * time.Millisecond)
 	lost := *py2.Trace
 	lost.Lost = schedtrace.Lost{Kernel: 12}
-	w2 := schedtrace.Window{From: 500 * time.Millisecond, To: 502 * time.Millisecond}
+	w2 := schedtrace.Window{From: 150 * time.Millisecond, To: 152 * time.Millisecond}
 	n2 := 0 // the hand-offs the storm made in w2
 	for _, at := range py2.HandOffAt {
 		if at >= w2.From && at < w2.To {
@@ -147,7 +147,7 @@ func TestDescribe(t *testing.T) {
 	}{
 		{"python2", py2.Trace, w2,
 			[]string{fmt.Sprintf("In these 2 ms the lock changed hands %d times", n2), "gil-py2/", "woken mostly on cpu", "found the lock taken again"}, []string{"lost"}},
-		{"python2 lost", &lost, schedtrace.Window{From: 500 * time.Millisecond, To: 502 * time.Millisecond},
+		{"python2 lost", &lost, schedtrace.Window{From: 150 * time.Millisecond, To: 152 * time.Millisecond},
 			[]string{"the kernel lost 12 scheduler events"}, nil},
 		{"python3", tracefake.NewPy3(time.Second), schedtrace.Window{From: 100 * time.Millisecond, To: 130 * time.Millisecond},
 			[]string{"In these 30 ms the lock changed hands 6 times, about every 5 ms", "6 drop requests, 6 forced switches"}, []string{"found the lock taken again"}},
@@ -173,8 +173,8 @@ func TestDescribe(t *testing.T) {
 }
 
 func TestStatsWaiter(t *testing.T) {
-	py2 := tracefake.NewPy2(time.Second)
-	w := schedtrace.Window{From: 500 * time.Millisecond, To: 502 * time.Millisecond}
+	py2 := tracefake.NewPy2(300 * time.Millisecond)
+	w := schedtrace.Window{From: 150 * time.Millisecond, To: 152 * time.Millisecond}
 	st := py2.Trace.Stats(w)
 	// The storm fails every 5 µs tick but the hand-offs (every 25–35 µs):
 	// 4 to 6 failures per win.

@@ -33,7 +33,7 @@
 //		workload.Processes{N: 4, Work: workload.Work{Kernel: workload.Bytecode}})
 //	fmt.Printf("%.2f cores used, %.2f seen busy\n", res.CoresUsed, res.EffectiveCores)
 //
-// [Func] turns any function into a model, so a test can record the code
+// [workload.Func] turns any function into a model, so a test can record the code
 // under test and assert on how many cores it kept busy.
 //
 // The seed's experiment itself — its workload table, plan, runner, results

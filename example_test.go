@@ -51,7 +51,7 @@ func TestParallelSumKeepsTwoCoresBusy(t *testing.T) {
 	if runtime.NumCPU() < 2 || runtime.GOMAXPROCS(0) < 2 {
 		t.Skipf("needs 2 CPUs, has %d (GOMAXPROCS %d)", runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	}
-	res, err := corescope.Run(t.Context(), &w, corescope.Func("parallel sum", func(ctx context.Context) error {
+	res, err := corescope.Run(t.Context(), &w, workload.Func("parallel sum", func(ctx context.Context) error {
 		parallelSum(ctx, 1<<16, 2, 600*time.Millisecond)
 		return nil
 	}))
@@ -74,9 +74,9 @@ func TestParallelSumKeepsTwoCoresBusy(t *testing.T) {
 // pattern of TestParallelSumKeepsTwoCoresBusy. Func measures the whole
 // process's CPU while the function runs; Run records the machine around
 // it.
-func ExampleFunc() {
+func ExampleRun_func() {
 	w := cpuwatch.Watcher{Interval: 100 * time.Millisecond}
-	res, err := corescope.Run(context.Background(), &w, corescope.Func("parallel sum", func(ctx context.Context) error {
+	res, err := corescope.Run(context.Background(), &w, workload.Func("parallel sum", func(ctx context.Context) error {
 		parallelSum(ctx, 1<<16, 2, time.Second)
 		return nil
 	}))

@@ -60,3 +60,9 @@ func TestRunCancelled(t *testing.T) {
 		t.Errorf("Run() result = %+v, want what was recorded", res)
 	}
 }
+
+func TestRunNilModel(t *testing.T) {
+	if _, err := corescope.Run(t.Context(), nil, nil); err == nil {
+		t.Error("Run(nil model) = nil error, want one")
+	}
+}

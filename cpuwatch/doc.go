@@ -23,7 +23,8 @@
 //	fmt.Printf("%.2f cores busy\n", rec.EffectiveCores())
 //
 // A [Watcher] holds the options: the interval, the proc root (a fixture tree
-// in tests), and how much idle time Record keeps around the run. A
+// in tests), and how much idle time Record keeps around the run; the zero
+// Watcher samples /proc every [DefaultInterval] (one second). A
 // [Recording] round-trips through encoding/json and can be written as CSV
 // with [Recording.WriteCSV].
 //
@@ -85,5 +86,6 @@
 // # Platforms
 //
 // /proc/stat is Linux's. Elsewhere a Watcher with an empty ProcRoot returns
-// an error; one pointed at a fixture tree works on any platform.
+// an error wrapping [ErrUnsupported]; one pointed at a fixture tree works on
+// any platform.
 package cpuwatch

@@ -11,7 +11,7 @@ import (
 // platformDefault fails off Linux: only Linux has /proc/stat. A Watcher with
 // ProcRoot set still reads a fixture tree on any platform.
 func platformDefault() error {
-	return fmt.Errorf("cpuwatch: /proc/stat is Linux-only; not supported on %s", runtime.GOOS)
+	return fmt.Errorf("%w: /proc/stat is Linux-only, not on %s", ErrUnsupported, runtime.GOOS)
 }
 
 func pread(f *os.File, b []byte) (int, error) { return f.ReadAt(b, 0) }

@@ -191,3 +191,22 @@ func (w *Watcher) interval() (time.Duration, error) {
 	}
 	return w.Interval, nil
 }
+
+// WithDefaults returns a copy of w with its zero Interval, Lead and Trail
+// replaced by DefaultInterval, DefaultLead and DefaultTrail, the values
+// Watch and Record use for them. A caller that plans around a watcher,
+// such as one estimating how long a recording takes, reads them from here
+// instead of knowing the defaults. Negative values are kept: Lead and
+// Trail below zero mean none, and a negative Interval stays an error.
+func (w Watcher) WithDefaults() Watcher {
+	if w.Interval == 0 {
+		w.Interval = DefaultInterval
+	}
+	if w.Lead == 0 {
+		w.Lead = DefaultLead
+	}
+	if w.Trail == 0 {
+		w.Trail = DefaultTrail
+	}
+	return w
+}

@@ -344,3 +344,25 @@ func TestWatchUnreadableStat(t *testing.T) {
 		})
 	}
 }
+
+func TestWatcherWithDefaults(t *testing.T) {
+	tests := []struct {
+		name string
+		in   cpuwatch.Watcher
+		want cpuwatch.Watcher
+	}{
+		{"zero", cpuwatch.Watcher{}, cpuwatch.Watcher{Interval: cpuwatch.DefaultInterval, Lead: cpuwatch.DefaultLead, Trail: cpuwatch.DefaultTrail}},
+		{"set", cpuwatch.Watcher{Interval: time.Millisecond, Lead: 5, Trail: 7, MinSamples: 3},
+			cpuwatch.Watcher{Interval: time.Millisecond, Lead: 5, Trail: 7, MinSamples: 3}},
+		{"negative kept", cpuwatch.Watcher{Interval: -time.Second, Lead: -1, Trail: -1},
+			cpuwatch.Watcher{Interval: -time.Second, Lead: -1, Trail: -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.in.WithDefaults()
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(cpuwatch.Watcher{}, "OnSample")); diff != "" {
+				t.Errorf("WithDefaults() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

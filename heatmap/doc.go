@@ -3,9 +3,7 @@
 // interval (or per group of intervals, for long recordings), colour =
 // utilisation.
 //
-//	f, err := os.Create("run.png")
-//	…
-//	err = heatmap.WritePNG(f, rec, heatmap.Options{})
+//	err := heatmap.WriteFile("run.png", rec, heatmap.Options{})
 //
 // The zero [Options] give a good picture: busy time in [Viridis], titled
 // with the recording's DataID, a time axis in seconds, a colour bar in
@@ -22,6 +20,12 @@
 // with coloured half blocks, two rows to a line, in 24-bit or 256 colours,
 // or as a plain " ░▒▓█" ramp where colour is unavailable or NO_COLOR is
 // set; [Live] redraws such a picture in place as a watch delivers samples.
+// A [Format] names each of these; [Write] writes a picture in a format
+// chosen at run time (a flag: Format and Mode are text-marshalable), and
+// [WriteFile] in the format of a file name's extension, removing the file
+// if it fails. [ThreadsFileName] names the thread timeline that goes with
+// a picture. Errors wrap [ErrBadRecording] when the recording cannot be
+// drawn, [ErrNoThreads] when a thread timeline has nothing to show.
 //
 // # Columns and rows
 //

@@ -1,8 +1,13 @@
 package heatmap
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
-// Mode selects what a picture's colour shows.
+// Mode selects what a picture's colour shows. It implements
+// [encoding.TextMarshaler] and [encoding.TextUnmarshaler] with the names
+// String returns, so it serves as a flag (flag.TextVar) or a JSON field.
 type Mode int
 
 const (
@@ -41,6 +46,27 @@ func (m Mode) String() string {
 		return "distribution"
 	}
 	return fmt.Sprintf("Mode(%d)", int(m))
+}
+
+// MarshalText returns the mode's name, such as "busy", or an error for an
+// unknown mode.
+func (m Mode) MarshalText() ([]byte, error) {
+	if m < Busy || m > Distribution {
+		return nil, fmt.Errorf("heatmap: unknown mode %d", int(m))
+	}
+	return []byte(m.String()), nil
+}
+
+// UnmarshalText sets m from its name, in any case: "busy", "user",
+// "system", "split" or "distribution".
+func (m *Mode) UnmarshalText(b []byte) error {
+	for v := Busy; v <= Distribution; v++ {
+		if strings.EqualFold(string(b), v.String()) {
+			*m = v
+			return nil
+		}
+	}
+	return fmt.Errorf("heatmap: unknown mode %q: want busy, user, system, split or distribution", b)
 }
 
 // Defaults used for the zero fields of Options.

@@ -50,36 +50,27 @@ type TerminalOptions struct {
 	// Width is the most columns of cells; longer recordings are averaged
 	// into Width columns, and Live scrolls. Zero means 64.
 	Width int
-	// Color says what the terminal can show; DetectColor reads Getenv.
+	// Color says what the terminal can show; DetectColor reads NO_COLOR,
+	// COLORTERM and TERM from the environment. Live also reads TERM: a
+	// "dumb" terminal makes it append frames instead of redrawing in place.
 	Color ColorSupport
-	// Getenv looks up environment variables for DetectColor and for TERM
-	// (a "dumb" terminal makes Live append frames instead of redrawing in
-	// place); nil means os.Getenv. Tests pass a map lookup.
-	Getenv func(string) string
 }
 
 const defaultTermWidth = 64
-
-func (o TerminalOptions) getenv(k string) string {
-	if o.Getenv != nil {
-		return o.Getenv(k)
-	}
-	return os.Getenv(k)
-}
 
 // colorSupport resolves DetectColor.
 func (o TerminalOptions) colorSupport() ColorSupport {
 	if o.Color != DetectColor {
 		return o.Color
 	}
-	if o.getenv("NO_COLOR") != "" {
+	if os.Getenv("NO_COLOR") != "" {
 		return NoColor
 	}
-	switch strings.ToLower(o.getenv("COLORTERM")) {
+	switch strings.ToLower(os.Getenv("COLORTERM")) {
 	case "truecolor", "24bit":
 		return TrueColor
 	}
-	term := o.getenv("TERM")
+	term := os.Getenv("TERM")
 	switch {
 	case strings.Contains(term, "truecolor"), strings.Contains(term, "24bit"), strings.HasSuffix(term, "-direct"):
 		return TrueColor
@@ -402,7 +393,7 @@ func NewLive(w io.Writer, opts TerminalOptions) *Live {
 	if opts.Width <= 0 {
 		opts.Width = defaultTermWidth
 	}
-	return &Live{w: w, opts: opts, cs: opts.colorSupport(), inPlace: opts.getenv("TERM") != "dumb"}
+	return &Live{w: w, opts: opts, cs: opts.colorSupport(), inPlace: os.Getenv("TERM") != "dumb"}
 }
 
 // Add records a sample (it keeps a clone, so the watcher may reuse s) and

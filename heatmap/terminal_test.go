@@ -10,6 +10,15 @@ import (
 	"github.com/corescope/corescope/cpuwatch"
 )
 
+// setTermEnv sets the variables colour detection reads to env's values,
+// "" (as good as unset) for those env lacks, until the test ends.
+func setTermEnv(t *testing.T, env map[string]string) {
+	t.Helper()
+	for _, k := range []string{"NO_COLOR", "COLORTERM", "TERM"} {
+		t.Setenv(k, env[k])
+	}
+}
+
 func TestColorSupportDetection(t *testing.T) {
 	tests := []struct {
 		name string
@@ -28,13 +37,14 @@ func TestColorSupportDetection(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o := TerminalOptions{Getenv: func(k string) string { return tc.env[k] }}
-			if got := o.colorSupport(); got != tc.want {
+			setTermEnv(t, tc.env)
+			if got := (TerminalOptions{}).colorSupport(); got != tc.want {
 				t.Errorf("colorSupport() = %d, want %d", got, tc.want)
 			}
 		})
 	}
-	if got := (TerminalOptions{Color: Color256, Getenv: func(string) string { return "1" }}).colorSupport(); got != Color256 {
+	setTermEnv(t, map[string]string{"NO_COLOR": "1", "COLORTERM": "1", "TERM": "1"})
+	if got := (TerminalOptions{Color: Color256}).colorSupport(); got != Color256 {
 		t.Errorf("explicit Color256 = %d, want it kept", got)
 	}
 }
@@ -73,9 +83,8 @@ func TestTerminal256(t *testing.T) {
 func TestTerminalPlainHasNoEscapes(t *testing.T) {
 	rec := makeRec([]int{0, 1, 2}, 5, func(i, id int) (float64, float64) { return float64(id) / 2, 0 })
 	var buf bytes.Buffer
-	err := WriteTerminal(&buf, rec, TerminalOptions{Getenv: func(k string) string {
-		return map[string]string{"NO_COLOR": "1", "COLORTERM": "truecolor"}[k]
-	}})
+	setTermEnv(t, map[string]string{"NO_COLOR": "1", "COLORTERM": "truecolor"})
+	err := WriteTerminal(&buf, rec, TerminalOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,12 +107,8 @@ func TestLive(t *testing.T) {
 	}{{"xterm-256color", true}, {"dumb", false}} {
 		t.Run(tc.term, func(t *testing.T) {
 			var buf bytes.Buffer
-			l := NewLive(&buf, TerminalOptions{Width: 3, Getenv: func(k string) string {
-				if k == "TERM" {
-					return tc.term
-				}
-				return ""
-			}})
+			setTermEnv(t, map[string]string{"TERM": tc.term})
+			l := NewLive(&buf, TerminalOptions{Width: 3})
 			var frames []string
 			for _, s := range rec.Samples {
 				buf.Reset()

@@ -27,11 +27,6 @@ type childSpec struct {
 	Units    int
 	Duration time.Duration
 	CPU      int // -1: not pinned
-
-	// Failure injection for the package's own tests.
-	FailCode int    `json:",omitempty"` // exit with this status after writing FailMsg to stderr
-	FailMsg  string `json:",omitempty"`
-	Corrupt  bool   `json:",omitempty"` // report a wrong result
 }
 
 // childResult is what a worker child answers on stdout.
@@ -66,10 +61,6 @@ func childMain(specJSON string, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "workload: worker child: bad %s: %v\n", workerEnv, err)
 		return 2
 	}
-	if spec.FailCode != 0 {
-		fmt.Fprint(errOut, spec.FailMsg)
-		return spec.FailCode
-	}
 	w, err := Work{Kernel: spec.Kernel, N: spec.N, Units: spec.Units, Duration: spec.Duration}.withDefaults()
 	if err != nil {
 		fmt.Fprintf(errOut, "%v\n", err)
@@ -99,9 +90,6 @@ func childMain(specJSON string, out, errOut io.Writer) int {
 		return 2
 	}
 	res := childResult{Result: wr.Result, Units: wr.Units, Iterations: wr.Iterations, CPU: spec.CPU}
-	if spec.Corrupt {
-		res.Result++
-	}
 	if err := json.NewEncoder(out).Encode(res); err != nil {
 		fmt.Fprintf(errOut, "workload: worker child %d: writing result: %v\n", spec.ID, err)
 		return 2

@@ -3,8 +3,11 @@
 package workload
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,19 +16,79 @@ import (
 	"time"
 )
 
+// faultEnv, in a worker child of this test binary, names the failure a
+// test injects into that child, as a fault in JSON. The production worker
+// knows nothing of it: init below acts on it before TestMain's
+// HandleWorker runs.
+const faultEnv = "CORESCOPE_WORKLOAD_TEST_FAULT"
+
+// fault is a failure a test injects into one worker child.
+type fault struct {
+	Code    int    `json:",omitempty"` // exit with this status after writing Msg to stderr
+	Msg     string `json:",omitempty"`
+	Corrupt bool   `json:",omitempty"` // do the work, then report a wrong result
+}
+
+// injectFault returns the hook result that gives a child fault f.
+func injectFault(f fault) []string {
+	b, err := json.Marshal(f)
+	if err != nil {
+		panic(err)
+	}
+	return []string{faultEnv + "=" + string(b)}
+}
+
+// init plays a faulty worker child when a test asked for one.
+func init() {
+	fj, ok := os.LookupEnv(faultEnv)
+	spec, isWorker := lookupWorkerEnv()
+	if !ok || !isWorker {
+		return
+	}
+	var f fault
+	if err := json.Unmarshal([]byte(fj), &f); err != nil {
+		fmt.Fprintf(os.Stderr, "bad %s: %v\n", faultEnv, err)
+		os.Exit(2)
+	}
+	if f.Code != 0 {
+		fmt.Fprint(os.Stderr, f.Msg)
+		os.Exit(f.Code)
+	}
+	var out bytes.Buffer
+	code := childMain(spec, &out, os.Stderr)
+	var res childResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		fmt.Fprintf(os.Stderr, "faulty worker: %v\n", err)
+		os.Exit(2)
+	}
+	if f.Corrupt {
+		res.Result++
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
+		os.Exit(2)
+	}
+	os.Exit(code)
+}
+
 func TestProcessesFailingChild(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		hook func(*childSpec)
+		hook func(*childSpec) []string
 		want []string
 	}{
-		{"exit status and stderr", func(s *childSpec) {
+		{"exit status and stderr", func(s *childSpec) []string {
 			if s.ID == 1 {
-				s.FailCode, s.FailMsg = 3, "boom: the child broke"
+				return injectFault(fault{Code: 3, Msg: "boom: the child broke"})
 			}
+			return nil
 		}, []string{"worker process 1", "exit status 3", "boom: the child broke"}},
-		{"wrong result", func(s *childSpec) { s.Corrupt = s.ID == 0 }, []string{"worker process 0", "want 500500"}},
-		{"bad spec", func(s *childSpec) { s.N = MaxN + 1 }, []string{"exit status 2", "absurd"}},
+		{"wrong result", func(s *childSpec) []string {
+			if s.ID == 0 {
+				return injectFault(fault{Corrupt: true})
+			}
+			return nil
+		}, []string{"worker process 0", "want 500500"}},
+		{"bad spec", func(s *childSpec) []string { s.N = MaxN + 1; return nil }, []string{"exit status 2", "absurd"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := Processes{N: 2, Work: Work{N: 1001, Units: 2}}
@@ -47,10 +110,11 @@ func TestProcessesFailingChild(t *testing.T) {
 func TestProcessesFailureKillsTheOthers(t *testing.T) {
 	start := time.Now()
 	_, err := runProcessesHook(t.Context(), Processes{N: 2, Work: Work{N: 1 << 20, Duration: time.Minute}},
-		func(s *childSpec) {
+		func(s *childSpec) []string {
 			if s.ID == 0 {
-				s.FailCode, s.FailMsg = 4, "early failure"
+				return injectFault(fault{Code: 4, Msg: "early failure"})
 			}
+			return nil
 		})
 	if err == nil || !strings.Contains(err.Error(), "exit status 4") {
 		t.Errorf("Run() error = %v, want the failing child's exit status 4", err)

@@ -29,9 +29,10 @@ func runProcesses(ctx context.Context, p Processes) (Report, error) {
 	return runProcessesHook(ctx, p, nil)
 }
 
-// runProcessesHook is runProcesses with a hook that may alter each child's
-// spec, for failure injection in tests.
-func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec)) (Report, error) {
+// runProcessesHook is runProcesses with a hook for the package's tests: it
+// may alter each child's spec and returns variables to add to that child's
+// environment, which the test binary's worker reads to inject a failure.
+func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec) []string) (Report, error) {
 	name := p.String()
 	rep := Report{Model: name, Kernel: p.Work.Kernel}
 	if err := checkWorkers(name, p.N); err != nil {
@@ -81,8 +82,9 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec)) (
 		if p.Pin {
 			spec.CPU = cpus[i%len(cpus)]
 		}
+		var extraEnv []string
 		if hook != nil {
-			hook(&spec)
+			extraEnv = hook(&spec)
 		}
 		specJSON, err := json.Marshal(spec)
 		if err != nil {
@@ -92,7 +94,7 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec)) (
 		var out, errOut bytes.Buffer
 		cmd := exec.CommandContext(runCtx, "/proc/self/exe")
 		cmd.Args = []string{exe}
-		cmd.Env = append(os.Environ(), workerEnv+"="+string(specJSON))
+		cmd.Env = append(append(os.Environ(), extraEnv...), workerEnv+"="+string(specJSON))
 		cmd.Stdout, cmd.Stderr = &out, &errOut
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 		// Kill the child's whole group: anything it started dies too.

@@ -263,7 +263,7 @@ func work(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (wr Worker
 		wr.User, wr.System = c1.sub(c0)
 	}
 	if err != nil && !errors.Is(err, errStopped) {
-		err = fmt.Errorf("workload: worker %d: %w", id, err)
+		err = &workerError{id, err}
 	}
 	return wr, err
 }

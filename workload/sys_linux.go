@@ -41,15 +41,6 @@ func threadCPU() (cpuTimes, error) {
 	return cpuTimes{user: total - sys, system: sys}, nil
 }
 
-// processCPU returns the whole calling process's CPU time.
-func processCPU() (cpuTimes, error) {
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
-		return cpuTimes{}, fmt.Errorf("workload: getrusage(RUSAGE_SELF): %w", err)
-	}
-	return cpuTimes{tv(ru.Utime), tv(ru.Stime)}, nil
-}
-
 // allowedCPUs returns the cores the calling thread may run on, ascending.
 func allowedCPUs() ([]int, error) {
 	var set unix.CPUSet

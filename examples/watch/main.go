@@ -16,8 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -28,7 +26,7 @@ import (
 func main() {
 	pid := flag.Int("pid", 0, "record until this process exits")
 	interval := flag.Duration("interval", cpuwatch.DefaultInterval, "length of one sample")
-	out := flag.String("o", "watch.png", "picture to write")
+	out := flag.String("o", "watch.png", "picture to write: .png, .svg or .html")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -54,34 +52,22 @@ func main() {
 		fmt.Fprintln(os.Stderr, "watch:", err) // the command's failure; the picture is still worth writing
 	}
 	rec.DataID = title
-	f, err := os.Create(*out)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := heatmap.WritePNG(f, rec, heatmap.Options{}); err != nil {
-		log.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
+	if err := heatmap.WriteFile(*out, rec, heatmap.Options{}); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("%.2f cores busy over %d samples\nSaved %s\n", rec.EffectiveCores(), len(rec.Samples), *out)
 
 	if len(w.FollowPIDs) > 0 || w.FollowSelf {
-		name := strings.TrimSuffix(*out, filepath.Ext(*out)) + "-threads.png"
-		f, err := os.Create(name)
-		if err != nil {
+		name := heatmap.ThreadsFileName(*out)
+		err := heatmap.WriteThreadsFile(name, rec, heatmap.ThreadOptions{})
+		switch {
+		case errors.Is(err, heatmap.ErrNoThreads):
+			fmt.Println("No thread timeline:", err) // nothing followed used CPU
+		case err != nil:
 			log.Fatal(err)
+		default:
+			fmt.Println("Saved", name)
 		}
-		// It fails if no followed thread was seen using CPU: say so.
-		if err := heatmap.WriteThreadsPNG(f, rec, heatmap.ThreadOptions{}); err != nil {
-			f.Close()
-			os.Remove(name)
-			log.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			log.Fatal(err)
-		}
-		fmt.Println("Saved", name)
 	}
 }
 

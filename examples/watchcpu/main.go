@@ -25,7 +25,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -62,8 +61,8 @@ type config struct {
 	units          int
 	pin            bool
 	kernel         string
-	format         string
-	mode           string
+	format         heatmap.Format
+	mode           heatmap.Mode
 	jsonFile       string
 	out            string
 	serialTime     time.Duration
@@ -85,8 +84,8 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.units, "units", 0, "times each worker repeats its sum (default 1 for one run; the experiment sizes it to --serial-time)")
 	fs.BoolVar(&c.pin, "pin-cpu", false, "pin worker i to CPU i")
 	fs.StringVar(&c.kernel, "kernel", "bytecode", "loop to run: bytecode (a Python-like interpreter) or native (a Go loop)")
-	fs.StringVar(&c.format, "format", "", "picture format for one run: png, svg, html, or term (draw live in the terminal); default from --filename, else png")
-	fs.StringVar(&c.mode, "mode", "", "what colour shows for one run: busy, user, system or split (user above system in each cell); default split for GIL runs, else busy")
+	fs.TextVar(&c.format, "format", heatmap.PNG, "picture `format` for one run: png, svg, html, or term (draw live in the terminal); --filename's extension picks it if given")
+	fs.TextVar(&c.mode, "mode", heatmap.Busy, "what colour shows for one run: busy, user, system, split (user above system in each cell) or distribution; GIL runs take split unless it is given")
 	fs.StringVar(&c.jsonFile, "json", "", "write one run's summary as JSON to this file")
 	fs.StringVar(&c.out, "out", "corescope-report", "folder for the experiment's report")
 	fs.DurationVar(&c.serialTime, "serial-time", 3*time.Second, "how long the experiment's serial run should take; the other runs scale from it")
@@ -165,52 +164,21 @@ func (c *config) check(args []string) error {
 	case c.pin && (wl == experiment.Goroutines || wl == experiment.DoNothing):
 		return fmt.Errorf("--pin-cpu does not apply to --workload %s", wl)
 	}
-	if _, err := parseMode(c.mode, wl); err != nil {
-		return err
+	if c.filename == "" {
+		return nil
 	}
-	if c.format == "" {
-		c.format = "png"
-		if ext := strings.TrimPrefix(filepath.Ext(c.filename), "."); ext != "" {
-			c.format = strings.ToLower(ext)
-			if c.format != "png" && c.format != "svg" && c.format != "html" {
-				return fmt.Errorf("--filename %q: want a .png, .svg or .html file", c.filename)
-			}
-		}
-	}
-	switch c.format {
-	case "png", "svg", "html":
-		if ext := strings.TrimPrefix(filepath.Ext(c.filename), "."); c.filename != "" && !strings.EqualFold(ext, c.format) {
-			return fmt.Errorf("--filename %q does not end in .%s as --format %s needs", c.filename, c.format, c.format)
-		}
-	case "term":
-		if c.filename != "" {
-			return fmt.Errorf("--format term draws in the terminal and writes no --filename")
-		}
-	default:
-		return fmt.Errorf("--format %q: want png, svg, html or term", c.format)
+	f, err := heatmap.FormatFor(c.filename)
+	switch {
+	case c.format == heatmap.Terminal:
+		return fmt.Errorf("--format term draws in the terminal and writes no --filename")
+	case err != nil:
+		return fmt.Errorf("--filename: %w", err)
+	case !c.set["format"]:
+		c.format = f
+	case f != c.format:
+		return fmt.Errorf("--filename %q does not end in %s as --format %s needs", c.filename, c.format.Ext(), c.format)
 	}
 	return nil
-}
-
-// parseMode returns the heatmap mode for --mode; "" picks split for the
-// GIL, whose system time is the point, and busy for the rest.
-func parseMode(s string, wl experiment.Workload) (heatmap.Mode, error) {
-	switch s {
-	case "":
-		if wl.GIL() {
-			return heatmap.Split, nil
-		}
-		return heatmap.Busy, nil
-	case "busy":
-		return heatmap.Busy, nil
-	case "user":
-		return heatmap.User, nil
-	case "system":
-		return heatmap.System, nil
-	case "split":
-		return heatmap.Split, nil
-	}
-	return 0, fmt.Errorf("--mode %q: want busy, user, system or split", s)
 }
 
 func parseKernel(s string) (workload.Kernel, error) {
@@ -280,13 +248,16 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	// fills the watcher's MinSamples.
 	spec = spec.WithDefaults(&w)
 
-	mode, _ := parseMode(c.mode, wl)
+	mode := c.mode
+	if !c.set["mode"] && wl.GIL() {
+		mode = heatmap.Split // the GIL's system time is the point
+	}
 	title := spec.DataID()
 	if c.dataID != "" {
 		title = c.dataID
 	}
 	var drawErr error
-	if c.format == "term" {
+	if c.format == heatmap.Terminal {
 		// Draw the recording as it grows, from the recording's own samples.
 		live := heatmap.NewLive(stdout, heatmap.TerminalOptions{Title: title, Mode: mode})
 		w.OnSample = func(s cpuwatch.Sample) {
@@ -311,18 +282,18 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "GIL: %d switches, %d acquisitions, %d drop requests, %.2f s waited; %d futex wake-ups, %d sleeps\n",
 			res.GIL.Switches, res.GIL.Acquisitions, res.GIL.DropRequests, res.GIL.WaitSeconds, res.GIL.FutexWakes, res.GIL.FutexSleeps)
 	}
-	if c.format != "term" {
+	if c.format != heatmap.Terminal {
 		name := c.filename
 		if name == "" {
-			name = "profile-" + strings.ReplaceAll(spec.DataID(), ":", "-") + "." + c.format
+			name = "profile-" + strings.ReplaceAll(spec.DataID(), ":", "-") + c.format.Ext()
 		}
-		if err := savePicture(name, c.format, res.Recording, heatmap.Options{Mode: mode}); err != nil {
+		if err := heatmap.WriteFile(name, res.Recording, heatmap.Options{Mode: mode}); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "Saved", name)
-		if c.format != "html" && experiment.ThreadPictureName(res) != "" {
-			name = strings.TrimSuffix(name, filepath.Ext(name)) + "-threads." + c.format
-			if err := saveThreads(name, c.format, res.Recording); err != nil {
+		if c.format != heatmap.HTML && experiment.ThreadPictureName(res) != "" {
+			name = heatmap.ThreadsFileName(name)
+			if err := heatmap.WriteThreadsFile(name, res.Recording, heatmap.ThreadOptions{}); err != nil {
 				return err
 			}
 			fmt.Fprintln(stdout, "Saved", name)

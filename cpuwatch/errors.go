@@ -1,0 +1,11 @@
+package cpuwatch
+
+import "errors"
+
+// ErrUnsupported is wrapped by the errors of everything that reads the live
+// machine on a platform other than Linux, where there is no /proc/stat,
+// sysfs topology or sched_getaffinity. A caller that can do without the
+// figures, such as a test run on a laptop, checks for it with [errors.Is]
+// and skips; a Watcher whose ProcRoot and SysRoot name fixture trees
+// reads them everywhere (Topology excepted).
+var ErrUnsupported = errors.New("cpuwatch: unsupported platform")

@@ -38,7 +38,7 @@ func ThreadPictureName(run *corescope.Result) string {
 
 // TracePictureName returns the file name of a traced run's zoom picture
 // (heatmap.WriteTracePNG of its default window) in a report folder.
-func TracePictureName(run *corescope.Result) string { return fileStem(run) + "-trace.png" }
+func TracePictureName(run *corescope.Result) string { return heatmap.TraceFileName(PictureName(run)) }
 
 // TracePageName returns the file name of a traced run's zoomable page
 // (heatmap.WriteTraceHTML) in a report folder.
@@ -149,21 +149,10 @@ func (r *Results) drawTraces(dir string) *Results {
 		// 760 pixels of time keep the picture, legend included, about as
 		// wide as the heatmap beside it.
 		opts := heatmap.TraceOptions{Title: run.DataID + ": scheduler trace", Width: 760}
-		var drawErr error
-		err := writePNG(filepath.Join(dir, TracePictureName(run)), func(w io.Writer) error {
-			drawErr = heatmap.WriteTracePNG(w, rt.Trace, opts)
-			return drawErr
-		})
+		// WriteTraceFile leaves no file behind when it fails.
+		err := heatmap.WriteTraceFile(filepath.Join(dir, TracePictureName(run)), rt.Trace, opts)
 		if err == nil {
-			err = writePNG(filepath.Join(dir, TracePageName(run)), func(w io.Writer) error {
-				return heatmap.WriteTraceHTML(w, rt.Trace, opts)
-			})
-		}
-		if drawErr != nil {
-			// The trace itself is at fault: say so, and leave no empty
-			// picture behind.
-			_ = os.Remove(filepath.Join(dir, TracePictureName(run)))
-			err = drawErr
+			err = heatmap.WriteTraceFile(filepath.Join(dir, TracePageName(run)), rt.Trace, opts)
 		}
 		if err != nil {
 			out.Traces[run.DataID] = &RunTrace{NotTraced: "the trace could not be drawn: " + err.Error()}

@@ -8,6 +8,9 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -314,5 +317,45 @@ func TestTraceBadInput(t *testing.T) {
 	// failing.
 	if err := WriteTracePNG(io.Discard, good, TraceOptions{Window: schedtrace.Window{From: time.Hour, To: 2 * time.Hour}}); err != nil {
 		t.Errorf("window past the end: %v", err)
+	}
+}
+
+func TestTraceByFormat(t *testing.T) {
+	tr := twoSlices()
+	opts := TraceOptions{Title: "t"}
+	dir := t.TempDir()
+	for f, write := range map[Format]func(io.Writer, *schedtrace.Trace, TraceOptions) error{
+		PNG: WriteTracePNG, SVG: WriteTraceSVG, HTML: WriteTraceHTML,
+	} {
+		var got, want bytes.Buffer
+		if err := WriteTrace(&got, f, tr, opts); err != nil {
+			t.Fatalf("WriteTrace(%v): %v", f, err)
+		}
+		if err := write(&want, tr, opts); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) || got.Len() == 0 {
+			t.Errorf("WriteTrace(%v) wrote %d bytes unlike its own writer's %d", f, got.Len(), want.Len())
+		}
+		name := filepath.Join(dir, TraceFileName("run"+f.Ext()))
+		if err := WriteTraceFile(name, tr, opts); err != nil {
+			t.Fatalf("WriteTraceFile(%s): %v", name, err)
+		}
+		if b, err := os.ReadFile(name); err != nil || !bytes.Equal(b, want.Bytes()) {
+			t.Errorf("%s holds %d bytes (%v), want %d", name, len(b), err, want.Len())
+		}
+	}
+	if err := WriteTrace(io.Discard, Terminal, tr, opts); err == nil {
+		t.Error("WriteTrace(Terminal) succeeded, want an error")
+	}
+	bad := filepath.Join(dir, "bad-trace.png")
+	if err := WriteTraceFile(bad, &schedtrace.Trace{}, opts); !errors.Is(err, ErrBadTrace) {
+		t.Errorf("WriteTraceFile of an empty trace = %v, want ErrBadTrace", err)
+	}
+	if _, err := os.Stat(bad); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s left behind after the error (stat: %v)", bad, err)
+	}
+	if got := TraceFileName("out/run.v1.png"); got != "out/run.v1-trace.png" {
+		t.Errorf("TraceFileName = %q, want out/run.v1-trace.png", got)
 	}
 }

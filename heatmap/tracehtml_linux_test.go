@@ -155,6 +155,18 @@ func TestTraceHTMLInBrowser(t *testing.T) {
 		t.Errorf("whole trace: window %v with %d slices drawn, want 0–%v with %d", s.window(), s.Drawn, tr.Duration, len(tr.Slices))
 	}
 
+	// A fragment that names no window leaves the window alone.
+	before = s
+	if err := b.eval(ctx, `location.hash = "#from=soon&to=1ms"`, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.eval(ctx, `new Promise(function (ok) { setTimeout(ok, 100); })`, nil); err != nil {
+		t.Fatal(err)
+	}
+	if s = state(); s.From != before.From || s.To != before.To {
+		t.Errorf("#from=soon&to=1ms moved the window from %v to %v", before.window(), s.window())
+	}
+
 	// The hostile thread name is text, not markup, and the lost events
 	// are stated.
 	var scripts int

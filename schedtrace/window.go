@@ -248,11 +248,26 @@ type Span struct {
 // Runnable from a wake-up there and unknown otherwise; after its last it is
 // unknown (it may have exited), so no span covers those times.
 func (t *Trace) ThreadStates() map[int][]Span {
-	byTID := map[int][]Slice{}
+	// Sized up front: a GIL storm has hundreds of thousands of slices a
+	// second, and growing the slices would allocate them twice over.
+	nSlices, nWakes := map[int]int{}, map[int]int{}
+	for _, s := range t.Slices {
+		nSlices[s.TID]++
+	}
+	for _, w := range t.Wakeups {
+		nWakes[w.Wakee]++
+	}
+	byTID := make(map[int][]Slice, len(nSlices))
+	for tid, n := range nSlices {
+		byTID[tid] = make([]Slice, 0, n)
+	}
 	for _, s := range t.Slices {
 		byTID[s.TID] = append(byTID[s.TID], s)
 	}
-	wakes := map[int][]time.Duration{}
+	wakes := make(map[int][]time.Duration, len(nWakes))
+	for tid, n := range nWakes {
+		wakes[tid] = make([]time.Duration, 0, n)
+	}
 	for _, w := range t.Wakeups {
 		wakes[w.Wakee] = append(wakes[w.Wakee], w.Time)
 	}
@@ -261,7 +276,7 @@ func (t *Trace) ThreadStates() map[int][]Span {
 		slices.SortFunc(ss, func(a, b Slice) int { return cmp.Compare(a.Start, b.Start) })
 		ws := wakes[tid]
 		slices.Sort(ws)
-		var sp []Span
+		sp := make([]Span, 0, 3*len(ss))
 		// lastWake returns the latest wake-up in [a, b], or -1.
 		lastWake := func(a, b time.Duration) time.Duration {
 			i := lowerBound(ws, b+1)
@@ -302,7 +317,14 @@ func (t *Trace) ThreadStates() map[int][]Span {
 // time order: GILWanted from a want to the take that answers it, GILHeld
 // from a take to the next drop (or the end of the trace).
 func (t *Trace) GILStates() map[int][]Span {
-	out := map[int][]Span{}
+	n := map[int]int{}
+	for _, e := range t.GIL {
+		n[e.TID]++
+	}
+	out := make(map[int][]Span, len(n))
+	for tid, k := range n {
+		out[tid] = make([]Span, 0, k/2+1)
+	}
 	wantAt, takeAt := map[int]time.Duration{}, map[int]time.Duration{}
 	for _, e := range t.GIL {
 		switch e.Kind {
@@ -334,6 +356,10 @@ func (t *Trace) GILStates() map[int][]Span {
 		out[tid] = append(out[tid], Span{GILWanted, -1, w, t.Duration})
 	}
 	for tid := range out {
+		if len(out[tid]) == 0 {
+			delete(out, tid)
+			continue
+		}
 		slices.SortFunc(out[tid], func(a, b Span) int { return cmp.Compare(a.Start, b.Start) })
 	}
 	return out

@@ -49,10 +49,14 @@ func TestLiveWatchSeesBusyCore(t *testing.T) {
 		t.Fatalf("Watch = %v after %d samples, want %d samples", err, len(samples), n)
 	}
 	var busy float64
+	var elapsed time.Duration
 	for i, s := range samples {
-		if s.Elapsed < interval*9/10 {
-			t.Errorf("sample %d: Elapsed = %v, want about %v", i, s.Elapsed, interval)
+		// One late reading makes the next sample short, since the ticker
+		// keeps its cadence; only the total is bounded below.
+		if s.Elapsed <= 0 {
+			t.Errorf("sample %d: Elapsed = %v, want > 0", i, s.Elapsed)
 		}
+		elapsed += s.Elapsed
 		if len(s.Cores) == 0 || len(s.Cores) > runtime.NumCPU()*4 {
 			t.Errorf("sample %d: %d cores, want between 1 and a few times NumCPU = %d", i, len(s.Cores), runtime.NumCPU())
 		}
@@ -65,6 +69,9 @@ func TestLiveWatchSeesBusyCore(t *testing.T) {
 			}
 		}
 		busy += s.BusyCores()
+	}
+	if elapsed < (n-1)*interval {
+		t.Errorf("%d samples cover %v, want at least %v at a %v interval", n, elapsed, (n-1)*interval, interval)
 	}
 	mean := busy / n
 	t.Logf("mean BusyCores() = %.2f over %d samples of %v", mean, n, interval)

@@ -4,9 +4,12 @@ package cpuwatch_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,9 +19,12 @@ import (
 )
 
 // spinLocked runs n goroutines, each locked to its own OS thread and
-// spinning until ctx is done, and returns their thread ids once all have
-// started. wait blocks until they have stopped.
-func spinLocked(ctx context.Context, n int) (tids []int, wait func()) {
+// spinning until it has used cpu of its own CPU time (by its thread CPU
+// clock) or ctx is done, and returns their thread ids once all have started.
+// wait blocks until they have stopped. Spinning for CPU time rather than wall
+// time keeps the tests' claims true on a loaded machine: the spin just takes
+// longer.
+func spinLocked(ctx context.Context, n int, cpu time.Duration) (tids []int, wait func()) {
 	var wg sync.WaitGroup
 	ids := make(chan int, n)
 	for range n {
@@ -26,8 +32,9 @@ func spinLocked(ctx context.Context, n int) (tids []int, wait func()) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			ids <- unix.Gettid()
+			start := threadCPU() // Go reuses threads: count from here
 			x := 0
-			for ctx.Err() == nil {
+			for ctx.Err() == nil && threadCPU()-start < cpu {
 				for i := range 10000 {
 					x += i
 				}
@@ -41,14 +48,37 @@ func spinLocked(ctx context.Context, n int) (tids []int, wait func()) {
 	return tids, wg.Wait
 }
 
+// threadCPU returns the calling thread's CPU time.
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
+}
+
+// onCPU returns a process's CPU time so far from /proc/PID/schedstat, in
+// nanoseconds, or 0 when it cannot be read.
+func onCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
+	if err != nil {
+		return 0
+	}
+	var ns int64
+	if _, err := fmt.Sscan(string(b), &ns); err != nil {
+		return 0
+	}
+	return time.Duration(ns)
+}
+
 func TestFollowSelfFindsSpinningThreads(t *testing.T) {
 	w := cpuwatch.Watcher{Interval: 20 * time.Millisecond, FollowSelf: true, Lead: 1, Trail: 1}
 	var tids []int
 	rec, err := w.Record(t.Context(), func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, 600*time.Millisecond)
+		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
 		var wait func()
-		tids, wait = spinLocked(ctx, 2)
+		tids, wait = spinLocked(ctx, 2, 200*time.Millisecond)
 		wait()
 		return nil
 	})
@@ -77,10 +107,11 @@ func TestFollowSelfFindsSpinningThreads(t *testing.T) {
 				cpus[th.CPU] = true
 			}
 		}
-		// 600 ms of spinning on a 2-core machine that others share and
-		// under -race: ask for a tenth of it, a few ticks.
-		if busy < 60*time.Millisecond {
-			t.Errorf("thread %d: seen busy for %v in total, want ≥ 60ms of its 600ms spin", tid, busy)
+		// Each thread used 200 ms of CPU by its own clock; the kernel's
+		// tick-based utime and stime may round a little either way, so
+		// ask for half of it.
+		if busy < 100*time.Millisecond {
+			t.Errorf("thread %d: seen busy for %v in total, want ≥ 100ms of its 200ms of CPU", tid, busy)
 		}
 		if len(cpus) == 0 {
 			t.Errorf("thread %d: never seen on any CPU", tid)
@@ -96,15 +127,25 @@ func TestFollowChildrenFindsChildProcess(t *testing.T) {
 	}
 	w := cpuwatch.Watcher{Interval: 20 * time.Millisecond, FollowSelf: true, FollowChildren: true, Lead: 1, Trail: 1}
 	var childPID int
+	var used time.Duration
 	rec, err := w.Record(t.Context(), func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, sh, "-c", "while :; do :; done")
 		if err := cmd.Start(); err != nil {
 			return err
 		}
 		childPID = cmd.Process.Pid
-		_ = cmd.Wait() // killed by ctx: the expected end
+		// Let the loop use 150 ms of CPU however loaded the machine is,
+		// then stop it; wait4's rusage says what it really used.
+		for ctx.Err() == nil && onCPU(childPID) < 150*time.Millisecond {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+		_ = cmd.Wait() // killed: the expected end
+		if u, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			used = time.Duration(u.Utime.Nano() + u.Stime.Nano())
+		}
 		return nil
 	})
 	if err != nil {
@@ -123,9 +164,13 @@ func TestFollowChildrenFindsChildProcess(t *testing.T) {
 	if seen == 0 {
 		t.Fatalf("child %d never appeared in Sample.Threads", childPID)
 	}
-	// 300 ms of a shell loop; ask for a sixth of it.
-	if busy < 0.05 {
-		t.Errorf("child %d busy for %.3fs in total, want ≥ 0.05s of its 0.3s loop", childPID, busy)
+	// The loop used at least 150 ms of CPU (used, by wait4); ticks round
+	// a little either way, so ask for half of what it used.
+	if used < 150*time.Millisecond {
+		t.Fatalf("child %d used %v of CPU by wait4, want at least the 150ms it was given", childPID, used)
+	}
+	if busy < used.Seconds()/2 {
+		t.Errorf("child %d seen busy for %.3fs in total, want ≥ half of the %v it used", childPID, busy, used)
 	}
 	last := rec.Samples[len(rec.Samples)-1]
 	for _, th := range last.Threads {

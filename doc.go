@@ -8,17 +8,22 @@
 // do 4 Python threads take 2.5× longer than 1 while keeping 2.3 cores
 // busy?" and "does my code scale past 2 cores?".
 //
-// The work is split into four packages besides this one:
+// Which package to import for what:
 //
-//   - [github.com/corescope/corescope/cpuwatch] samples per-core usage and
-//     records it while a function runs.
-//   - [github.com/corescope/corescope/workload] runs the CPU-bound kernels
-//     of the experiment: serial, child processes, locked OS threads,
-//     goroutines and GIL-emulating threads.
-//   - [github.com/corescope/corescope/heatmap] renders a recording as PNG,
+//   - corescope (this package): record your own code or a model and get
+//     one summary of both sides — [Run], [Result], [UsableCPUs] to size
+//     workers to a container's CPUs.
+//   - [github.com/corescope/corescope/cpuwatch]: sample per-core usage and
+//     record it while a function runs.
+//   - [github.com/corescope/corescope/workload]: the CPU-bound kernels and
+//     models — serial, child processes, locked OS threads, goroutines and
+//     GIL-emulating threads.
+//   - [github.com/corescope/corescope/heatmap]: draw a recording as PNG,
 //     SVG, HTML or a terminal picture.
-//   - [github.com/corescope/corescope/experiment] is the seed's experiment
-//     built from the others: see below.
+//   - [github.com/corescope/corescope/experiment]: the seed's whole
+//     experiment, which examples/watchcpu runs — its table of workloads,
+//     plan, runner, results table and report page. It sits on top of the
+//     others; import it only to run or extend that experiment.
 //
 // Data flows one way: a workload runs under a watch, the watch yields a
 // [cpuwatch.Recording], and the recording becomes a heatmap. cpuwatch and
@@ -35,10 +40,4 @@
 //
 // [workload.Func] turns any function into a model, so a test can record the code
 // under test and assert on how many cores it kept busy.
-//
-// The seed's experiment itself — its workload table, plan, runner, results
-// table and report page, which examples/watchcpu runs — is package
-// [github.com/corescope/corescope/experiment], which sits on top of this one.
-// Import corescope to record your own code; import experiment only to run or
-// extend that experiment.
 package corescope

@@ -45,8 +45,22 @@ type Result struct {
 	EffectiveCores float64 `json:"effective_cores"`
 	// Results holds every worker's sum, in worker order.
 	Results []uint64 `json:"results"`
+	// ContextSwitches counts the workload's voluntary and involuntary
+	// context switches, from the same rusage as its CPU time.
+	ContextSwitches int64 `json:"context_switches"`
 	// GIL is set for runs of the emulated GIL only.
 	GIL *GILSummary `json:"gil,omitempty"`
+	// Interpreter names the real Python that ran the workload, such as
+	// "CPython 2.7.18"; empty for the emulations.
+	Interpreter string `json:"interpreter,omitempty"`
+	// NsPerIteration is that interpreter's measured cost of one loop
+	// iteration on one core, in ns, when it was measured.
+	NsPerIteration float64 `json:"ns_per_iteration,omitempty"`
+	// Pace is how an emulation was slowed to an interpreter's speed
+	// (workload.Work.NsPerIteration); nil at the kernel's own speed.
+	Pace *workload.Pace `json:"pace,omitempty"`
+	// SpeedOf names the interpreter whose speed Pace matches.
+	SpeedOf string `json:"speed_of,omitempty"`
 	// Recording is what the watcher recorded, lead and trail included.
 	Recording *cpuwatch.Recording `json:"recording"`
 
@@ -113,15 +127,17 @@ func Run(ctx context.Context, w *cpuwatch.Watcher, m workload.Model) (*Result, e
 // summarize builds a Result from a workload report and a recording.
 func summarize(name string, rep workload.Report, rec *cpuwatch.Recording) *Result {
 	res := &Result{
-		Workload:      name,
-		Workers:       len(rep.Workers),
-		WallSeconds:   rep.Wall.Seconds(),
-		UserSeconds:   rep.User.Seconds(),
-		SystemSeconds: rep.System.Seconds(),
-		CoresUsed:     rep.CoresUsed(),
-		Results:       []uint64{},
-		Recording:     rec,
-		Report:        rep,
+		Workload:        name,
+		Workers:         len(rep.Workers),
+		WallSeconds:     rep.Wall.Seconds(),
+		UserSeconds:     rep.User.Seconds(),
+		SystemSeconds:   rep.System.Seconds(),
+		CoresUsed:       rep.CoresUsed(),
+		ContextSwitches: rep.ContextSwitches(),
+		Pace:            rep.Pace,
+		Results:         []uint64{},
+		Recording:       rec,
+		Report:          rep,
 	}
 	if len(rep.Workers) > 0 {
 		res.Kernel = rep.Kernel.String()

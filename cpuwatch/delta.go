@@ -3,6 +3,8 @@
 
 package cpuwatch
 
+import "math/bits"
+
 // usageOf turns the counters of two readings of the same cpu line into
 // fractions. A counter that went backwards contributes nothing instead of a
 // negative amount. Iowait does go backwards (see the kernel's
@@ -104,9 +106,24 @@ func (u *Usage) setFromFloat(prev, cur *ticks) {
 }
 
 // sum returns the total ticks a line has counted, guest time excluded since
-// it is already inside user and nice.
-func (t *ticks) sum() uint64 {
-	return t[fUser] + t[fNice] + t[fSystem] + t[fIdle] + t[fIOWait] + t[fIRQ] + t[fSoftIRQ] + t[fSteal]
+// it is already inside user and nice, as a 128-bit number (hi, lo): eight
+// counters near 2^64 add up to more than a uint64 holds, and a sum that
+// wrapped would make a core look reset and drop it.
+func (t *ticks) sum() (hi, lo uint64) {
+	for _, f := range [...]int{fUser, fNice, fSystem, fIdle, fIOWait, fIRQ, fSoftIRQ, fSteal} {
+		var c uint64
+		lo, c = bits.Add64(lo, t[f], 0)
+		hi += c
+	}
+	return hi, lo
+}
+
+// wentBack reports whether the total of cur is below prev's: the line's
+// counters were reset, as a CPU back from hot-plug starts again from 0.
+func wentBack(prev, cur *ticks) bool {
+	ph, pl := prev.sum()
+	ch, cl := cur.sum()
+	return ch < ph || ch == ph && cl < pl
 }
 
 // tickDelta returns cur − prev, or 0 if the counter went backwards. It
@@ -146,7 +163,7 @@ func diff(dst []CoreUsage, prev, cur *reading) []CoreUsage {
 			continue
 		}
 		p := &prev.cores[i]
-		if c.t.sum() < p.t.sum() {
+		if wentBack(&p.t, &c.t) {
 			continue
 		}
 		// Extend dst without zeroing the new element: setFrom and the ID

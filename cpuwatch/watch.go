@@ -155,7 +155,7 @@ func (w *Watcher) Watch(ctx context.Context, fn func(Sample)) error {
 			Elapsed: now.Sub(prevAt),
 			Cores:   cores,
 		}
-		if cur.total.sum() >= prev.total.sum() {
+		if !wentBack(&prev.total, &cur.total) {
 			s.Total = usageOf(&prev.total, &cur.total)
 		} else {
 			// The aggregate went backwards (a CPU came back from hot-plug

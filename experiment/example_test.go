@@ -15,7 +15,7 @@ import (
 func ExamplePlan() {
 	plan := experiment.Plan{CPUs: 2, Kernel: workload.Bytecode, Unit: 1 << 24, Units: 10}
 	for _, s := range plan.Specs() {
-		fmt.Printf("%s ", s.DataID())
+		fmt.Printf("%s ", s.Resolve(nil).DataID())
 	}
 	fmt.Println()
 	// Output:
@@ -35,7 +35,7 @@ func ExampleExperiment() {
 		Watcher:        cpuwatch.Watcher{Interval: 500 * time.Millisecond},
 		NsPerIteration: nsPerIt,
 		Progress: func(p experiment.Progress) {
-			fmt.Printf("\r[%d/%d] %-18s %3.0f%%  %v left", p.Run+1, p.Runs, p.Spec.DataID(), 100*p.Fraction(), p.Left.Round(time.Second))
+			fmt.Printf("\r[%d/%d] %-18s %3.0f%%  %v left", p.Run+1, p.Runs, p.Job.DataID(), 100*p.Fraction(), p.Left.Round(time.Second))
 		},
 	}
 	res, err := e.Run(context.Background())
@@ -49,15 +49,15 @@ func ExampleExperiment() {
 }
 
 // A Spec with only its workload set is sized as watchcpu --workload sizes
-// a run by default; WithDefaults shows how before it runs.
-func ExampleSpec_WithDefaults() {
-	gil := experiment.Spec{Workload: experiment.Threading}.WithDefaults(nil)
+// a run by default; Resolve shows how before it runs.
+func ExampleSpec_Resolve() {
+	gil := experiment.Spec{Workload: experiment.Threading}.Resolve(nil)
 	fmt.Printf("%s, each sum(range(%d)) ×%d\n", gil.DataID(), gil.Unit, gil.Units)
 
 	// Under watchcpu's watcher for one run, the idle baseline fills the 12
 	// samples but for the lead, the trail and the sample in progress.
 	w := cpuwatch.Watcher{Interval: time.Second, MinSamples: 12}
-	idle := experiment.Spec{Workload: experiment.DoNothing}.WithDefaults(&w)
+	idle := experiment.Spec{Workload: experiment.DoNothing}.Resolve(&w)
 	fmt.Println(idle.DataID(), "for", idle.Idle)
 	// Output:
 	// threading:2, each sum(range(67108864)) ×1

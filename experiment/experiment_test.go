@@ -1,6 +1,7 @@
 package experiment_test
 
 import (
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -100,10 +101,23 @@ func TestExperimentStopsOnError(t *testing.T) {
 		Watcher: cpuwatch.Watcher{Interval: 20 * time.Millisecond, Lead: -1, Trail: -1},
 	}
 	res, err := e.Run(t.Context())
-	if err == nil {
-		t.Fatal("Run() = nil error, want the invalid spec's")
+	if !errors.Is(err, experiment.ErrInvalidSpec) {
+		t.Fatalf("Run() error = %v, want the invalid spec's", err)
+	}
+	// The spec's own error says what is wrong, with the package's name once.
+	if want := "experiment: invalid spec: threads needs at least one worker, got -1"; err.Error() != want {
+		t.Errorf("Run() error = %q, want %q", err, want)
 	}
 	if len(res.Runs) != 1 {
 		t.Errorf("Run() kept %d runs, want the 1 before the failure", len(res.Runs))
+	}
+}
+
+func TestCalibrateBadTarget(t *testing.T) {
+	p := experiment.Plan{Kernel: workload.Native, Unit: 1 << 16}
+	for _, target := range []time.Duration{0, -time.Second} {
+		if _, err := p.Calibrate(t.Context(), target); err == nil {
+			t.Errorf("Calibrate(%v) = nil error, want one", target)
+		}
 	}
 }

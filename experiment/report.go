@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"bufio"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,7 +27,50 @@ const (
 
 // PictureName returns the file name of a run's heatmap in a report folder:
 // its DataID with characters unsafe in file names replaced, plus ".png".
+// Runs of one Results whose names coincide get "-2", "-3" … in a report:
+// [Results.PictureNames] gives the names a report really uses.
 func PictureName(run *corescope.Result) string { return fileStem(run) + ".png" }
+
+// PictureNames returns the file names of run's heatmap and thread timeline
+// (or "" if it has none) in the report folder of r. They are
+// PictureName's and ThreadPictureName's, made unique within r: a run
+// whose names another run earlier in r already took gets the first free
+// suffix "-2", "-3" …, so no run's picture overwrites another's. run must
+// be one of r.Runs; for any other it returns "", "".
+func (r *Results) PictureNames(run *corescope.Result) (heatmap, threads string) {
+	stem, ok := r.stems()[run]
+	if !ok {
+		return "", ""
+	}
+	if hasThreads(run) {
+		threads = stem + "-threads.png"
+	}
+	return stem + ".png", threads
+}
+
+// stems gives each run of r the stem of its file names, unique in r:
+// neither of a stem's two names (stem.png, stem-threads.png) is one that
+// another run's stem makes.
+func (r *Results) stems() map[*corescope.Result]string {
+	stems := make(map[*corescope.Result]string, len(r.Runs))
+	used := map[string]bool{}
+	free := func(stem string) bool {
+		return !used[stem+".png"] && !used[stem+"-threads.png"] && !used[stem+"-trace.png"]
+	}
+	for _, run := range r.Runs {
+		if run == nil {
+			continue
+		}
+		base := fileStem(run)
+		stem := base
+		for k := 2; !free(stem); k++ {
+			stem = base + "-" + strconv.Itoa(k)
+		}
+		used[stem+".png"], used[stem+"-threads.png"], used[stem+"-trace.png"] = true, true, true
+		stems[run] = stem
+	}
+	return stems
+}
 
 // ThreadPictureName returns the file name of a run's thread timeline in a
 // report folder, or "" when the recording followed no threads.
@@ -37,17 +82,34 @@ func ThreadPictureName(run *corescope.Result) string {
 }
 
 // TracePictureName returns the file name of a traced run's zoom picture
-// (heatmap.WriteTracePNG of its default window) in a report folder.
+// (heatmap.WriteTracePNG of its default window) in a report folder, and
+// TracePageName that of its zoomable page (heatmap.WriteTraceHTML): the
+// run's PictureName with "-trace" before ".png", or "-trace.html". Like
+// PictureName's, they get "-2", "-3" … in a report whose runs' names
+// coincide: [Results.TraceNames] gives the names a report really uses.
 func TracePictureName(run *corescope.Result) string { return heatmap.TraceFileName(PictureName(run)) }
 
-// TracePageName returns the file name of a traced run's zoomable page
-// (heatmap.WriteTraceHTML) in a report folder.
+// TracePageName: see TracePictureName.
 func TracePageName(run *corescope.Result) string { return fileStem(run) + "-trace.html" }
+
+// TraceNames returns the file names of run's zoom picture and page in the
+// report folder of r, made unique within r as PictureNames are; "", ""
+// for a run not in r.
+func (r *Results) TraceNames(run *corescope.Result) (picture, page string) {
+	stem, ok := r.stems()[run]
+	if !ok {
+		return "", ""
+	}
+	return stem + "-trace.png", stem + "-trace.html"
+}
 
 func fileStem(run *corescope.Result) string {
 	name := run.DataID
 	if name == "" {
 		name = run.Workload
+	}
+	if name == "" {
+		name = "run" // not ".png", a hidden file
 	}
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -78,53 +140,50 @@ func hasThreads(run *corescope.Result) bool {
 // WriteReport writes a report folder: a heatmap PNG per run (PictureName),
 // a thread timeline per run whose watcher followed threads
 // (ThreadPictureName), a zoom picture and a zoomable page of each traced
-// run's scheduler trace (TracePictureName, TracePageName), results.json (the Results as JSON, every recording included) and
-// index.html, one page that shows the pictures, a table per model, the
-// seed's numbers beside these and what they mean. dir is created if
-// needed; files already in it are overwritten.
+// run's scheduler trace (TracePictureName, TracePageName), results.json
+// (the Results as JSON, every recording included) and index.html, one page that shows the pictures, a table per
+// workload, the seed's numbers beside these and what they mean. dir is
+// created if needed; files already in it are replaced, each only once its
+// new content is complete. It returns ErrNoRuns when r holds no run.
+//
+// Two runs with the same DataID get pictures of different names (see
+// PictureNames). A nil run, which no decoded Results holds, is an error.
 func (r *Results) WriteReport(dir string) error {
-	if len(r.Runs) == 0 {
-		return errNoRuns
+	if err := r.check(); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("corescope: report: %w", err)
+		return fmt.Errorf("experiment: report: %w", err)
 	}
 	r = r.drawTraces(dir)
 	for _, run := range r.Runs {
 		if run.Recording == nil {
 			continue
 		}
-		if err := writePNG(filepath.Join(dir, PictureName(run)), func(w io.Writer) error {
+		picture, threads := r.PictureNames(run)
+		if err := writeFile(filepath.Join(dir, picture), func(w io.Writer) error {
 			// Split shows user and system time apart: the system share
 			// is what tells the Python 2 GIL from the others.
 			return heatmap.WritePNG(w, run.Recording, heatmap.Options{Mode: heatmap.Split})
 		}); err != nil {
 			return err
 		}
-		if name := ThreadPictureName(run); name != "" {
-			if err := writePNG(filepath.Join(dir, name), func(w io.Writer) error {
+		if threads != "" {
+			if err := writeFile(filepath.Join(dir, threads), func(w io.Writer) error {
 				return heatmap.WriteThreadsPNG(w, run.Recording, heatmap.ThreadOptions{})
 			}); err != nil {
 				return err
 			}
 		}
 	}
-	b, err := json.MarshalIndent(r, "", " ")
-	if err != nil {
-		return fmt.Errorf("corescope: report: %w", err)
+	if err := writeFile(filepath.Join(dir, ReportResults), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", " ")
+		return enc.Encode(r)
+	}); err != nil {
+		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, ReportResults), append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("corescope: report: %w", err)
-	}
-	f, err := os.Create(filepath.Join(dir, ReportPage))
-	if err != nil {
-		return fmt.Errorf("corescope: report: %w", err)
-	}
-	err = r.WriteHTML(f)
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("corescope: report: %w", cerr)
-	}
-	return err
+	return writeFile(filepath.Join(dir, ReportPage), r.writeHTML)
 }
 
 // drawTraces writes the zoom picture and page of every traced run into
@@ -138,6 +197,9 @@ func (r *Results) drawTraces(dir string) *Results {
 	out := *r
 	out.Traces = make(map[string]*RunTrace, len(r.Traces))
 	for _, run := range r.Runs {
+		if run == nil {
+			continue
+		}
 		rt := r.Traces[run.DataID]
 		if rt == nil {
 			continue
@@ -150,9 +212,10 @@ func (r *Results) drawTraces(dir string) *Results {
 		// wide as the heatmap beside it.
 		opts := heatmap.TraceOptions{Title: run.DataID + ": scheduler trace", Width: 760}
 		// WriteTraceFile leaves no file behind when it fails.
-		err := heatmap.WriteTraceFile(filepath.Join(dir, TracePictureName(run)), rt.Trace, opts)
+		picture, page := r.TraceNames(run)
+		err := heatmap.WriteTraceFile(filepath.Join(dir, picture), rt.Trace, opts)
 		if err == nil {
-			err = heatmap.WriteTraceFile(filepath.Join(dir, TracePageName(run)), rt.Trace, opts)
+			err = heatmap.WriteTraceFile(filepath.Join(dir, page), rt.Trace, opts)
 		}
 		if err != nil {
 			out.Traces[run.DataID] = &RunTrace{NotTraced: "the trace could not be drawn: " + err.Error()}
@@ -180,24 +243,40 @@ func (r *Results) traceView(run *corescope.Result) *traceView {
 	case rt.Trace == nil:
 		return &traceView{NotTraced: rt.NotTraced}
 	}
-	return &traceView{Picture: TracePictureName(run), Page: TracePageName(run),
-		Sentence: rt.Trace.Describe(rt.Trace.DefaultWindow())}
+	picture, page := r.TraceNames(run)
+	return &traceView{Picture: picture, Page: page, Sentence: rt.Trace.Describe(rt.Trace.DefaultWindow())}
 }
 
-// writePNG creates name and fills it with draw.
-func writePNG(name string, draw func(io.Writer) error) error {
-	f, err := os.Create(name)
+// writeFile writes name through write, atomically: into a temporary file
+// in the same folder, renamed over name once written and closed, so that
+// a failed or interrupted write leaves any old file whole and no partial
+// one.
+func writeFile(name string, write func(io.Writer) error) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
 	if err != nil {
-		return fmt.Errorf("corescope: report: %w", err)
+		return fmt.Errorf("experiment: report: %w", err)
 	}
-	err = draw(f)
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = cerr
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			err = fmt.Errorf("experiment: report: %s: %w", filepath.Base(name), err)
+		}
+	}()
+	bw := bufio.NewWriter(f)
+	if err := write(bw); err != nil {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("corescope: report: %s: %w", name, err)
+	if err := bw.Flush(); err != nil {
+		return err
 	}
-	return nil
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), name)
 }
 
 //go:embed report.html
@@ -205,14 +284,16 @@ var reportHTML string
 
 // reportTemplate is parsed once; templates are safe for concurrent use.
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"f1":      func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"f2":      func(v float64) string { return fmt.Sprintf("%.2f", v) },
-	"pct":     func(v float64) string { return fmt.Sprintf("%.0f %%", 100*v) },
+	"f1":  func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"f2":  func(v float64) string { return fmt.Sprintf("%.2f", v) },
+	"pct": func(v float64) string { return fmt.Sprintf("%.0f %%", 100*v) },
+	// picture and threads name a run's pictures; WriteHTML replaces them
+	// with its Results' PictureNames.
 	"picture": PictureName,
 	"threads": ThreadPictureName,
 	"pow2":    pow2,
-	"twice":   func(n int) int { return 2 * n },
-	"sub":     func(a, b float64) float64 { return a - b },
+	"metric":  formatMetric,
+	"pctSpan": func(lo, hi float64) string { return fmt.Sprintf("%.0f–%.0f %%", 100*lo, 100*hi) },
 	"perSec": func(n int64, secs float64) string {
 		if secs <= 0 {
 			return "–"
@@ -233,106 +314,162 @@ func pow2(n uint64) string {
 	return fmt.Sprint(n)
 }
 
-// group is one model's runs on the report page.
+// group is one workload's runs on the report page.
 type group struct {
 	Title, About string
 	Rows         []groupRow
 }
 
+// groupRow is one run in its group's table: the cells of every column,
+// and the run for its pictures.
 type groupRow struct {
 	Row
-	Run *corescope.Result
+	Run   *corescope.Result
+	Cells []cell
 }
 
-// page is what the report template sees.
+// page is what the report template sees. Everything the prose quotes —
+// which runs it highlights, when it warns, the seed's figures — is chosen
+// here, so the template holds words and layout only.
 type page struct {
 	*Results
 	Generated   time.Time
+	CPUs        int
 	Kernel      string
 	Unit, Units uint64
 	SerialWall  float64
+	Columns     []column
 	Groups      []group
 	Seed        []Comparison
+	SeedFacts   seedFacts
+	Fidelity    []Fidelity
+	// PythonSizes says how much work the real interpreters' runs did.
+	PythonSizes string
+	// Warnings about the machine: the baseline's cores seen busy when it
+	// was busy, the serial run's other work when there was some.
+	BusyBaseline *corescope.Result
+	SerialOther  float64
+	// The runs the summary quotes, nil when the experiment lacks them:
+	// the serial run, processes one and two per CPU, and the GIL runs
+	// with as many threads as the seed's highlighted ones.
+	Serial, ProcsPerCPU, ProcsTwicePerCPU, GIL3, GIL2 *corescope.Result
 	// Trace returns what to show of a run's trace.
 	Trace func(*corescope.Result) *traceView
 }
 
-// title and about name and describe each model on the report page.
-func (w Workload) title() string {
-	switch w {
-	case DoNothing:
-		return "Baseline (do-nothing)"
-	case NonThreaded:
-		return "Serial (non-threaded)"
-	case Multiprocessing:
-		return "Processes (multiprocessing)"
-	case Threads:
-		return "Locked OS threads, no GIL (threads)"
-	case Goroutines:
-		return "Goroutines (goroutines)"
-	case Threading:
-		return "Python 3 GIL (threading)"
-	case ThreadingPy2:
-		return "Python 2 GIL (threading-py2)"
-	}
-	return string(w)
-}
+// noteworthy is how many cores of other work make the page warn that the
+// machine was busy: more than tick rounding and the watcher explain.
+const noteworthy = 0.2
 
-func (w Workload) about() string {
-	switch w {
-	case DoNothing:
-		return "The machine with nothing of ours running: the background every other picture sits on."
-	case NonThreaded:
-		return "The loop on one thread: the yardstick every speed-up is measured against."
-	case Multiprocessing:
-		return "One child process per worker, each doing the serial run's work, as Python's multiprocessing does."
-	case Threads:
-		return "One goroutine locked to its own OS thread per worker, each doing the serial run's work, with no lock between them."
-	case Goroutines:
-		return "Plain goroutines, each doing the serial run's work, which Go schedules onto GOMAXPROCS threads."
-	case Threading:
-		return "OS threads that must hold an emulated Python 3 GIL to run a bytecode; each does a quarter of the serial run's work, as the seed's threads did."
-	case ThreadingPy2:
-		return "OS threads under an emulated Python 2 GIL, the seed's Python 2.7; each does a quarter of the serial run's work."
+// WriteHTML writes the report page. It refers to each run's pictures by
+// PictureNames, so it belongs in the folder WriteReport fills. A nil run
+// is an error.
+func (r *Results) WriteHTML(w io.Writer) error {
+	if err := r.check(); err != nil {
+		return err
 	}
-	return ""
-}
-
-// Find returns the run named id, or nil.
-func (r *Results) Find(id string) *corescope.Result {
-	for _, run := range r.Runs {
-		if run.DataID == id {
-			return run
-		}
+	if err := r.writeHTML(w); err != nil {
+		return fmt.Errorf("experiment: report: %w", err)
 	}
 	return nil
 }
 
-// WriteHTML writes the report page. It refers to each run's picture by
-// PictureName, so it belongs in the folder WriteReport fills.
-func (r *Results) WriteHTML(w io.Writer) error {
-	p := page{Results: r, Generated: time.Now(), Seed: r.CompareSeed()}
+// writeHTML is WriteHTML with the template's own error. The template's
+// picture and threads name each run's pictures by r's PictureNames.
+func (r *Results) writeHTML(w io.Writer) error {
+	stems := r.stems()
+	tmpl, err := reportTemplate.Clone()
+	if err != nil {
+		return err
+	}
+	tmpl.Funcs(template.FuncMap{
+		"picture": func(run *corescope.Result) string { return stems[run] + ".png" },
+		"threads": func(run *corescope.Result) string {
+			if !hasThreads(run) {
+				return ""
+			}
+			return stems[run] + "-threads.png"
+		},
+	})
+	p := page{Results: r, Generated: time.Now(), CPUs: r.CPUs(), Seed: r.CompareSeed(), Columns: columns, SeedFacts: newSeedFacts(),
+		Fidelity: r.Fidelity(), PythonSizes: r.pythonSizes()}
 	if s := r.Serial(); s != nil {
+		p.Serial = s
 		p.SerialWall, p.Kernel, p.Unit = s.WallSeconds, s.Kernel, s.Unit
 		if s.Unit > 0 {
 			p.Units = s.Size / s.Unit
 		}
+		if other := s.EffectiveCores - s.CoresUsed; other > noteworthy {
+			p.SerialOther = other
+		}
 	}
+	for _, run := range r.Runs {
+		if run != nil && Workload(run.Workload).Group() == GroupBaseline && run.EffectiveCores > noteworthy {
+			p.BusyBaseline = run
+			break
+		}
+	}
+	p.ProcsPerCPU = r.Find(Job{Workload: Multiprocessing, Workers: p.CPUs}.DataID())
+	p.ProcsTwicePerCPU = r.Find(Job{Workload: Multiprocessing, Workers: 2 * p.CPUs}.DataID())
+	p.GIL3 = r.Find(Job{Workload: Threading, Workers: p.SeedFacts.GIL.Workers}.DataID())
+	p.GIL2 = r.Find(Job{Workload: ThreadingPy2, Workers: p.SeedFacts.GIL.Workers}.DataID())
+
 	p.Trace = r.traceView
 	rows := r.Table()
-	for _, wl := range Workloads() {
-		g := group{Title: wl.title(), About: wl.about()}
+	for _, e := range workloads {
+		g := group{Title: e.title, About: e.about}
 		for i, run := range r.Runs {
-			if run.Workload == string(wl) {
-				g.Rows = append(g.Rows, groupRow{Row: rows[i], Run: run})
+			if run.Workload == string(e.name) {
+				gr := groupRow{Row: rows[i], Run: run}
+				for _, c := range columns {
+					gr.Cells = append(gr.Cells, c.html(rows[i], run))
+				}
+				g.Rows = append(g.Rows, gr)
 			}
 		}
 		if len(g.Rows) > 0 {
 			p.Groups = append(p.Groups, g)
 		}
 	}
-	if err := reportTemplate.Execute(w, p); err != nil {
-		return fmt.Errorf("corescope: report: %w", err)
+	return tmpl.Execute(w, p)
+}
+
+func formatMetric(v float64, unit string) string {
+	switch unit {
+	case "×":
+		return fmt.Sprintf("%.2f×", v)
+	case "cores":
+		return fmt.Sprintf("%.2f", v)
+	case "%":
+		return fmt.Sprintf("%.0f %%", v)
 	}
-	return nil
+	return fmt.Sprintf("%.0f", v)
+}
+
+// pythonSizes describes the real interpreters' serial runs against the
+// emulation's.
+func (r *Results) pythonSizes() string {
+	emu := r.Serial()
+	var parts []string
+	same := true
+	for _, run := range r.Runs {
+		if run.Interpreter == "" || Workload(run.Workload).Group() != GroupSerial {
+			continue
+		}
+		p := fmt.Sprintf("%s's serial run did %d iterations in %.2f s (%.1f ns an iteration on one core)",
+			run.Interpreter, run.Iterations(), run.WallSeconds, run.NsPerIteration)
+		if emu != nil && emu.Iterations() > 0 {
+			ratio := float64(run.Iterations()) / float64(emu.Iterations())
+			same = same && ratio == 1
+			p += fmt.Sprintf(", %.2f× the emulation's work", ratio)
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	if same {
+		return strings.Join(parts, "; ") + ": every real run does the work of the matching emulated run."
+	}
+	return strings.Join(parts, "; ") + ": a real interpreter is slower than the bytecode kernel, so its runs are sized to keep the whole experiment within about three minutes; they keep the emulated runs' proportions (4 threads share the serial work)."
 }

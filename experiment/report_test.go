@@ -2,6 +2,8 @@ package experiment_test
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"github.com/corescope/corescope/cpuwatch"
 	"github.com/corescope/corescope/experiment"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // recording returns a 2-core recording of n one-second samples in which
@@ -56,6 +59,26 @@ func TestWriteReport(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "report")
 	if err := r.WriteReport(dir); err != nil {
 		t.Fatalf("WriteReport() error = %v", err)
+	}
+
+	// Every file is in place, and no temporary one is left behind.
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, e := range entries {
+		files = append(files, e.Name())
+	}
+	wantFiles := []string{experiment.ReportPage, experiment.ReportResults}
+	for _, run := range r.Runs {
+		wantFiles = append(wantFiles, experiment.PictureName(run))
+		if name := experiment.ThreadPictureName(run); name != "" {
+			wantFiles = append(wantFiles, name)
+		}
+	}
+	if diff := cmp.Diff(wantFiles, files, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("report folder mismatch (-want +got):\n%s", diff)
 	}
 
 	page, err := os.ReadFile(filepath.Join(dir, experiment.ReportPage))
@@ -134,8 +157,52 @@ func TestPictureName(t *testing.T) {
 }
 
 func TestWriteReportNoRuns(t *testing.T) {
-	if err := (&experiment.Results{}).WriteReport(t.TempDir()); err == nil {
-		t.Error("WriteReport() of no runs = nil error, want one")
+	if err := (&experiment.Results{}).WriteReport(t.TempDir()); !errors.Is(err, experiment.ErrNoRuns) {
+		t.Errorf("WriteReport() of no runs = %v, want ErrNoRuns", err)
+	}
+}
+
+// TestWriteReportUnwritable checks that a picture that cannot be written
+// (a folder holds its name) gives an error naming the file, prefixed
+// once, and leaves no temporary file behind.
+func TestWriteReportUnwritable(t *testing.T) {
+	dir := t.TempDir()
+	r := synthetic()
+	r.Runs[1].Recording = recording(r.Runs[1].DataID, 4, 0.5, 0)
+	if err := os.Mkdir(filepath.Join(dir, experiment.PictureName(r.Runs[1])), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := r.WriteReport(dir)
+	if err == nil || !strings.Contains(err.Error(), "non-threaded-1.png") || strings.Count(err.Error(), "experiment: ") != 1 {
+		t.Errorf("WriteReport() over a folder = %v, want one experiment: error naming the picture", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("report folder holds %d entries after the failure, want only the blocking folder", len(entries))
+	}
+}
+
+// TestReportTemplateHoldsNoFigures keeps the page's data out of its
+// template: the runs it quotes, its thresholds and the seed's figures are
+// chosen in Go, from the workload table and SeedRuns.
+func TestReportTemplateHoldsNoFigures(t *testing.T) {
+	b, err := os.ReadFile("report.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := string(b)
+	if ids := regexp.MustCompile(`[a-z-]+:[0-9]+`).FindAllString(tmpl, -1); len(ids) > 0 {
+		t.Errorf("report.html names runs %q", ids)
+	}
+	if strings.Contains(tmpl, ".Find") {
+		t.Error("report.html looks runs up itself")
+	}
+	for _, s := range experiment.SeedRuns() {
+		for _, fig := range []string{fmt.Sprintf("%.2f", s.Real), fmt.Sprintf("%.2f", s.CoresUsed()), fmt.Sprintf("%.2f×", s.Speedup())} {
+			if strings.Contains(tmpl, fig) {
+				t.Errorf("report.html quotes the seed's %s figure %s", s.DataID, fig)
+			}
+		}
 	}
 }
 

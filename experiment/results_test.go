@@ -3,6 +3,7 @@ package experiment_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -68,8 +69,8 @@ func TestTable(t *testing.T) {
 
 func TestWriteTableEmpty(t *testing.T) {
 	var buf bytes.Buffer
-	if err := (&experiment.Results{}).WriteTable(&buf); err == nil {
-		t.Errorf("WriteTable() of no runs = nil error, want one")
+	if err := (&experiment.Results{}).WriteTable(&buf); !errors.Is(err, experiment.ErrNoRuns) {
+		t.Errorf("WriteTable() of no runs = %v, want ErrNoRuns", err)
 	}
 }
 
@@ -161,6 +162,22 @@ func TestCompareSeed(t *testing.T) {
 	}
 	if got := matched["multiprocessing:4"]; got != "multiprocessing:4" {
 		t.Errorf("with NumCPU unknown, multiprocessing:4 pairs with %q, want multiprocessing:4", got)
+	}
+	// Under a quota the CPUs are the ones a Plan scales to: 64 cores
+	// with a quota of 3.5 CPUs run 1 … 8 processes, and the seed's 4
+	// processes on 4 cores pair with 4 on 4 usable CPUs, not 64.
+	r.Host.NumCPU, r.Host.Limits = 64, &cpuwatch.Limits{Quota: 3.5, UsableCPUs: 3.5}
+	if got := r.CPUs(); got != 4 {
+		t.Errorf("CPUs() = %d under a 3.5-CPU quota, want 4 as corescope.WorkersFor rounds it", got)
+	}
+	matched = map[string]string{}
+	for _, c := range r.CompareSeed() {
+		if c.Ours != nil {
+			matched[c.Seed.DataID] = c.Ours.DataID
+		}
+	}
+	if got := matched["multiprocessing:4"]; got != "multiprocessing:4" {
+		t.Errorf("under a quota, multiprocessing:4 pairs with %q, want multiprocessing:4", got)
 	}
 }
 

@@ -63,21 +63,22 @@ type Comparison struct {
 }
 
 // CompareSeed returns one Comparison per seed run, in the seed's order.
-// Processes are matched by workers per CPU when r.Host.NumCPU is known,
-// else by workers.
+// Runs of GroupScaling (the seed's processes) are matched by workers per
+// CPU when r.CPUs is known — the CPUs a Plan scales its workers to — else
+// by workers.
 func (r *Results) CompareSeed() []Comparison {
 	var out []Comparison
 	for _, s := range SeedRuns() {
 		c := Comparison{Seed: s}
 		want := s.Workers
-		if cpus := r.Host.NumCPU; s.Workload == Multiprocessing && cpus > 0 {
+		if cpus := r.CPUs(); s.Workload.Group() == GroupScaling && cpus > 0 {
 			want = -1
 			if s.Workers*cpus%SeedCores == 0 {
 				want = s.Workers * cpus / SeedCores
 			}
 		}
 		for _, run := range r.Runs {
-			if run.Workload == string(s.Workload) && run.Workers == want {
+			if run != nil && run.Workload == string(s.Workload) && run.Workers == want {
 				c.Ours, c.Speedup = run, r.Speedup(run)
 				break
 			}
@@ -85,4 +86,53 @@ func (r *Results) CompareSeed() []Comparison {
 		out = append(out, c)
 	}
 	return out
+}
+
+// seedFacts are the seed's figures the report's prose quotes, all drawn
+// from SeedRuns.
+type seedFacts struct {
+	Cores, Hyperthreads int
+	// SerialSize and GILSize are the iterations of the serial run and of
+	// one of the seed's threads.
+	SerialSize, GILSize uint64
+	// GIL is the seed's highlighted thread run, the one beside which the
+	// report sets ours; ProcsMost its run with the most processes, and
+	// ProcsSlower how much longer that took than one process per core.
+	GIL, ProcsMost SeedRun
+	ProcsSlower    float64
+	// GILSystemLow and GILSystemHigh bound the kernel's share of the
+	// seed's thread runs' CPU: the futex storm.
+	GILSystemLow, GILSystemHigh float64
+}
+
+// seedHyperthreads is how many hardware threads the seed's SeedCores had.
+const seedHyperthreads = 8
+
+func newSeedFacts() seedFacts {
+	f := seedFacts{Cores: SeedCores, Hyperthreads: seedHyperthreads, GILSystemLow: 1}
+	var perCore SeedRun
+	for _, s := range SeedRuns() {
+		switch s.Workload.Group() {
+		case GroupSerial:
+			f.SerialSize = s.Size
+		case GroupScaling:
+			if s.Workers == SeedCores {
+				perCore = s
+			}
+			if s.Workers > f.ProcsMost.Workers {
+				f.ProcsMost = s
+			}
+		case GroupGIL:
+			f.GILSize = s.Size
+			if s.Workers == SeedCores {
+				f.GIL = s
+			}
+			f.GILSystemLow = min(f.GILSystemLow, s.SystemShare())
+			f.GILSystemHigh = max(f.GILSystemHigh, s.SystemShare())
+		}
+	}
+	if perCore.Real > 0 {
+		f.ProcsSlower = f.ProcsMost.Real / perCore.Real
+	}
+	return f
 }

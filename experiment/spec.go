@@ -10,63 +10,20 @@ import (
 	"github.com/corescope/corescope/workload"
 )
 
-// Workload names one of the experiment's workloads, spelled as the seed's
-// watch_cpu.py and the watchcpu command spell them.
-type Workload string
-
-// The workloads of the experiment.
-const (
-	// DoNothing records the idle machine: the baseline.
-	DoNothing Workload = "do-nothing"
-	// NonThreaded runs the work serially on one thread.
-	NonThreaded Workload = "non-threaded"
-	// Multiprocessing runs one child process per worker.
-	Multiprocessing Workload = "multiprocessing"
-	// Threading runs OS threads serialised by an emulated Python 3 GIL.
-	Threading Workload = "threading"
-	// ThreadingPy2 runs OS threads serialised by an emulated Python 2 GIL.
-	ThreadingPy2 Workload = "threading-py2"
-	// Threads runs goroutines locked to their own OS threads, with no GIL.
-	Threads Workload = "threads"
-	// Goroutines runs plain goroutines under the Go scheduler.
-	Goroutines Workload = "goroutines"
-)
-
-// Workloads lists every Workload, in the order the experiment runs them.
-func Workloads() []Workload {
-	return []Workload{DoNothing, NonThreaded, Multiprocessing, Threads, Goroutines, Threading, ThreadingPy2}
-}
-
-// ParseWorkload returns the Workload named s, or an error listing the
-// names it knows.
-func ParseWorkload(s string) (Workload, error) {
-	for _, w := range Workloads() {
-		if string(w) == s {
-			return w, nil
-		}
-	}
-	return "", fmt.Errorf("corescope: unknown workload %q (want one of %v)", s, Workloads())
-}
-
-// Parallel reports whether the workload takes a number of workers.
-func (w Workload) Parallel() bool { return w != DoNothing && w != NonThreaded }
-
-// GIL reports whether the workload runs under an emulated GIL.
-func (w Workload) GIL() bool { return w == Threading || w == ThreadingPy2 }
-
 // Spec describes one run of the experiment: which workload, how many
 // workers, and how much work each does. The zero value of every field but
-// Workload has a meaning (see each field, and [Spec.WithDefaults]): a Spec
-// with only Workload set sizes its run — workers, work per worker, idle
-// time — as the watchcpu command does by default, from the seed's sizes.
+// Workload has a meaning (see each field): a Spec with only Workload set
+// sizes its run — workers, work per worker, idle time — as the watchcpu
+// command does by default, from the seed's sizes. [Spec.Resolve] turns it
+// into the [Job] that runs, with every default filled in.
 type Spec struct {
 	Workload Workload
 	// Workers is the number of processes, threads or goroutines; it is
 	// ignored for DoNothing and NonThreaded, which have none and one. 0
-	// means corescope.UsableCPUs() processes for Multiprocessing, one per CPU, the
-	// most that can all run at once; and 2 for the threaded models and
-	// goroutines, the fewest that show whether they run in parallel (the
-	// seed's first threading run).
+	// means corescope.UsableCPUs() processes for Multiprocessing, one per
+	// CPU, the most that can all run at once; and 2 for the threaded
+	// models and goroutines, the fewest that show whether they run in
+	// parallel (the seed's first threading run).
 	Workers int
 	// Kernel is the loop every worker runs.
 	Kernel workload.Kernel
@@ -79,161 +36,193 @@ type Spec struct {
 	// Units is how many times each worker repeats its unit; 0 means 1.
 	Units int
 	// Idle is how long DoNothing waits. 0 means long enough to fill the
-	// watcher's MinSamples between its lead and trail, when Run is given
-	// a watcher with MinSamples set, so that the baseline's summary covers
-	// most of the recording; otherwise one second.
+	// watcher's MinSamples between its lead and trail, when Resolve is
+	// given a watcher with MinSamples set, so that the baseline's summary
+	// covers most of the recording; otherwise one second.
 	Idle time.Duration
 	// Pin pins worker i to the i-th CPU the process may use, as the seed's
 	// --pin-cpu did. Goroutines ignore it: the Go scheduler places them.
+	// A real interpreter (Python) ignores it too.
 	Pin bool
+	// Python, if set, runs the workload in that real interpreter instead
+	// of the emulation, with the project's own version of the seed's
+	// script (workload.Python): NonThreaded, Multiprocessing, Threading
+	// (a Python 3 interpreter) and ThreadingPy2 (a Python 2 one) only.
+	// Its NsPerIteration, if measured, is recorded in the Result.
+	Python *workload.Speed
+	// SpeedOf, if set, runs the emulation at that interpreter's measured
+	// speed (workload.Work.NsPerIteration), so that the emulated GIL's
+	// check and switch intervals fall as often as the real one's.
+	SpeedOf *workload.Speed
 }
 
-// WithDefaults returns s with its zero Workers, Unit, Units and Idle
-// replaced by the defaults the fields document, for the workloads that use
-// them. w is the watcher s will run under, or nil: only DoNothing's Idle
-// depends on it. Run, Model, DataID and Size apply the defaults
-// themselves; WithDefaults shows beforehand what will run. Values that are
-// set, including invalid ones such as negative Workers, are kept for
-// Model to reject.
+// Job is a Spec resolved for the watcher it runs under: every default is
+// filled in, so its methods are plain arithmetic, with no I/O. Build one
+// with [Spec.Resolve]; Plan's specs resolve without reading anything.
+type Job struct {
+	Workload Workload
+	// Workers is how many workers run: 0 for DoNothing, 1 for
+	// NonThreaded.
+	Workers int
+	Kernel  workload.Kernel
+	// Unit and Units are the n of each sum(range(n)) and how many times
+	// each worker repeats it; both are 0 for DoNothing.
+	Unit  uint64
+	Units int
+	// Idle is how long DoNothing waits; 0 for the others.
+	Idle time.Duration
+	Pin  bool
+	// Python and SpeedOf are the Spec's.
+	Python, SpeedOf *workload.Speed
+}
+
+// Resolve returns the job s describes, with its zero Workers, Unit, Units
+// and Idle replaced by the defaults the fields document, under w (nil
+// means the zero cpuwatch.Watcher): only DoNothing's Idle depends on it.
+// Values that are set, including invalid ones such as negative Workers,
+// are kept for Job.Model to reject.
 //
-// A zero Multiprocessing Workers costs a read of the process's CPU limits
-// (see UsableCPUs) every time it is resolved.
-func (s Spec) WithDefaults(w *cpuwatch.Watcher) Spec {
-	switch {
-	case s.Workload == DoNothing:
-		if s.Idle == 0 {
-			s.Idle = idleFilling(w)
+// A zero Multiprocessing Workers costs one read of the process's CPU
+// limits (see corescope.UsableCPUs); nothing else does I/O.
+func (s Spec) Resolve(w *cpuwatch.Watcher) Job {
+	e, _ := lookup(s.Workload)
+	j := Job{Workload: s.Workload, Kernel: s.Kernel, Pin: s.Pin, Python: s.Python, SpeedOf: s.SpeedOf}
+	switch e.group {
+	case GroupBaseline:
+		j.Kernel, j.Pin = 0, false
+		if j.Idle = s.Idle; j.Idle == 0 {
+			j.Idle = idleFilling(w)
 		}
-		return s
-	case s.Workload.Parallel():
-		s.Workers = s.workers()
+		return j
+	case GroupSerial:
+		j.Workers = 1
+	default:
+		j.Workers = s.Workers
+		if j.Workers == 0 {
+			j.Workers = 2
+			if e.onePerCPU {
+				j.Workers = corescope.UsableCPUs()
+			}
+		}
 	}
-	s.Unit = s.unit()
-	if s.Units == 0 {
-		s.Units = 1
+	if j.Unit = s.Unit; j.Unit == 0 {
+		j.Unit = e.group.unit(SeedUnit)
 	}
-	return s
+	if j.Units = s.Units; j.Units == 0 {
+		j.Units = 1
+	}
+	return j
 }
 
 // idleFilling is how long an idle baseline must last for w's recording to
 // reach MinSamples with lead and trail around it, and one more for the
 // sample in progress when it ends; one second when w sets no minimum.
 func idleFilling(w *cpuwatch.Watcher) time.Duration {
-	if w == nil || w.MinSamples <= 0 || w.Interval <= 0 {
+	if w == nil || w.MinSamples <= 0 {
 		return time.Second
 	}
-	lead, trail := w.Lead, w.Trail
-	if lead == 0 {
-		lead = cpuwatch.DefaultLead
-	}
-	if trail == 0 {
-		trail = cpuwatch.DefaultTrail
-	}
-	return time.Duration(max(w.MinSamples-max(lead, 0)-max(trail, 0)-1, 1)) * w.Interval
-}
-
-// workers returns how many workers the spec really runs.
-func (s Spec) workers() int {
-	switch s.Workload {
-	case DoNothing:
-		return 0
-	case NonThreaded:
-		return 1
-	case Multiprocessing:
-		if s.Workers == 0 {
-			return corescope.UsableCPUs()
-		}
-	default:
-		if s.Workers == 0 {
-			return 2
-		}
-	}
-	return s.Workers
-}
-
-// unit returns the spec's Unit, or the seed's default for its workload.
-func (s Spec) unit() uint64 {
-	switch {
-	case s.Unit != 0 || s.Workload == DoNothing:
-		return s.Unit
-	case s.Workload.GIL():
-		return SeedUnit / 4
-	}
-	return SeedUnit
+	t := newTiming(w)
+	return time.Duration(max(w.MinSamples-t.lead-t.trail-1, 1)) * t.interval
 }
 
 // DataID returns the seed-style name of the run, such as
-// "multiprocessing:4", "non-threaded:1" or "do-nothing", with the default
-// number of workers when Workers is 0.
-func (s Spec) DataID() string {
-	if s.Workload == DoNothing {
-		return string(DoNothing)
+// "multiprocessing:4", "non-threaded:1" or "do-nothing".
+func (j Job) DataID() string {
+	if j.Workload.Group() == GroupBaseline {
+		return string(j.Workload)
 	}
-	return fmt.Sprintf("%s:%d", s.Workload, s.workers())
+	if j.Python != nil {
+		return fmt.Sprintf("%s:%d %s", j.Workload, j.Workers, j.Python.Interpreter)
+	}
+	return fmt.Sprintf("%s:%d", j.Workload, j.Workers)
 }
 
-// Size returns the loop iterations each worker does: Unit × Units, with
-// their defaults when they are 0.
-func (s Spec) Size() uint64 { return s.unit() * uint64(max(s.Units, 1)) }
-
-// Model returns the workload model that runs the spec, with the defaults
-// of WithDefaults(nil), or an error naming what is wrong with it.
-func (s Spec) Model() (workload.Model, error) {
-	return s.WithDefaults(nil).model()
-}
-
-// model returns the model of a spec whose defaults have been applied.
-func (s Spec) model() (workload.Model, error) {
-	if s.Workload == DoNothing {
-		if s.Idle < 0 {
-			return nil, fmt.Errorf("corescope: negative idle time %v", s.Idle)
-		}
-		return workload.Idle{Duration: s.Idle}, nil
-	}
-	if s.Workload.Parallel() && s.Workers <= 0 {
-		return nil, fmt.Errorf("corescope: %s needs at least one worker, got %d", s.Workload, s.Workers)
-	}
-	if s.Units < 0 {
-		return nil, fmt.Errorf("corescope: %s: negative unit count %d", s.Workload, s.Units)
-	}
-	work := workload.Work{Kernel: s.Kernel, N: s.Unit, Units: s.Units}
-	switch s.Workload {
+// pythonProgram returns the real interpreter's program for the job, or an
+// error if the workload has none or the interpreter is the wrong Python
+// for it.
+func (j Job) pythonProgram() (workload.PythonProgram, error) {
+	in := j.Python.Interpreter
+	switch j.Workload {
 	case NonThreaded:
-		return workload.Serial{Work: work, Pin: s.Pin}, nil
+		return workload.PyNonThreaded, nil
 	case Multiprocessing:
-		return workload.Processes{N: s.Workers, Work: work, Pin: s.Pin}, nil
-	case Threads:
-		return workload.Threads{N: s.Workers, Work: work, Pin: s.Pin}, nil
-	case Goroutines:
-		return workload.Goroutines{N: s.Workers, Work: work}, nil
+		return workload.PyMultiprocessing, nil
 	case Threading:
-		return workload.GIL{N: s.Workers, Work: work, Version: workload.Python3, Pin: s.Pin}, nil
+		if in.Major != 3 {
+			return 0, fmt.Errorf("%w: %s is the Python 3 GIL, but %s is %s: use %s for Python 2", ErrInvalidSpec, j.Workload, in.Path, in, ThreadingPy2)
+		}
+		return workload.PyThreading, nil
 	case ThreadingPy2:
-		return workload.GIL{N: s.Workers, Work: work, Version: workload.Python2, Pin: s.Pin}, nil
+		if in.Major != 2 {
+			return 0, fmt.Errorf("%w: %s is the Python 2 GIL, but %s is %s: use %s for Python 3", ErrInvalidSpec, j.Workload, in.Path, in, Threading)
+		}
+		return workload.PyThreading, nil
 	}
-	return nil, fmt.Errorf("corescope: unknown workload %q", s.Workload)
+	return 0, fmt.Errorf("%w: %s has no Python program; a real interpreter runs %s, %s, %s or %s",
+		ErrInvalidSpec, j.Workload, NonThreaded, Multiprocessing, Threading, ThreadingPy2)
 }
 
-// Run runs the spec, with the defaults of WithDefaults(w), under w as Run
-// does, and names the result after the spec. The watcher's recording gets
-// the spec's DataID.
-func (s Spec) Run(ctx context.Context, w *cpuwatch.Watcher) (*corescope.Result, error) {
-	s = s.WithDefaults(w)
-	m, err := s.model()
+// Size returns the loop iterations each worker does: Unit × Units.
+func (j Job) Size() uint64 { return j.Unit * uint64(max(j.Units, 0)) }
+
+// Model returns the workload model that runs the job, or an error
+// wrapping ErrInvalidSpec or ErrUnknownWorkload that names what is wrong.
+func (j Job) Model() (workload.Model, error) {
+	e, ok := lookup(j.Workload)
+	switch {
+	case !ok:
+		return nil, unknown(j.Workload)
+	case e.group == GroupBaseline && j.Idle < 0:
+		return nil, fmt.Errorf("%w: negative idle time %v", ErrInvalidSpec, j.Idle)
+	case e.group == GroupBaseline:
+	case j.Workers <= 0:
+		return nil, fmt.Errorf("%w: %s needs at least one worker, got %d", ErrInvalidSpec, j.Workload, j.Workers)
+	case j.Units < 0:
+		return nil, fmt.Errorf("%w: %s: negative unit count %d", ErrInvalidSpec, j.Workload, j.Units)
+	}
+	work := workload.Work{Kernel: j.Kernel, N: j.Unit, Units: j.Units}
+	if j.Python != nil {
+		prog, err := j.pythonProgram()
+		if err != nil {
+			return nil, err
+		}
+		return workload.Python{Interpreter: j.Python.Interpreter.Path, Program: prog, N: j.Workers, Work: work}, nil
+	}
+	if j.SpeedOf != nil {
+		work.NsPerIteration = j.SpeedOf.NsPerIteration
+	}
+	return e.model(j, work), nil
+}
+
+// Run runs the job under w as corescope.Run does, and names the result
+// and its recording after the job's DataID. An invalid job returns its
+// Model error and no result.
+func (j Job) Run(ctx context.Context, w *cpuwatch.Watcher) (*corescope.Result, error) {
+	m, err := j.Model()
 	if err != nil {
 		return nil, err
 	}
 	res, err := corescope.Run(ctx, w, m)
 	if res != nil {
-		res.Workload = string(s.Workload)
-		res.DataID = s.DataID()
-		res.Unit = s.Unit
-		if s.Workload == DoNothing {
-			res.Unit = 0
+		res.Workload = string(j.Workload)
+		res.DataID = j.DataID()
+		res.Unit = j.Unit
+		if j.Python != nil {
+			res.Interpreter = j.Python.Interpreter.String()
+			res.NsPerIteration = j.Python.NsPerIteration
+		}
+		if j.SpeedOf != nil && res.Pace != nil {
+			res.SpeedOf = j.SpeedOf.Interpreter.String()
+			res.NsPerIteration = j.SpeedOf.NsPerIteration
 		}
 		if res.Recording != nil {
 			res.Recording.DataID = res.DataID
 		}
 	}
 	return res, err
+}
+
+// Run resolves s for w and runs it: s.Resolve(w).Run(ctx, w).
+func (s Spec) Run(ctx context.Context, w *cpuwatch.Watcher) (*corescope.Result, error) {
+	return s.Resolve(w).Run(ctx, w)
 }

@@ -1,6 +1,7 @@
 package experiment_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,7 @@ func TestParseWorkload(t *testing.T) {
 			t.Errorf("ParseWorkload(%q) = %q, %v; want %q, nil", w, got, err, w)
 		}
 	}
-	if _, err := experiment.ParseWorkload("multiprocess"); err == nil || !strings.Contains(err.Error(), "multiprocessing") {
+	if _, err := experiment.ParseWorkload("multiprocess"); !errors.Is(err, experiment.ErrUnknownWorkload) || !strings.Contains(err.Error(), "multiprocessing") {
 		t.Errorf("ParseWorkload(%q) error = %v, want one listing the known names", "multiprocess", err)
 	}
 }
@@ -30,27 +31,31 @@ func TestSpecModel(t *testing.T) {
 		name    string
 		spec    experiment.Spec
 		want    workload.Model
-		wantErr string
+		wantErr error // a sentinel the error must wrap
+		detail  string
 	}{
-		{"baseline default", experiment.Spec{Workload: experiment.DoNothing}, workload.Idle{Duration: time.Second}, ""},
-		{"serial", experiment.Spec{Workload: experiment.NonThreaded, Workers: 7, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.Serial{Work: work}, ""},
-		{"processes pinned", experiment.Spec{Workload: experiment.Multiprocessing, Workers: 4, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3, Pin: true}, workload.Processes{N: 4, Work: work, Pin: true}, ""},
-		{"py3", experiment.Spec{Workload: experiment.Threading, Workers: 2, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.GIL{N: 2, Work: work, Version: workload.Python3}, ""},
-		{"py2", experiment.Spec{Workload: experiment.ThreadingPy2, Workers: 4, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.GIL{N: 4, Work: work, Version: workload.Python2}, ""},
-		{"goroutines", experiment.Spec{Workload: experiment.Goroutines, Workers: 3, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.Goroutines{N: 3, Work: work}, ""},
-		{"default goroutines", experiment.Spec{Workload: experiment.Goroutines}, workload.Goroutines{N: 2, Work: workload.Work{N: experiment.SeedUnit, Units: 1}}, ""},
-		{"default GIL", experiment.Spec{Workload: experiment.Threading}, workload.GIL{N: 2, Work: workload.Work{N: experiment.SeedUnit / 4, Units: 1}, Version: workload.Python3}, ""},
-		{"negative workers", experiment.Spec{Workload: experiment.Threads, Workers: -1, Unit: 1}, nil, "at least one worker, got -1"},
-		{"negative units", experiment.Spec{Workload: experiment.Threads, Workers: 2, Unit: 1, Units: -1}, nil, "negative unit count -1"},
-		{"negative idle", experiment.Spec{Workload: experiment.DoNothing, Idle: -time.Second}, nil, "negative idle"},
-		{"unknown", experiment.Spec{Workload: "fork-bomb", Workers: 2, Unit: 1}, nil, "unknown workload"},
+		{"baseline default", experiment.Spec{Workload: experiment.DoNothing}, workload.Idle{Duration: time.Second}, nil, ""},
+		{"serial", experiment.Spec{Workload: experiment.NonThreaded, Workers: 7, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.Serial{Work: work}, nil, ""},
+		{"processes pinned", experiment.Spec{Workload: experiment.Multiprocessing, Workers: 4, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3, Pin: true}, workload.Processes{N: 4, Work: work, Pin: true}, nil, ""},
+		{"py3", experiment.Spec{Workload: experiment.Threading, Workers: 2, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.GIL{N: 2, Work: work, Version: workload.Python3}, nil, ""},
+		{"py2", experiment.Spec{Workload: experiment.ThreadingPy2, Workers: 4, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.GIL{N: 4, Work: work, Version: workload.Python2}, nil, ""},
+		{"goroutines", experiment.Spec{Workload: experiment.Goroutines, Workers: 3, Kernel: workload.Bytecode, Unit: 1 << 20, Units: 3}, workload.Goroutines{N: 3, Work: work}, nil, ""},
+		{"default goroutines", experiment.Spec{Workload: experiment.Goroutines}, workload.Goroutines{N: 2, Work: workload.Work{N: experiment.SeedUnit, Units: 1}}, nil, ""},
+		{"default GIL", experiment.Spec{Workload: experiment.Threading}, workload.GIL{N: 2, Work: workload.Work{N: experiment.SeedUnit / 4, Units: 1}, Version: workload.Python3}, nil, ""},
+		{"negative workers", experiment.Spec{Workload: experiment.Threads, Workers: -1, Unit: 1}, nil, experiment.ErrInvalidSpec, "threads needs at least one worker, got -1"},
+		{"negative units", experiment.Spec{Workload: experiment.Threads, Workers: 2, Unit: 1, Units: -1}, nil, experiment.ErrInvalidSpec, "negative unit count -1"},
+		{"negative idle", experiment.Spec{Workload: experiment.DoNothing, Idle: -time.Second}, nil, experiment.ErrInvalidSpec, "negative idle time -1s"},
+		{"unknown", experiment.Spec{Workload: "fork-bomb", Workers: 2, Unit: 1}, nil, experiment.ErrUnknownWorkload, `"fork-bomb"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := tt.spec.Model()
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "corescope: ") {
-					t.Fatalf("Model() error = %v, want corescope: …%s…", err, tt.wantErr)
+			got, err := tt.spec.Resolve(nil).Model()
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) || !strings.Contains(err.Error(), tt.detail) {
+					t.Fatalf("Model() error = %v, want %v: …%s…", err, tt.wantErr, tt.detail)
+				}
+				if n := strings.Count(err.Error(), "experiment: "); n != 1 {
+					t.Errorf("Model() error = %q has the package prefix %d times, want once", err, n)
 				}
 				return
 			}
@@ -76,7 +81,7 @@ func TestSpecDataID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
-			if got := tt.spec.DataID(); got != tt.want {
+			if got := tt.spec.Resolve(nil).DataID(); got != tt.want {
 				t.Errorf("DataID() = %q, want %q", got, tt.want)
 			}
 		})
@@ -86,7 +91,8 @@ func TestSpecDataID(t *testing.T) {
 func TestPlanSpecs(t *testing.T) {
 	p := experiment.Plan{CPUs: 2, Kernel: workload.Bytecode, Unit: 1 << 24, Units: 5, Idle: 3 * time.Second}
 	var got []string
-	for _, s := range p.Specs() {
+	for _, spec := range p.Specs() {
+		s := spec.Resolve(nil)
 		got = append(got, s.DataID())
 		wantUnit := uint64(1 << 24)
 		if s.Workload.GIL() {
@@ -115,22 +121,22 @@ func TestPlanDefaults(t *testing.T) {
 	specs := experiment.Plan{CPUs: 1, GILThreads: []int{8}}.Specs()
 	var ids []string
 	for _, s := range specs {
-		ids = append(ids, s.DataID())
+		ids = append(ids, s.Resolve(nil).DataID())
 	}
 	want := []string{"do-nothing", "non-threaded:1", "multiprocessing:1", "multiprocessing:2",
 		"threads:1", "threads:2", "goroutines:1", "goroutines:2", "threading:8", "threading-py2:8"}
 	if diff := cmp.Diff(want, ids); diff != "" {
 		t.Errorf("Specs() mismatch (-want +got):\n%s", diff)
 	}
-	if got := specs[1].Size(); got != experiment.SeedUnit {
+	if got := specs[1].Resolve(nil).Size(); got != experiment.SeedUnit {
 		t.Errorf("serial Size() = %d, want the seed's 2^28", got)
 	}
-	if got := specs[len(specs)-1].Size(); got != experiment.SeedUnit/4 {
+	if got := specs[len(specs)-1].Resolve(nil).Size(); got != experiment.SeedUnit/4 {
 		t.Errorf("GIL thread Size() = %d, want the seed's 2^26", got)
 	}
 }
 
-func TestSpecWithDefaults(t *testing.T) {
+func TestSpecResolve(t *testing.T) {
 	cpus := corescope.UsableCPUs()
 	// A watcher like watchcpu's for one run: 12 samples of one second,
 	// with the default lead and trail of 2 around the run.
@@ -139,127 +145,102 @@ func TestSpecWithDefaults(t *testing.T) {
 		name string
 		spec experiment.Spec
 		w    *cpuwatch.Watcher
-		want experiment.Spec
+		want experiment.Job
 	}{
 		{
 			name: "multiprocessing: one process per usable CPU",
 			spec: experiment.Spec{Workload: experiment.Multiprocessing},
-			want: experiment.Spec{Workload: experiment.Multiprocessing, Workers: cpus, Unit: experiment.SeedUnit, Units: 1},
+			want: experiment.Job{Workload: experiment.Multiprocessing, Workers: cpus, Unit: experiment.SeedUnit, Units: 1},
 		},
 		{
 			name: "threads: two",
 			spec: experiment.Spec{Workload: experiment.Threads, Pin: true},
-			want: experiment.Spec{Workload: experiment.Threads, Workers: 2, Unit: experiment.SeedUnit, Units: 1, Pin: true},
+			want: experiment.Job{Workload: experiment.Threads, Workers: 2, Unit: experiment.SeedUnit, Units: 1, Pin: true},
 		},
 		{
 			name: "goroutines: two",
 			spec: experiment.Spec{Workload: experiment.Goroutines, Kernel: workload.Native},
-			want: experiment.Spec{Workload: experiment.Goroutines, Workers: 2, Kernel: workload.Native, Unit: experiment.SeedUnit, Units: 1},
+			want: experiment.Job{Workload: experiment.Goroutines, Workers: 2, Kernel: workload.Native, Unit: experiment.SeedUnit, Units: 1},
 		},
 		{
 			name: "python 3 GIL: a quarter unit per thread",
 			spec: experiment.Spec{Workload: experiment.Threading},
-			want: experiment.Spec{Workload: experiment.Threading, Workers: 2, Unit: experiment.SeedUnit / 4, Units: 1},
+			want: experiment.Job{Workload: experiment.Threading, Workers: 2, Unit: experiment.SeedUnit / 4, Units: 1},
 		},
 		{
 			name: "python 2 GIL: a quarter unit per thread",
 			spec: experiment.Spec{Workload: experiment.ThreadingPy2, Workers: 4},
-			want: experiment.Spec{Workload: experiment.ThreadingPy2, Workers: 4, Unit: experiment.SeedUnit / 4, Units: 1},
+			want: experiment.Job{Workload: experiment.ThreadingPy2, Workers: 4, Unit: experiment.SeedUnit / 4, Units: 1},
 		},
 		{
-			name: "serial: the seed's unit, workers untouched",
-			spec: experiment.Spec{Workload: experiment.NonThreaded},
-			want: experiment.Spec{Workload: experiment.NonThreaded, Unit: experiment.SeedUnit, Units: 1},
+			name: "serial: the seed's unit, one worker",
+			spec: experiment.Spec{Workload: experiment.NonThreaded, Workers: 5},
+			want: experiment.Job{Workload: experiment.NonThreaded, Workers: 1, Unit: experiment.SeedUnit, Units: 1},
 		},
 		{
 			name: "set values are kept",
 			spec: experiment.Spec{Workload: experiment.Multiprocessing, Workers: 7, Unit: 1000, Units: 3},
-			want: experiment.Spec{Workload: experiment.Multiprocessing, Workers: 7, Unit: 1000, Units: 3},
+			want: experiment.Job{Workload: experiment.Multiprocessing, Workers: 7, Unit: 1000, Units: 3},
 		},
 		{
 			name: "invalid values are kept for Model to reject",
 			spec: experiment.Spec{Workload: experiment.Threads, Workers: -2, Units: -1},
-			want: experiment.Spec{Workload: experiment.Threads, Workers: -2, Unit: experiment.SeedUnit, Units: -1},
+			want: experiment.Job{Workload: experiment.Threads, Workers: -2, Unit: experiment.SeedUnit, Units: -1},
 		},
 		{
 			name: "idle without a watcher: one second",
 			spec: experiment.Spec{Workload: experiment.DoNothing},
-			want: experiment.Spec{Workload: experiment.DoNothing, Idle: time.Second},
+			want: experiment.Job{Workload: experiment.DoNothing, Idle: time.Second},
 		},
 		{
 			name: "idle under a watcher without MinSamples: one second",
 			spec: experiment.Spec{Workload: experiment.DoNothing},
 			w:    &cpuwatch.Watcher{Interval: 50 * time.Millisecond},
-			want: experiment.Spec{Workload: experiment.DoNothing, Idle: time.Second},
+			want: experiment.Job{Workload: experiment.DoNothing, Idle: time.Second},
 		},
 		{
 			// 12 samples = 2 lead + 7 idle + the one in progress + 2 trail.
 			name: "idle fills the watcher's samples",
 			spec: experiment.Spec{Workload: experiment.DoNothing},
 			w:    seedWatch,
-			want: experiment.Spec{Workload: experiment.DoNothing, Idle: 7 * time.Second},
+			want: experiment.Job{Workload: experiment.DoNothing, Idle: 7 * time.Second},
 		},
 		{
 			name: "idle fills around the watcher's own lead and trail",
 			spec: experiment.Spec{Workload: experiment.DoNothing},
 			w:    &cpuwatch.Watcher{Interval: 100 * time.Millisecond, MinSamples: 20, Lead: 4, Trail: -1},
-			want: experiment.Spec{Workload: experiment.DoNothing, Idle: 1500 * time.Millisecond},
+			want: experiment.Job{Workload: experiment.DoNothing, Idle: 1500 * time.Millisecond},
 		},
 		{
 			name: "idle when the samples are all lead and trail: one interval",
 			spec: experiment.Spec{Workload: experiment.DoNothing},
 			w:    &cpuwatch.Watcher{Interval: 100 * time.Millisecond, MinSamples: 3},
-			want: experiment.Spec{Workload: experiment.DoNothing, Idle: 100 * time.Millisecond},
+			want: experiment.Job{Workload: experiment.DoNothing, Idle: 100 * time.Millisecond},
 		},
 		{
 			name: "set idle is kept",
 			spec: experiment.Spec{Workload: experiment.DoNothing, Idle: 3 * time.Second},
 			w:    seedWatch,
-			want: experiment.Spec{Workload: experiment.DoNothing, Idle: 3 * time.Second},
+			want: experiment.Job{Workload: experiment.DoNothing, Idle: 3 * time.Second},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := tt.spec.WithDefaults(tt.w)
+			got := tt.spec.Resolve(tt.w)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("WithDefaults() mismatch (-want +got):\n%s", diff)
-			}
-			// The spec names and sizes itself by the same defaults.
-			if a, b := tt.spec.DataID(), got.DataID(); a != b {
-				t.Errorf("DataID() = %q, want %q as after WithDefaults", a, b)
-			}
-			if a, b := tt.spec.Size(), got.Size(); a != b {
-				t.Errorf("Size() = %d, want %d as after WithDefaults", a, b)
+				t.Errorf("Resolve() mismatch (-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-// TestSpecDefaultsAgreeWithPlan checks that a Spec left to its defaults
-// runs what the default Plan runs for the same workload and worker count.
-func TestSpecDefaultsAgreeWithPlan(t *testing.T) {
-	for _, planned := range (experiment.Plan{}).Specs() {
-		if planned.Workload == experiment.DoNothing {
-			continue
-		}
-		t.Run(planned.DataID(), func(t *testing.T) {
-			zero := experiment.Spec{Workload: planned.Workload, Workers: planned.Workers}
-			if got, want := zero.Size(), planned.Size(); got != want {
-				t.Errorf("Size() with defaults = %d, want the plan's %d", got, want)
-			}
-		})
-	}
-	// The plan's most processes are two per usable CPU; a default Spec
-	// runs one per usable CPU.
-	procs := experiment.Spec{Workload: experiment.Multiprocessing}.WithDefaults(nil).Workers
-	if want := corescope.UsableCPUs(); procs != want {
-		t.Errorf("default Multiprocessing Workers = %d, want UsableCPUs() = %d", procs, want)
 	}
 }
 
 // TestPlanUsesUsableCPUs checks that a zero Plan sizes its matrix by
-// corescope.UsableCPUs: 1 … 2×CPUs processes.
+// corescope.UsableCPUs: 1 … 2×CPUs processes, and a zero Spec runs one
+// process per usable CPU.
 func TestPlanUsesUsableCPUs(t *testing.T) {
+	if got, want := (experiment.Spec{Workload: experiment.Multiprocessing}).Resolve(nil).Workers, corescope.UsableCPUs(); got != want {
+		t.Errorf("default Multiprocessing Workers = %d, want UsableCPUs() = %d", got, want)
+	}
 	var procs int
 	for _, s := range (experiment.Plan{}).Specs() {
 		if s.Workload == experiment.Multiprocessing {

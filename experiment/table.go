@@ -3,7 +3,6 @@ package experiment
 import (
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 )
 
@@ -27,10 +26,14 @@ type Row struct {
 	GILSwitches int64
 }
 
-// Table returns one row per run, in run order.
+// Table returns one row per run, in run order; it skips a nil run, which
+// no decoded Results holds.
 func (r *Results) Table() []Row {
 	rows := make([]Row, 0, len(r.Runs))
 	for _, run := range r.Runs {
+		if run == nil {
+			continue
+		}
 		row := Row{
 			DataID:         run.DataID,
 			Workload:       run.Workload,
@@ -50,17 +53,26 @@ func (r *Results) Table() []Row {
 	return rows
 }
 
-// WriteTable writes the results table as aligned text, one run per line.
+// WriteTable writes the results table as aligned text, one run per line,
+// or returns ErrNoRuns. A nil run is an error.
 func (r *Results) WriteTable(w io.Writer) error {
-	if len(r.Runs) == 0 {
-		return errNoRuns
+	if err := r.check(); err != nil {
+		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tworkers\twall s\tspeedup\tcores used\tcores seen\tsystem\tGIL switches\t")
+	for _, c := range columns {
+		if c.text != nil {
+			fmt.Fprintf(tw, "%s\t", c.textHead)
+		}
+	}
+	fmt.Fprintln(tw)
 	for _, row := range r.Table() {
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%.2f\t%.2f\t%s\t%s\t\n",
-			row.DataID, row.Workers, row.Wall, dash(row.Speedup, "%.2f×"),
-			row.CoresUsed, row.EffectiveCores, percent(row), switches(row))
+		for _, c := range columns {
+			if c.text != nil {
+				fmt.Fprintf(tw, "%s\t", c.text(row))
+			}
+		}
+		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -72,25 +84,4 @@ func (r *Results) WriteTable(w io.Writer) error {
 		}
 	}
 	return nil
-}
-
-func dash(v float64, format string) string {
-	if v == 0 {
-		return "–"
-	}
-	return fmt.Sprintf(format, v)
-}
-
-func percent(row Row) string {
-	if row.Workers == 0 {
-		return "–"
-	}
-	return strings.TrimSpace(fmt.Sprintf("%4.1f %%", 100*row.SystemShare))
-}
-
-func switches(row Row) string {
-	if row.GILSwitches < 0 {
-		return "–"
-	}
-	return fmt.Sprint(row.GILSwitches)
 }

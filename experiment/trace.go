@@ -9,9 +9,10 @@ import (
 	"github.com/corescope/corescope/schedtrace"
 )
 
-// Tracer records the kernel's scheduler events while run executes.
-// *schedtrace.Tracer satisfies it; tests give fakes. Record must not call
-// run when tracing cannot start, and then return the reason.
+// Tracer records the kernel's scheduler events while run executes. It has
+// the signature of schedtrace's recorder, Tracer.Record, so that one plugs
+// in as it is; tests give fakes. Record must not call run when tracing
+// cannot start, and then return the reason.
 type Tracer interface {
 	Record(ctx context.Context, run func(context.Context) error) (*schedtrace.Trace, error)
 }
@@ -28,28 +29,28 @@ type RunTrace struct {
 }
 
 // DefaultTraced reports whether an Experiment with a Tracer and no Traced
-// function traces the run s: every GIL run, whose hand-offs are the
+// function traces the run j: every GIL run, whose hand-offs are the
 // mechanism the pictures explain, and the processes and locked-threads
 // runs with 2 workers, which show what running side by side looks like.
-func DefaultTraced(s Spec) bool {
-	switch s.Workload {
+func DefaultTraced(j Job) bool {
+	switch j.Workload {
 	case Threading, ThreadingPy2:
 		return true
 	case Multiprocessing, Threads:
-		return s.Workers == 2
+		return j.Workers == 2
 	}
 	return false
 }
 
-// runSpec runs s under w, traced when the experiment traces it. The
+// runJob runs j under w, traced when the experiment traces it. The
 // returned RunTrace is nil for a run the experiment does not trace.
-func (e *Experiment) runSpec(ctx context.Context, s Spec, w *cpuwatch.Watcher) (*corescope.Result, *RunTrace, error) {
+func (e *Experiment) runJob(ctx context.Context, j Job, w *cpuwatch.Watcher) (*corescope.Result, *RunTrace, error) {
 	traced := e.Traced
 	if traced == nil {
 		traced = DefaultTraced
 	}
-	if e.Tracer == nil || !traced(s) {
-		r, err := s.Run(ctx, w)
+	if e.Tracer == nil || !traced(j) {
+		r, err := j.Run(ctx, w)
 		return r, nil, err
 	}
 	var (
@@ -59,14 +60,14 @@ func (e *Experiment) runSpec(ctx context.Context, s Spec, w *cpuwatch.Watcher) (
 	)
 	tr, err := e.Tracer.Record(ctx, func(ctx context.Context) error {
 		called = true
-		r, runErr = s.Run(ctx, w)
+		r, runErr = j.Run(ctx, w)
 		return runErr
 	})
 	if !called {
 		// Tracing could not start: the run goes ahead untraced, and the
 		// report says why.
 		rt := &RunTrace{NotTraced: notTraced(err)}
-		r, runErr = s.Run(ctx, w)
+		r, runErr = j.Run(ctx, w)
 		return r, rt, runErr
 	}
 	rt := &RunTrace{Trace: tr}

@@ -35,20 +35,20 @@ func (f *fakeTracer) Record(ctx context.Context, run func(context.Context) error
 
 func TestDefaultTraced(t *testing.T) {
 	for _, tc := range []struct {
-		s    experiment.Spec
+		j    experiment.Job
 		want bool
 	}{
-		{experiment.Spec{Workload: experiment.ThreadingPy2, Workers: 4}, true},
-		{experiment.Spec{Workload: experiment.Threading, Workers: 2}, true},
-		{experiment.Spec{Workload: experiment.Multiprocessing, Workers: 2}, true},
-		{experiment.Spec{Workload: experiment.Multiprocessing, Workers: 3}, false},
-		{experiment.Spec{Workload: experiment.Threads, Workers: 2}, true},
-		{experiment.Spec{Workload: experiment.Goroutines, Workers: 2}, false},
-		{experiment.Spec{Workload: experiment.NonThreaded}, false},
-		{experiment.Spec{Workload: experiment.DoNothing}, false},
+		{experiment.Job{Workload: experiment.ThreadingPy2, Workers: 4}, true},
+		{experiment.Job{Workload: experiment.Threading, Workers: 2}, true},
+		{experiment.Job{Workload: experiment.Multiprocessing, Workers: 2}, true},
+		{experiment.Job{Workload: experiment.Multiprocessing, Workers: 3}, false},
+		{experiment.Job{Workload: experiment.Threads, Workers: 2}, true},
+		{experiment.Job{Workload: experiment.Goroutines, Workers: 2}, false},
+		{experiment.Job{Workload: experiment.NonThreaded, Workers: 1}, false},
+		{experiment.Job{Workload: experiment.DoNothing}, false},
 	} {
-		if got := experiment.DefaultTraced(tc.s); got != tc.want {
-			t.Errorf("DefaultTraced(%s) = %v, want %v", tc.s.DataID(), got, tc.want)
+		if got := experiment.DefaultTraced(tc.j); got != tc.want {
+			t.Errorf("DefaultTraced(%s) = %v, want %v", tc.j.DataID(), got, tc.want)
 		}
 	}
 }

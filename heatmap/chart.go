@@ -59,6 +59,8 @@ type chart struct {
 	// " ░▒▓█" over a continuous map, with '·' for no data.
 	plain    func(swatch uint8) rune
 	plainKey string
+	// sanitized records that sanitize has run.
+	sanitized bool
 }
 
 // breakGap is the extra space above a row that starts a group.
@@ -190,6 +192,7 @@ const (
 
 // layout places the chart. f measures text.
 func (c *chart) layout(f *fonts) (*layout, error) {
+	c.sanitize()
 	l := &layout{}
 	nRows := len(c.rows)
 	gw, gh := c.cols*c.cellW, c.gridHeight()

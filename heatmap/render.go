@@ -112,6 +112,11 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 	if o.GroupByCore && rec.Host.Topology == nil {
 		return nil, fmt.Errorf("%w: GroupByCore needs the recording's Host.Topology, which cpuwatch.Record keeps where sysfs is readable", ErrNoTopology)
 	}
+	if o.GroupByCore {
+		if err := rec.Host.Topology.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: GroupByCore: %w", ErrBadRecording, err)
+		}
+	}
 	var s *series
 	for retry := false; ; retry = true {
 		s, err = resampleFor(rec, ids, o, extra)

@@ -43,6 +43,9 @@ type series struct {
 	colWeight, cellWeight []float32
 	// markers are run start and end in seconds since origin; NaN if absent.
 	runStart, runEnd float64
+	// start and end are each sample's span in seconds since origin: where
+	// every chart of the recording places the sample (see samplesIn).
+	start, end []float64
 }
 
 // at returns the index of cell (row, col) in busy, user and sys.
@@ -192,7 +195,7 @@ func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, work
 	rows := len(ids)
 	cols := min(n, maxCols)
 	sr = &series{ids: ids, cols: cols, t0: t0, t1: t1, origin: origin,
-		runStart: math.NaN(), runEnd: math.NaN()}
+		runStart: math.NaN(), runEnd: math.NaN(), start: start, end: end}
 	if !allZero && !rec.RunStart.IsZero() {
 		sr.runStart = rec.RunStart.Sub(origin).Seconds()
 		if !rec.RunEnd.IsZero() && !rec.RunEnd.Before(rec.RunStart) {

@@ -14,7 +14,8 @@
 //		rep.Model, rep.Wall, rep.CoresUsed(), 100*rep.SystemShare())
 //
 // The models are [Serial], [Idle], [Processes], [Threads], [Goroutines] and
-// [GIL]. Each is a plain value whose zero fields mean defaults; Run blocks
+// [GIL], and two that run real programs: [Command], any external program,
+// and [Python], the seed's three scripts in a real CPython 2.7 or 3.x. Each is a plain value whose zero fields mean defaults; Run blocks
 // until every worker is done, and on cancellation of its context stops them
 // all within about 100 ms and returns ctx.Err().
 //
@@ -31,6 +32,23 @@
 //
 // If that line is missing, the child runs the program's main instead; its
 // own Processes.Run then fails with a clear error instead of spawning again.
+//
+// # Real interpreters
+//
+// [Python] runs the project's own versions of the seed's scripts, embedded
+// in the package, in an interpreter that [FindInterpreters] finds (python2.7,
+// python2, python3 on PATH, then pyenv's versions). [MeasureInterpreter]
+// times the seed's loop in it; a [Work]'s NsPerIteration then paces the
+// emulation to that speed, so that the emulated GIL's check interval (every
+// 100 ticks) and switch interval (5 ms) fall as often in wall time as the
+// real interpreter's:
+//
+//	in, _ := workload.NewestInterpreter(workload.FindInterpreters(ctx), 2)
+//	sp, _ := workload.MeasureInterpreter(ctx, in, 0)
+//	real, _ := workload.Python{Interpreter: in.Path, Program: workload.PyThreading, N: 4,
+//		Work: workload.Work{N: 1 << 24}}.Run(ctx)
+//	emu, _ := workload.GIL{N: 4, Version: workload.Python2,
+//		Work: workload.Work{Kernel: workload.Bytecode, N: 1 << 24, NsPerIteration: sp.NsPerIteration}}.Run(ctx)
 //
 // # Accounting
 //

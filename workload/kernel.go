@@ -42,6 +42,23 @@ type machine struct {
 	nativeSlice uint64
 	// ticks counts the ticks executed, for statistics and tests.
 	ticks uint64
+	// pad is how many spin steps, in 1/256ths, end every iteration to
+	// slow the kernel to a modelled interpreter's pace (see Work's
+	// NsPerIteration); padAcc carries the fractions between iterations,
+	// and sink the spin's value, so that the compiler cannot drop it.
+	pad, padAcc, sink uint64
+}
+
+// padShift is the fixed point of machine.pad.
+const padShift = 8
+
+// spin runs steps dependent multiply-adds: a few cycles each, whatever
+// the core's width, with nothing for the compiler to fold.
+func spin(x, steps uint64) uint64 {
+	for ; steps > 0; steps-- {
+		x = x*6364136223846793005 + 1442695040888963407
+	}
+	return x
 }
 
 // newFreeMachine returns a machine with no GIL: it only stops when the stop
@@ -95,6 +112,11 @@ func (m *machine) runNative(n uint64) (uint64, error) {
 			hi = lo + slice
 		}
 		r = sumRange(r, lo, hi)
+		if m.pad != 0 {
+			m.padAcc += m.pad * (hi - lo)
+			m.sink = spin(m.sink, m.padAcc>>padShift)
+			m.padAcc &= 1<<padShift - 1
+		}
 		ticks := 2 * (hi - lo)
 		m.ticks += ticks
 		lo = hi
@@ -194,6 +216,7 @@ func (m *machine) runBytecode(n uint64) (uint64, error) {
 	ticker := *m.ticker
 	breaker := m.breaker
 	var ticks uint64
+	pad, padAcc, sink := m.pad, m.padAcc, m.sink
 	for {
 		ticks++
 		ticker--
@@ -237,6 +260,15 @@ func (m *machine) runBytecode(n uint64) (uint64, error) {
 			stack[(sp-1)&7] += stack[sp&7]
 		case opJumpAbsolute:
 			pc = int(in.arg)
+			if pad != 0 {
+				// The end of an iteration: spin for the rest of what
+				// one costs in the modelled interpreter.
+				padAcc += pad
+				for k := padAcc >> padShift; k > 0; k-- {
+					sink = sink*6364136223846793005 + 1442695040888963407
+				}
+				padAcc &= 1<<padShift - 1
+			}
 		case opLoadConst:
 			stack[sp&7] = 0 // co_consts[0] is 0
 			sp++
@@ -257,6 +289,7 @@ func (m *machine) runBytecode(n uint64) (uint64, error) {
 			sp--
 			*m.ticker = ticker
 			m.ticks += ticks
+			m.padAcc, m.sink = padAcc, sink
 			return stack[sp&7], nil
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,7 @@ func TestModelsComputeTheSeedsResult(t *testing.T) {
 						Iterations: uint64(w.Units) * w.N, CPU: wr.CPU}
 					got := wr
 					got.User, got.System, got.Wall, got.GIL = 0, 0, 0, nil
+					got.VoluntarySwitches, got.InvoluntarySwitches = 0, 0
 					if diff := cmp.Diff(want, got); diff != "" {
 						t.Errorf("worker %d mismatch (-want +got):\n%s", i, diff)
 					}
@@ -297,8 +299,16 @@ func TestIdle(t *testing.T) {
 }
 
 // TestCancel cancels every model in the middle of a minute of work: each must
-// return ctx.Err() within 100 ms and leave nothing behind.
+// return ctx.Err() within 100 ms, as Model's documentation promises, and
+// leave nothing behind.
+//
+// Stopping itself takes about 1 ms (BenchmarkCancel measures it), but on a
+// small machine shared with other builds a runnable thread can wait tens of
+// ms for a core, and -race slows everything. So a model gets three tries:
+// it fails when none of them stops within the promised 100 ms, which load
+// alone does not do, while a model that stops slowly every time does.
 func TestCancel(t *testing.T) {
+	const promise = 100 * time.Millisecond
 	long := func(k workload.Kernel) workload.Work {
 		return workload.Work{Kernel: k, N: 1 << 24, Duration: time.Minute}
 	}
@@ -321,45 +331,55 @@ func TestCancel(t *testing.T) {
 		}
 	}
 	for _, tc := range models {
-		m := tc.m
 		t.Run(tc.name, func(t *testing.T) {
-			goroutines := runtime.NumGoroutine()
-			ctx, cancel := context.WithCancel(t.Context())
-			defer cancel()
-			type result struct {
-				err error
-				at  time.Time
+			var took []time.Duration
+			for range 3 {
+				d := cancelOnce(t, tc.m)
+				took = append(took, d)
+				if d <= promise {
+					break
+				}
 			}
-			done := make(chan result, 1)
-			go func() {
-				_, err := m.Run(ctx)
-				done <- result{err, time.Now()}
-			}()
-			time.Sleep(150 * time.Millisecond)
-			cancelled := time.Now()
-			cancel()
-			var r result
-			select {
-			case r = <-done:
-			case <-time.After(10 * time.Second):
-				t.Fatal("Run did not return within 10 s of cancellation")
+			t.Logf("returned %v after cancellation", took)
+			if slices.Min(took) > promise {
+				t.Errorf("Run returned %v after cancellation in %d tries, want within %v", took, len(took), promise)
 			}
-			if !errors.Is(r.err, context.Canceled) {
-				t.Errorf("Run() error = %v, want context.Canceled", r.err)
-			}
-			// Stopping takes about 1 ms (BenchmarkCancel measures it);
-			// the bound is generous because on this 2-core machine,
-			// shared with other builds, a runnable thread can wait
-			// tens of ms for a core, and -race slows everything.
-			d := r.at.Sub(cancelled)
-			t.Logf("returned %v after cancellation", d)
-			if d > time.Second {
-				t.Errorf("Run returned %v after cancellation, want well under 1s", d)
-			}
-			waitGoroutines(t, goroutines)
-			noChildren(t)
 		})
 	}
+}
+
+// cancelOnce runs m, cancels it 150 ms in, checks that it returns
+// ctx.Err() and leaves no goroutine or child behind, and returns how long
+// it took to return after the cancellation.
+func cancelOnce(t *testing.T, m workload.Model) time.Duration {
+	t.Helper()
+	goroutines := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	type result struct {
+		err error
+		at  time.Time
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, err := m.Run(ctx)
+		done <- result{err, time.Now()}
+	}()
+	time.Sleep(150 * time.Millisecond)
+	cancelled := time.Now()
+	cancel()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return within 10 s of cancellation")
+	}
+	if !errors.Is(r.err, context.Canceled) {
+		t.Errorf("Run() error = %v, want context.Canceled", r.err)
+	}
+	waitGoroutines(t, goroutines)
+	noChildren(t)
+	return r.at.Sub(cancelled)
 }
 
 // waitGoroutines fails if the goroutine count does not return to n: the

@@ -26,7 +26,8 @@ type childSpec struct {
 	N        uint64
 	Units    int
 	Duration time.Duration
-	CPU      int // -1: not pinned
+	CPU      int    // -1: not pinned
+	Pad      uint64 `json:",omitempty"` // the parent's measured padding
 }
 
 // childResult is what a worker child answers on stdout.
@@ -85,7 +86,9 @@ func childMain(specJSON string, out, errOut io.Writer) int {
 	// never trips here.
 	var breaker atomic.Uint32
 	wr := WorkerReport{ID: spec.ID, CPU: spec.CPU}
-	if err := doWork(w, newFreeMachine(&breaker), &wr); err != nil {
+	m := newFreeMachine(&breaker)
+	m.pad = spec.Pad
+	if err := doWork(w, m, &wr); err != nil {
 		fmt.Fprintf(errOut, "workload: worker child %d: %v\n", spec.ID, err)
 		return 2
 	}

@@ -22,7 +22,8 @@ func exit(code int)                   { os.Exit(code) }
 func stdout() io.Writer               { return os.Stdout }
 func stderr() io.Writer               { return os.Stderr }
 
-// maxStderr bounds how much of a failing child's stderr an error carries.
+// maxStderr bounds how much of a failing child's stderr, and of its
+// stdout, an error carries.
 const maxStderr = 4 << 10
 
 func runProcesses(ctx context.Context, p Processes) (Report, error) {
@@ -51,6 +52,11 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec) []
 			return rep, err
 		}
 	}
+	// The children are this binary: the parent's measurement holds.
+	pad, err := pace(w, &rep)
+	if err != nil {
+		return rep, err
+	}
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
@@ -78,7 +84,7 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec) []
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range p.N {
-		spec := childSpec{ID: i, Kernel: w.Kernel, N: w.N, Units: w.Units, Duration: w.Duration, CPU: -1}
+		spec := childSpec{ID: i, Kernel: w.Kernel, N: w.N, Units: w.Units, Duration: w.Duration, CPU: -1, Pad: pad}
 		if p.Pin {
 			spec.CPU = cpus[i%len(cpus)]
 		}
@@ -112,9 +118,10 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec) []
 			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 				wr.User = time.Duration(ru.Utime.Nano())
 				wr.System = time.Duration(ru.Stime.Nano())
+				wr.VoluntarySwitches, wr.InvoluntarySwitches = ru.Nvcsw, ru.Nivcsw
 			}
 			if err != nil {
-				errs[i] = childError(i, cmd, err, errOut.Bytes())
+				errs[i] = childError(i, cmd, err, out.Bytes(), errOut.Bytes())
 				if runCtx.Err() == nil {
 					fail(errs[i])
 				}
@@ -141,6 +148,8 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec) []
 	for _, wr := range rep.Workers {
 		rep.User += wr.User
 		rep.System += wr.System
+		rep.VoluntarySwitches += wr.VoluntarySwitches
+		rep.InvoluntarySwitches += wr.InvoluntarySwitches
 	}
 	if err := ctx.Err(); err != nil {
 		return rep, err
@@ -157,10 +166,16 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec) []
 }
 
 // childError describes a child that did not exit cleanly: its exit status
-// (or the signal that killed it) and the tail of its stderr.
-func childError(id int, cmd *exec.Cmd, err error, errOut []byte) error {
+// (or the signal that killed it) and the tail of its stderr, and of its
+// stdout when it wrote any. A failing child's reason is not always on
+// stderr: a test binary without HandleWorker in TestMain runs its tests
+// again in the child, and a failing test reports on stdout.
+func childError(id int, cmd *exec.Cmd, err error, out, errOut []byte) error {
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
+		if o := clip(out); o != "" {
+			return fmt.Errorf("workload: worker process %d (pid %d) failed: %w; stderr: %q; stdout: %q", id, cmd.Process.Pid, err, clip(errOut), o)
+		}
 		return fmt.Errorf("workload: worker process %d (pid %d) failed: %w; stderr: %q", id, cmd.Process.Pid, err, clip(errOut))
 	}
 	return fmt.Errorf("workload: worker process %d (pid %d): %w", id, cmd.Process.Pid, err)

@@ -42,6 +42,19 @@ type threadsSpec struct {
 	gil   gilLock // nil: no GIL
 }
 
+// pace measures the padding for w's NsPerIteration, if any, and records it.
+func pace(w Work, rep *Report) (uint64, error) {
+	if w.NsPerIteration == 0 {
+		return 0, nil
+	}
+	p, pad, err := measurePace(w.Kernel, w.NsPerIteration)
+	if err != nil {
+		return 0, err
+	}
+	rep.Pace = &p
+	return pad, nil
+}
+
 // runThreads runs s.n workers in goroutines and waits for them. The first
 // failing worker stops the others (errgroup-style); cancellation of ctx stops
 // all of them and returns ctx.Err().
@@ -62,6 +75,10 @@ func runThreads(ctx context.Context, s threadsSpec) (Report, error) {
 		if cpus, err = allowedCPUs(); err != nil {
 			return rep, err
 		}
+	}
+	pad, err := pace(w, &rep)
+	if err != nil {
+		return rep, err
 	}
 	if err := ctx.Err(); err != nil {
 		return rep, err
@@ -110,7 +127,7 @@ func runThreads(ctx context.Context, s threadsSpec) (Report, error) {
 			cpu = cpus[i%len(cpus)]
 		}
 		wg.Go(func() {
-			rep.Workers[i], errs[i] = runWorker(s, w, i, cpu, &breaker)
+			rep.Workers[i], errs[i] = runWorker(s, w, i, cpu, pad, &breaker)
 			if errs[i] != nil && !errors.Is(errs[i], errStopped) {
 				stop()
 			}
@@ -125,6 +142,8 @@ func runThreads(ctx context.Context, s threadsSpec) (Report, error) {
 		for _, wr := range rep.Workers {
 			rep.User += wr.User
 			rep.System += wr.System
+			rep.VoluntarySwitches += wr.VoluntarySwitches
+			rep.InvoluntarySwitches += wr.InvoluntarySwitches
 		}
 	} else {
 		self1, err := processCPU()
@@ -132,6 +151,8 @@ func runThreads(ctx context.Context, s threadsSpec) (Report, error) {
 			return rep, err
 		}
 		rep.User, rep.System = self1.sub(self0)
+		rep.VoluntarySwitches = self1.vcsw - self0.vcsw
+		rep.InvoluntarySwitches = self1.ivcsw - self0.ivcsw
 	}
 	if s.gil != nil {
 		rep.GIL = new(GILStats)
@@ -165,13 +186,13 @@ func runThreads(ctx context.Context, s threadsSpec) (Report, error) {
 // A worker that lands on the main thread moves to another one first: the
 // main thread's name is the process's, which ps and /proc/<pid>/comm would
 // show as a worker's name for the length of the run.
-func runWorker(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (WorkerReport, error) {
+func runWorker(s threadsSpec, w Work, id, cpu int, pad uint64, breaker *atomic.Uint32) (WorkerReport, error) {
 	if !s.lock {
-		return work(s, w, id, cpu, breaker)
+		return work(s, w, id, cpu, pad, breaker)
 	}
 	runtime.LockOSThread()
 	if !onMainThread() {
-		return work(s, w, id, cpu, breaker)
+		return work(s, w, id, cpu, pad, breaker)
 	}
 	// While this goroutine holds the main thread, the new one cannot get
 	// it; once the new one has locked its own thread, the main thread
@@ -185,7 +206,7 @@ func runWorker(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (Work
 	go func() {
 		runtime.LockOSThread()
 		close(locked)
-		wr, err := work(s, w, id, cpu, breaker)
+		wr, err := work(s, w, id, cpu, pad, breaker)
 		done <- result{wr, err}
 	}()
 	<-locked
@@ -196,7 +217,7 @@ func runWorker(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (Work
 
 // work is runWorker's body. If s.lock, the caller has locked the goroutine
 // to its thread (once), and work unlocks it at the end.
-func work(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (wr WorkerReport, err error) {
+func work(s threadsSpec, w Work, id, cpu int, pad uint64, breaker *atomic.Uint32) (wr WorkerReport, err error) {
 	wr = WorkerReport{ID: id, CPU: cpu}
 	if s.lock {
 		// A thread whose affinity could not be restored is not returned
@@ -245,6 +266,7 @@ func work(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (wr Worker
 	var m *machine
 	if s.gil != nil {
 		m = s.gil.machine(id, breaker)
+		m.pad = pad
 		if err = s.gil.enter(id); err == nil {
 			err = doWork(w, m, &wr)
 			s.gil.leave(id)
@@ -252,6 +274,7 @@ func work(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (wr Worker
 		wr.GIL = s.gil.stats(id)
 	} else {
 		m = newFreeMachine(breaker)
+		m.pad = pad
 		err = doWork(w, m, &wr)
 	}
 	wr.Wall = time.Since(start)
@@ -261,6 +284,7 @@ func work(s threadsSpec, w Work, id, cpu int, breaker *atomic.Uint32) (wr Worker
 			err = cerr
 		}
 		wr.User, wr.System = c1.sub(c0)
+		wr.VoluntarySwitches, wr.InvoluntarySwitches = c1.vcsw-c0.vcsw, c1.ivcsw-c0.ivcsw
 	}
 	if err != nil && !errors.Is(err, errStopped) {
 		err = &workerError{id, err}
@@ -300,8 +324,12 @@ func checkResult(unit int, n, got, want uint64) error {
 	return nil
 }
 
-// cpuTimes is a user/system CPU pair from getrusage or wait4.
-type cpuTimes struct{ user, system time.Duration }
+// cpuTimes is a user/system CPU pair from getrusage or wait4, with the
+// context switch counts of the same rusage.
+type cpuTimes struct {
+	user, system time.Duration
+	vcsw, ivcsw  int64
+}
 
 // sub returns the user and system time from c0 to c. The total only grows,
 // but the kernel's tick-based split may shift between two readings; the

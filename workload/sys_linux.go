@@ -38,7 +38,7 @@ func threadCPU() (cpuTimes, error) {
 	}
 	total := time.Duration(ts.Nano())
 	sys := min(tv(ru.Stime), total)
-	return cpuTimes{user: total - sys, system: sys}, nil
+	return cpuTimes{user: total - sys, system: sys, vcsw: ru.Nvcsw, ivcsw: ru.Nivcsw}, nil
 }
 
 // allowedCPUs returns the cores the calling thread may run on, ascending.

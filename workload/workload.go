@@ -77,6 +77,16 @@ type Work struct {
 	// doing whole units until Duration has passed since it started (at
 	// least one unit), so the last unit may overrun it by up to one unit.
 	Duration time.Duration
+	// NsPerIteration, if > 0, is the pace to run at: what one iteration
+	// (two ticks) should cost on one core, such as a real interpreter's
+	// (see [MeasureInterpreter]). Before the run the kernel's own cost
+	// is measured and every iteration ends with a spin that makes up the
+	// difference, so that under a [GIL] the check interval and the
+	// switch interval fall at the same rate in wall time as in the
+	// modelled interpreter. 0 runs the kernel at its own speed. A pace
+	// faster than the kernel runs unpadded; the Report's Pace says how it
+	// was met, or that it was not.
+	NsPerIteration float64
 }
 
 // withDefaults returns w with zero fields replaced by their defaults, or an
@@ -102,6 +112,9 @@ func (w Work) withDefaults() (Work, error) {
 	}
 	if w.Duration < 0 {
 		return w, fmt.Errorf("workload: Duration = %v, want >= 0", w.Duration)
+	}
+	if !(w.NsPerIteration >= 0 && w.NsPerIteration <= 1e6) { // NaN fails too
+		return w, fmt.Errorf("workload: NsPerIteration = %v, want a cost between 0 and 1e6 ns", w.NsPerIteration)
 	}
 	return w, nil
 }
@@ -157,8 +170,18 @@ type Report struct {
 	// migrate between threads, they are the calling process's rusage
 	// delta over the run instead.
 	User, System time.Duration
+	// VoluntarySwitches and InvoluntarySwitches count the workload's
+	// context switches, from the same rusage as User and System: a
+	// thread that blocked (on a futex, say) and one the scheduler took
+	// off its core. [Goroutines] count the whole calling process's.
+	VoluntarySwitches, InvoluntarySwitches int64
 	// GIL sums the workers' GIL statistics; nil unless the model is [GIL].
 	GIL *GILStats
+	// Pace is how Work.NsPerIteration was met; nil when it was 0.
+	Pace *Pace
+	// Stdout is what a [Command] printed on its standard output; nil for
+	// the other models.
+	Stdout []byte
 }
 
 // CPU returns User + System.
@@ -172,6 +195,9 @@ func (r Report) CoresUsed() float64 {
 	}
 	return float64(r.CPU()) / float64(r.Wall)
 }
+
+// ContextSwitches returns VoluntarySwitches + InvoluntarySwitches.
+func (r Report) ContextSwitches() int64 { return r.VoluntarySwitches + r.InvoluntarySwitches }
 
 // SystemShare returns System / CPU, the fraction of the workload's CPU spent
 // in the kernel; 0 when no CPU was used.
@@ -207,6 +233,9 @@ type WorkerReport struct {
 	// User and System are the worker's own CPU time (zero for
 	// [Goroutines]); Wall is its elapsed time.
 	User, System, Wall time.Duration
+	// VoluntarySwitches and InvoluntarySwitches are the worker's own
+	// context switches (zero for [Goroutines]).
+	VoluntarySwitches, InvoluntarySwitches int64
 	// GIL is the worker's share of the GIL statistics; nil unless the
 	// model is [GIL].
 	GIL *GILStats

@@ -5,6 +5,10 @@
 //	go run ./examples/watch -- make -j4   # run a command and record it
 //	go run ./examples/watch --pid 1234    # record until process 1234 exits
 //	go run ./examples/watch               # record the machine until Ctrl-C
+//
+// Like time(1), it exits with the command's status (128+n if signal n
+// killed it). The first Ctrl-C stops the recording promptly and keeps what
+// it has; a second exits at once.
 package main
 
 import (
@@ -12,103 +16,234 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log"
 	"os"
 	"os/exec"
-	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/corescope/corescope/cpuwatch"
 	"github.com/corescope/corescope/heatmap"
+	"github.com/corescope/corescope/internal/cli"
 )
 
+// Exit statuses of watch's own: 2 for bad usage, as the flag package uses.
+const (
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// config is the parsed command line.
+type config struct {
+	pid      int
+	interval time.Duration
+	out      string
+	argv     []string // the command, if any
+}
+
 func main() {
-	pid := flag.Int("pid", 0, "record until this process exits")
-	interval := flag.Duration("interval", cpuwatch.DefaultInterval, "length of one sample")
-	out := flag.String("o", "watch.png", "picture to write: .png, .svg or .html")
-	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	os.Exit(run())
+}
 
-	w := cpuwatch.Watcher{Interval: *interval}
-	run, title := waitForInterrupt(ctx), "the machine"
-	switch {
-	case *pid > 0 && flag.NArg() > 0:
-		log.Fatal("give --pid or a command, not both")
-	case *pid > 0:
-		run, title = waitForPID(ctx, *pid), fmt.Sprintf("pid %d", *pid)
-		w.FollowPIDs, w.FollowChildren = []int{*pid}, true
-	case flag.NArg() > 0:
-		run, title = command(flag.Args()), flag.Arg(0)
-		w.FollowSelf, w.FollowChildren = true, true // the command is our child
-	}
-	fmt.Fprintf(os.Stderr, "recording %s every %v; Ctrl-C stops\n", title, *interval)
-
-	// Record under a context Ctrl-C does not cancel, so that the trail is
-	// still recorded after the run function returns.
-	rec, err := w.Record(context.WithoutCancel(ctx), run)
+func run() int {
+	c, err := parseFlags()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "watch:", err) // the command's failure; the picture is still worth writing
+		fmt.Fprintln(os.Stderr, "watch:", err)
+		return exitUsage
+	}
+	if err := checkOutputs(c); err != nil {
+		fmt.Fprintln(os.Stderr, "watch:", err)
+		return exitFail
+	}
+	in, ctx := cli.Notify(context.Background())
+	defer in.Stop()
+
+	w, title, job := plan(c, in)
+	fmt.Fprintf(os.Stderr, "recording %s every %v; Ctrl-C stops\n", title, c.interval)
+	rec, err := w.Record(ctx, job.run)
+	if err != nil && !errors.Is(err, context.Canceled) && job.err == nil {
+		fmt.Fprintln(os.Stderr, "watch:", err)
+	}
+	if job.err != nil {
+		fmt.Fprintln(os.Stderr, "watch:", job.err) // the command's failure; the picture is still worth writing
+	}
+	status := job.status(in)
+	if err := save(c, w, rec, title); err != nil {
+		fmt.Fprintln(os.Stderr, "watch:", err)
+		return max(status, exitFail)
+	}
+	return status
+}
+
+// parseFlags parses and checks the command line: everything wrong with it
+// is found here, before anything is recorded or written.
+func parseFlags() (*config, error) {
+	c := &config{}
+	flag.IntVar(&c.pid, "pid", 0, "record until this process exits")
+	flag.DurationVar(&c.interval, "interval", cpuwatch.DefaultInterval, "length of one sample")
+	flag.StringVar(&c.out, "o", "watch.png", "picture to write: .png, .svg or .html")
+	flag.Parse()
+	c.argv = flag.Args()
+	if _, err := heatmap.FormatFor(c.out); err != nil {
+		return nil, fmt.Errorf("-o: %w", err)
+	}
+	switch {
+	case c.interval <= 0:
+		return nil, fmt.Errorf("-interval %v: want a positive duration", c.interval)
+	case c.pid < 0:
+		return nil, fmt.Errorf("-pid %d: not a process id", c.pid)
+	case c.pid > 0 && len(c.argv) > 0:
+		return nil, errors.New("give -pid or a command, not both")
+	case c.pid > 0:
+		// Signal 0 checks that a process exists without touching it;
+		// EPERM means it exists but is not ours.
+		if err := syscall.Kill(c.pid, 0); errors.Is(err, syscall.ESRCH) {
+			return nil, fmt.Errorf("-pid %d: no such process", c.pid)
+		}
+	}
+	return c, nil
+}
+
+// threadsName is where the thread timeline goes, beside the heatmap.
+func threadsName(c *config) string { return heatmap.ThreadsFileName(c.out) }
+
+// following reports whether the recording follows threads: for a command
+// or a PID.
+func following(c *config) bool { return c.pid > 0 || len(c.argv) > 0 }
+
+// checkOutputs makes sure the pictures can be written before recording,
+// so that a recording is never made only to be lost.
+func checkOutputs(c *config) error {
+	if err := cli.CheckWritable(c.out); err != nil {
+		return err
+	}
+	if following(c) {
+		return cli.CheckWritable(threadsName(c))
+	}
+	return nil
+}
+
+// plan sets up the watcher and what runs while it records.
+func plan(c *config, in *cli.Interrupts) (cpuwatch.Watcher, string, *job) {
+	w := cpuwatch.Watcher{Interval: c.interval}
+	switch {
+	case c.pid > 0:
+		w.FollowPIDs, w.FollowChildren = []int{c.pid}, true
+		return w, fmt.Sprintf("pid %d", c.pid), &job{pid: c.pid}
+	case len(c.argv) > 0:
+		w.FollowSelf, w.FollowChildren = true, true // the command is our child
+		j := &job{argv: c.argv}
+		in.OnSecond(j.kill)
+		return w, c.argv[0], j
+	}
+	return w, "the machine", &job{}
+}
+
+// save writes the heatmap and, when following, the thread timeline, each
+// whole or not at all, and says what the recording holds.
+func save(c *config, w cpuwatch.Watcher, rec *cpuwatch.Recording, title string) error {
+	if rec == nil || len(rec.Samples) == 0 {
+		return errors.New("nothing recorded: stopped before the first sample")
 	}
 	rec.DataID = title
-	if err := heatmap.WriteFile(*out, rec, heatmap.Options{}); err != nil {
-		log.Fatal(err)
+	if err := heatmap.WriteFile(c.out, rec, heatmap.Options{}); err != nil {
+		return err
 	}
-	fmt.Printf("%.2f cores busy over %d samples\nSaved %s\n", rec.EffectiveCores(), len(rec.Samples), *out)
-
-	if len(w.FollowPIDs) > 0 || w.FollowSelf {
-		name := heatmap.ThreadsFileName(*out)
-		err := heatmap.WriteThreadsFile(name, rec, heatmap.ThreadOptions{})
-		switch {
-		case errors.Is(err, heatmap.ErrNoThreads):
-			fmt.Println("No thread timeline:", err) // nothing followed used CPU
-		case err != nil:
-			log.Fatal(err)
-		default:
-			fmt.Println("Saved", name)
-		}
-	}
-}
-
-// waitForInterrupt returns a run function that lasts until Ctrl-C.
-func waitForInterrupt(sig context.Context) func(context.Context) error {
-	return func(ctx context.Context) error {
-		select {
-		case <-sig.Done():
-		case <-ctx.Done():
-		}
+	fmt.Printf("%.2f cores busy over %d samples\nSaved %s\n", rec.EffectiveCores(), len(rec.Samples), c.out)
+	if !following(c) {
 		return nil
 	}
+	threads, cpu := cli.ThreadUse(rec)
+	if threads == 0 {
+		fmt.Printf("%s used no CPU time: no thread of it was there at any sample\n", title)
+		return nil
+	}
+	if cpu == 0 {
+		fmt.Printf("%s used no CPU time\n", title)
+	}
+	// An idle command is a result too: draw its threads waiting.
+	opts := heatmap.ThreadOptions{AllThreads: cpu == 0}
+	name := threadsName(c)
+	if err := heatmap.WriteThreadsFile(name, rec, opts); err != nil {
+		return err
+	}
+	fmt.Println("Saved", name)
+	return nil
 }
 
-// waitForPID returns a run function that lasts until process pid is gone
-// (or Ctrl-C). Signal 0 checks that a process exists without touching it.
-func waitForPID(sig context.Context, pid int) func(context.Context) error {
-	return func(ctx context.Context) error {
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-				return nil
-			}
-			select {
-			case <-sig.Done():
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-t.C:
-			}
+// job is what runs while the watcher records: a command, a wait for a
+// PID, or (neither) a wait for Ctrl-C.
+type job struct {
+	argv []string
+	pid  int
+
+	mu      sync.Mutex // guards cmd: kill runs on the signal goroutine
+	cmd     *exec.Cmd
+	started bool
+	err     error // the command's
+}
+
+// run is the recording's run function. Ctrl-C cancels ctx; a command
+// gets SIGINT then (it may have had it from the terminal already) and
+// SIGKILL if it has not ended 3 s later.
+func (j *job) run(ctx context.Context) error {
+	switch {
+	case len(j.argv) > 0:
+		cmd := exec.CommandContext(ctx, j.argv[0], j.argv[1:]...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+		cmd.WaitDelay = 3 * time.Second
+		j.started = true
+		err := cmd.Start()
+		if err == nil {
+			j.mu.Lock()
+			j.cmd = cmd
+			j.mu.Unlock()
+			err = cmd.Wait()
 		}
+		j.err = err
+	case j.pid > 0:
+		waitForPID(ctx, j.pid)
+	default:
+		<-ctx.Done()
+	}
+	return nil
+}
+
+// kill ends the command at once, for the second Ctrl-C.
+func (j *job) kill() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.cmd != nil {
+		j.cmd.Process.Kill()
 	}
 }
 
-// command returns a run function that runs argv with the terminal's
-// standard streams; Ctrl-C reaches it through the terminal, as usual.
-func command(argv []string) func(context.Context) error {
-	return func(ctx context.Context) error {
-		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-		return cmd.Run()
+// status is watch's exit status: the command's, if one ran; 128+n if
+// signal n stopped watch before the command could start; 0 otherwise,
+// since Ctrl-C is how one stops watching the machine or a PID.
+func (j *job) status(in *cli.Interrupts) int {
+	switch {
+	case j.started:
+		return cli.ExitStatus(j.err)
+	case len(j.argv) > 0 && in.Status() != 0:
+		return in.Status()
+	}
+	return 0
+}
+
+// waitForPID returns once process pid is gone or ctx is done.
+func waitForPID(ctx context.Context, pid int) {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }

@@ -19,11 +19,14 @@ import (
 // times, so every run can be sized to the time budget.
 const experimentUnit = experiment.SeedUnit / 16
 
+// experimentInterval is the experiment's default sample: half a second,
+// so that the shorter runs still show several columns.
+const experimentInterval = 500 * time.Millisecond
+
 // runExperiment runs the seed's whole matrix, writes the report folder and
 // prints the table.
 func runExperiment(ctx context.Context, c *config, stdout, stderr io.Writer) error {
-	kernel, _ := parseKernel(c.kernel)
-	plan := experiment.Plan{Kernel: kernel, Unit: c.size, Units: c.units, Pin: c.pin, Idle: c.serialTime}
+	plan := experiment.Plan{CPUs: corescope.UsableCPUs(), Kernel: c.kernel, Unit: c.size, Units: c.units, Pin: c.pin, Idle: c.serialTime}
 	if plan.Unit == 0 {
 		plan.Unit = experimentUnit
 	}
@@ -33,6 +36,25 @@ func runExperiment(ctx context.Context, c *config, stdout, stderr io.Writer) err
 		var err error
 		if nsPerIt, err = plan.Calibrate(ctx, c.serialTime); err != nil {
 			return err
+		}
+	}
+	var pythons experiment.Pythons
+	if !c.noPython {
+		fmt.Fprintln(stderr, "Looking for Python interpreters and timing them…")
+		var err error
+		if pythons, err = experiment.FindPythons(ctx, c.python2, c.python3); err != nil {
+			return err
+		}
+		fmt.Fprintln(stderr, pythons.Note)
+		plan.Pythons = pythons.Speeds
+		// A real interpreter is slower than the bytecode kernel: its
+		// serial run gets a third of --serial-time, so that the whole
+		// experiment stays within about three minutes.
+		if plan.Units == 0 { // --units given: the same for every run
+			plan.PythonUnits = map[string]int{}
+			for _, sp := range pythons.Speeds {
+				plan.PythonUnits[sp.Interpreter.Path] = experiment.PythonUnitsFor(sp, plan.Unit, c.serialTime/3)
+			}
 		}
 	}
 	e := experiment.Experiment{
@@ -45,14 +67,15 @@ func runExperiment(ctx context.Context, c *config, stdout, stderr io.Writer) err
 		Progress:       progressPrinter(stderr),
 	}
 	if e.Watcher.Interval == 0 {
-		e.Watcher.Interval = 500 * time.Millisecond
+		e.Watcher.Interval = experimentInterval
 	}
 	fmt.Fprintf(stderr, "Running %d workloads on %d CPUs; sum(range(%d)) ×%d per worker, %s kernel\n",
-		len(e.Specs), corescope.UsableCPUs(), plan.Unit, max(plan.Units, 1), c.kernel)
+		len(e.Specs), plan.CPUs, plan.Unit, plan.Units, c.kernel)
 	res, err := e.Run(ctx)
 	if err != nil {
 		return err
 	}
+	res.PythonNote = pythons.Note
 	if err := res.WriteReport(c.out); err != nil {
 		return err
 	}
@@ -69,7 +92,7 @@ func runExperiment(ctx context.Context, c *config, stdout, stderr io.Writer) err
 func progressPrinter(w io.Writer) func(experiment.Progress) {
 	tty := isTerminal(w)
 	return func(p experiment.Progress) {
-		head := fmt.Sprintf("[%2d/%d] %-20s", p.Run+1, p.Runs, p.Spec.DataID())
+		head := fmt.Sprintf("[%2d/%d] %-20s", p.Run+1, p.Runs, p.Job.DataID())
 		left := fmt.Sprintf("about %s left", p.Left.Round(time.Second))
 		switch {
 		case tty:

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -222,6 +224,12 @@ func TestBadFlags(t *testing.T) {
 		{"term with filename", []string{"--workload", "non-threaded", "--format", "term", "--filename", "a.png"}, "writes no --filename"},
 		{"zero interval", []string{"--interval", "0s"}, "--interval 0s is not positive"},
 		{"stray argument", []string{"now"}, `unexpected argument "now"`},
+		{"python without workload", []string{"--python", "python3"}, "--python applies to one run"},
+		{"python2 with workload", []string{"--workload", "non-threaded", "--python2", "python2"}, "--python2 applies to the whole experiment"},
+		{"python and speed-of", []string{"--workload", "threading", "--python", "a", "--speed-of", "b"}, "give one"},
+		{"python not a python", []string{"--workload", "threading", "--python", "/bin/false"}, "--python: /bin/false is not a working python"},
+		{"python and pin", []string{"--workload", "threading", "--python", "python3", "--pin-cpu"}, "--pin-cpu does not apply to a real interpreter"},
+		{"no-python and python3", []string{"--no-python", "--python3", "x"}, "--no-python contradicts"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -331,7 +339,7 @@ func TestInterrupt(t *testing.T) {
 func TestExperiment(t *testing.T) {
 	dir := t.TempDir()
 	code, stdout, stderr := watchcpu(t, dir, "--kernel", "native", "--size", "65536", "--units", "2",
-		"--interval", "50ms", "--serial-time", "100ms", "--out", "report")
+		"--interval", "50ms", "--serial-time", "100ms", "--out", "report", "--no-python")
 	if code != 0 {
 		t.Fatalf("exit code %d, want 0; stderr:\n%s", code, stderr)
 	}
@@ -505,4 +513,155 @@ func TestThreadTimeline(t *testing.T) {
 		t.Fatalf("stdout = %q, want the thread timeline saved", stdout)
 	}
 	checkPNG(t, filepath.Join(dir, "profile-threads-2-threads.png"))
+}
+
+// TestSignalStatus stops one recording with SIGINT and with SIGTERM: the
+// exit status is 128 plus the signal, as a shell reports a death by it.
+func TestSignalStatus(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		want int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			cmd := exec.Command(binary, "--workload", "threads", "--kernel", "bytecode", "--size", "16777216", "--units", "64",
+				"--interval", "100ms", "--filename", filepath.Join(t.TempDir(), "x.png"))
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = cmd.Process.Kill() })
+			// The threads run once the lead has been recorded; by then the
+			// signal handler is long installed.
+			for deadline := time.Now().Add(30 * time.Second); len(threadsOf(cmd.Process.Pid)) < 2; time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("no worker threads after 30 s")
+				}
+			}
+			time.Sleep(300 * time.Millisecond)
+			if err := cmd.Process.Signal(tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			rest, _ := io.ReadAll(stderr)
+			err = cmd.Wait()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != tc.want {
+				t.Errorf("exit after %v: %v, want exit status %d; stderr:\n%s", tc.sig, err, tc.want, rest)
+			}
+		})
+	}
+}
+
+// threadsOf lists the threads of pid named after a worker ("thread/…").
+func threadsOf(pid int) []string {
+	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	var names []string
+	for _, e := range ents {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/comm", pid, e.Name()))
+		if strings.HasPrefix(string(b), "thread") || strings.HasPrefix(string(b), "threads") {
+			names = append(names, string(b))
+		}
+	}
+	return names
+}
+
+var (
+	foundOnce sync.Once
+	found     []workload.Interpreter
+)
+
+// testPython returns the newest interpreter of major version major found
+// here, or skips the test.
+func testPython(t *testing.T, major int) workload.Interpreter {
+	t.Helper()
+	foundOnce.Do(func() { found = workload.FindInterpreters(context.Background()) })
+	in, ok := workload.NewestInterpreter(found, major)
+	if !ok {
+		t.Skipf("no Python %d found (python2.7, python2, python3 on PATH, or $(pyenv root)/versions)", major)
+	}
+	return in
+}
+
+func TestPythonWrongVersion(t *testing.T) {
+	for _, tc := range []struct {
+		major    int
+		workload string
+		want     string
+	}{{3, "threading-py2", "is the Python 2 GIL"}, {2, "threading", "is the Python 3 GIL"}, {3, "goroutines", "has no Python program"}} {
+		in := testPython(t, tc.major)
+		code, _, stderr := watchcpu(t, t.TempDir(), "--workload", tc.workload, "--python", in.Path)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("--workload %s --python %s: exit %d, stderr %q; want 2 and %q", tc.workload, in, code, stderr, tc.want)
+		}
+	}
+}
+
+func TestPythonRun(t *testing.T) {
+	for _, major := range []int{2, 3} {
+		in := testPython(t, major)
+		wl := "threading"
+		if major == 2 {
+			wl = "threading-py2"
+		}
+		dir := t.TempDir()
+		code, stdout, stderr := watchcpu(t, dir, "--workload", wl, "--python", in.Path, "--num-threads", "2",
+			"--size", "100000", "--interval", "50ms", "--total-intervals", "3", "--json", "run.json")
+		if code != 0 {
+			t.Fatalf("%s: exit %d; stderr:\n%s", in, code, stderr)
+		}
+		var sum struct {
+			summary
+			Interpreter     string  `json:"interpreter"`
+			NsPerIteration  float64 `json:"ns_per_iteration"`
+			ContextSwitches int64   `json:"context_switches"`
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "run.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &sum); err != nil {
+			t.Fatal(err)
+		}
+		if sum.Interpreter != in.String() || sum.NsPerIteration <= 0 || sum.Workers != 2 || sum.Workload != wl {
+			t.Errorf("%s: summary says interpreter %q, %.2f ns an iteration, %d workers of %s", in, sum.Interpreter, sum.NsPerIteration, sum.Workers, sum.Workload)
+		}
+		for _, r := range sum.Results {
+			if r != workload.Expected(100000) {
+				t.Errorf("%s: result %d, want %d", in, r, workload.Expected(100000))
+			}
+		}
+		if !strings.Contains(stdout, "interpreter "+in.String()) {
+			t.Errorf("stdout %q does not name the interpreter", stdout)
+		}
+	}
+}
+
+func TestSpeedOf(t *testing.T) {
+	in := testPython(t, 2)
+	dir := t.TempDir()
+	code, stdout, stderr := watchcpu(t, dir, "--workload", "threading-py2", "--speed-of", in.Path, "--num-threads", "2",
+		"--size", "100000", "--interval", "50ms", "--total-intervals", "3", "--json", "run.json")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	var sum struct {
+		SpeedOf string         `json:"speed_of"`
+		Pace    *workload.Pace `json:"pace"`
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "run.json"))
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.SpeedOf != in.String() || sum.Pace == nil || sum.Pace.NsPerIteration <= 0 {
+		t.Errorf("summary speed_of %q, pace %+v; want %s and its calibration", sum.SpeedOf, sum.Pace, in)
+	}
+	// A busy host can slow the kernel's own measurement past the target.
+	if !strings.Contains(stdout, "paced to "+in.String()) && !strings.Contains(stdout, "not paced: ") {
+		t.Errorf("stdout %q does not say the pace", stdout)
+	}
 }

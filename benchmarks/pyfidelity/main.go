@@ -1,0 +1,175 @@
+// Command pyfidelity holds the emulated GILs against real CPython: it runs
+// the seed's loop serially and in 2 and 4 threads, in a real interpreter
+// and in workload's emulation paced to that interpreter's measured speed,
+// alternating the two, and prints the medians (with their spread) of
+// speed-up over serial, cores used, system share and context switches a
+// second.
+//
+//	cd benchmarks && go run ./pyfidelity -rounds 5
+//	go run ./pyfidelity -python3 ~/.pyenv/versions/3.9.18/bin/python -only py3 -threads 2
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/corescope/corescope/workload"
+)
+
+type sample struct {
+	speedup, cores, system, ctxs float64
+	sleeps, wakes                float64 // emulated GIL's futex calls a second
+}
+
+func main() {
+	py2 := flag.String("python2", "", "Python 2.7 interpreter (default: the one found)")
+	py3 := flag.String("python3", "", "Python 3 interpreter (default: the newest found)")
+	only := flag.String("only", "", "py2 or py3: compare one version only")
+	rounds := flag.Int("rounds", 5, "alternated rounds")
+	total := flag.Uint64("work", 1<<26, "iterations in all, shared by the threads")
+	threadList := flag.String("threads", "2,4", "thread counts")
+	unpaced := flag.Bool("unpaced", false, "run the emulation at the bytecode kernel's own speed")
+	ci := flag.Int("check-interval", 0, "Python 2 check interval for the emulation (0: 100)")
+	flag.Parse()
+	ctx := context.Background()
+
+	var threads []int
+	for _, f := range strings.Split(*threadList, ",") {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			fail(fmt.Errorf("-threads %q", *threadList))
+		}
+		threads = append(threads, n)
+	}
+	found := workload.FindInterpreters(ctx)
+	pick := func(path string, major int) (workload.Interpreter, bool) {
+		if path != "" {
+			in, err := workload.InspectInterpreter(ctx, path)
+			if err != nil {
+				fail(err)
+			}
+			return in, true
+		}
+		return workload.NewestInterpreter(found, major)
+	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("loadavg before: %s", load)
+	for _, v := range []struct {
+		name  string
+		path  string
+		major int
+		gil   workload.GILVersion
+	}{{"py2", *py2, 2, workload.Python2}, {"py3", *py3, 3, workload.Python3}} {
+		if *only != "" && *only != v.name {
+			continue
+		}
+		in, ok := pick(v.path, v.major)
+		if !ok {
+			fmt.Printf("no Python %d interpreter found\n", v.major)
+			continue
+		}
+		sp, err := workload.MeasureInterpreter(ctx, in, 0)
+		if err != nil {
+			fail(err)
+		}
+		ns := sp.NsPerIteration
+		if *unpaced {
+			ns = 0
+		}
+		fmt.Printf("\n## %s (%s) vs emulated %s GIL, %d iterations in all, %d rounds; %.2f ns an iteration (CPU)\n",
+			in, in.Path, v.gil, *total, *rounds, sp.NsPerIteration)
+		real := map[int][]sample{}
+		emu := map[int][]sample{}
+		var pace *workload.Pace
+		for r := range *rounds {
+			rs, err := workload.Python{Interpreter: in.Path, Program: workload.PyNonThreaded, Work: workload.Work{N: *total}}.Run(ctx)
+			if err != nil {
+				fail(err)
+			}
+			es, err := workload.Serial{Work: workload.Work{Kernel: workload.Bytecode, N: *total, NsPerIteration: ns}}.Run(ctx)
+			if err != nil {
+				fail(err)
+			}
+			pace = es.Pace
+			real[1] = append(real[1], measure(rs, rs))
+			emu[1] = append(emu[1], measure(es, es))
+			for _, n := range threads {
+				w := workload.Work{N: *total / uint64(n)}
+				rt, err := workload.Python{Interpreter: in.Path, Program: workload.PyThreading, N: n, Work: w}.Run(ctx)
+				if err != nil {
+					fail(err)
+				}
+				w.Kernel, w.NsPerIteration = workload.Bytecode, ns
+				et, err := workload.GIL{N: n, Version: v.gil, Work: w, CheckInterval: *ci}.Run(ctx)
+				if err != nil {
+					fail(err)
+				}
+				real[n] = append(real[n], measure(rt, rs))
+				emu[n] = append(emu[n], measure(et, es))
+			}
+			fmt.Fprintf(os.Stderr, "round %d done\n", r+1)
+		}
+		if pace != nil {
+			fmt.Printf("emulation paced: kernel %.2f ns + %.1f steps of %.2f ns = %.2f ns an iteration\n",
+				pace.KernelNs, pace.Steps, pace.StepNs, pace.NsPerIteration)
+		}
+		fmt.Println("\n| threads | run | speed-up | cores used | system % | ctx switches/s | GIL futex sleeps/s, wakes/s |")
+		fmt.Println("|---|---|---|---|---|---|---|")
+		for _, n := range append([]int{1}, threads...) {
+			for _, side := range []struct {
+				name string
+				s    []sample
+			}{{in.String(), real[n]}, {"emulated " + v.gil.String(), emu[n]}} {
+				fmt.Printf("| %d | %s | %s | %s | %s | %s | %s |\n", n, side.name,
+					stat(side.s, func(s sample) float64 { return s.speedup }, "%.2f×"),
+					stat(side.s, func(s sample) float64 { return s.cores }, "%.2f"),
+					stat(side.s, func(s sample) float64 { return 100 * s.system }, "%.0f"),
+					stat(side.s, func(s sample) float64 { return s.ctxs }, "%.0f"),
+					stat(side.s, func(s sample) float64 { return s.sleeps }, "%.0f")+", "+stat(side.s, func(s sample) float64 { return s.wakes }, "%.0f"))
+			}
+		}
+	}
+	load, _ = os.ReadFile("/proc/loadavg")
+	fmt.Printf("\nloadavg after: %s", load)
+}
+
+func measure(rep, serial workload.Report) sample {
+	w := rep.Wall.Seconds()
+	s := sample{
+		speedup: serial.Wall.Seconds() * float64(rep.Iterations()) / float64(serial.Iterations()) / w,
+		cores:   rep.CoresUsed(),
+		system:  rep.SystemShare(),
+		ctxs:    float64(rep.ContextSwitches()) / w,
+	}
+	if g := rep.GIL; g != nil {
+		s.sleeps, s.wakes = float64(g.Sleeps)/w, float64(g.Wakes)/w
+	}
+	return s
+}
+
+// stat is the median with the range in brackets.
+func stat(ss []sample, f func(sample) float64, format string) string {
+	if len(ss) == 0 {
+		return "—"
+	}
+	v := make([]float64, len(ss))
+	for i, s := range ss {
+		v[i] = f(s)
+	}
+	slices.Sort(v)
+	med := v[len(v)/2]
+	if len(v)%2 == 0 {
+		med = (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return fmt.Sprintf(format+" ["+format+"–"+format+"]", med, v[0], v[len(v)-1])
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "pyfidelity:", err)
+	os.Exit(1)
+}

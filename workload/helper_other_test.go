@@ -1,0 +1,5 @@
+//go:build !linux
+
+package workload_test
+
+func helperMain(string) int { return 2 }

@@ -76,33 +76,10 @@ func uintDelta(prev, cur uint64) uint64 {
 func (u *Usage) setFromFloat(prev, cur *ticks) {
 	var d [numFields]float64
 	for i := range d {
-		d[i] = tickDelta(prev[i], cur[i])
+		// Signed: usageOfDeltas clamps, and takes iowait's drop out of idle.
+		d[i] = tickDelta(prev[i], cur[i]) - tickDelta(cur[i], prev[i])
 	}
-	if prev[fIOWait] > cur[fIOWait] {
-		d[fIdle] = nonNegative(d[fIdle] - tickDelta(cur[fIOWait], prev[fIOWait]))
-	}
-	d[fUser] = nonNegative(d[fUser] - d[fGuest])
-	d[fNice] = nonNegative(d[fNice] - d[fGuestNice])
-	var sum float64
-	for _, v := range d {
-		sum += v
-	}
-	if sum == 0 {
-		*u = Usage{Idle: 1}
-		return
-	}
-	*u = Usage{
-		User:      d[fUser] / sum,
-		Nice:      d[fNice] / sum,
-		System:    d[fSystem] / sum,
-		Idle:      d[fIdle] / sum,
-		IOWait:    d[fIOWait] / sum,
-		IRQ:       d[fIRQ] / sum,
-		SoftIRQ:   d[fSoftIRQ] / sum,
-		Steal:     d[fSteal] / sum,
-		Guest:     d[fGuest] / sum,
-		GuestNice: d[fGuestNice] / sum,
-	}
+	*u = usageOfDeltas(&d)
 }
 
 // sum returns the total ticks a line has counted, guest time excluded since

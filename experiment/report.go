@@ -1,7 +1,6 @@
 package experiment
 
 import (
-	"bufio"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/heatmap"
+	"github.com/corescope/corescope/internal/atomicfile"
 )
 
 // Files of a report folder besides the pictures.
@@ -247,36 +247,14 @@ func (r *Results) traceView(run *corescope.Result) *traceView {
 	return &traceView{Picture: picture, Page: page, Sentence: rt.Trace.Describe(rt.Trace.DefaultWindow())}
 }
 
-// writeFile writes name through write, atomically: into a temporary file
-// in the same folder, renamed over name once written and closed, so that
-// a failed or interrupted write leaves any old file whole and no partial
-// one.
-func writeFile(name string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return fmt.Errorf("experiment: report: %w", err)
+// writeFile writes name through write, all or nothing (see atomicfile),
+// so that a failed or interrupted write leaves any old file whole and no
+// partial one.
+func writeFile(name string, write func(io.Writer) error) error {
+	if err := atomicfile.Write(name, write); err != nil {
+		return fmt.Errorf("experiment: report: %s: %w", filepath.Base(name), err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("experiment: report: %s: %w", filepath.Base(name), err)
-		}
-	}()
-	bw := bufio.NewWriter(f)
-	if err := write(bw); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), name)
+	return nil
 }
 
 //go:embed report.html

@@ -9,10 +9,12 @@ import (
 	"github.com/corescope/corescope/schedtrace"
 )
 
-// Tracer records the kernel's scheduler events while run executes. It has
-// the signature of schedtrace's recorder, Tracer.Record, so that one plugs
-// in as it is; tests give fakes. Record must not call run when tracing
-// cannot start, and then return the reason.
+// Tracer records the kernel's scheduler events while run executes.
+// *schedtrace.Tracer is one: the experiment then traces through
+// corescope.RunTraced (Job.Trace), which adds a GIL model's own events to
+// the trace. Other tracers, such as tests' fakes, wrap the run; their
+// Record must not call run when tracing cannot start, and then return the
+// reason.
 type Tracer interface {
 	Record(ctx context.Context, run func(context.Context) error) (*schedtrace.Trace, error)
 }
@@ -48,6 +50,24 @@ func (e *Experiment) runJob(ctx context.Context, j Job, w *cpuwatch.Watcher) (*c
 	traced := e.Traced
 	if traced == nil {
 		traced = DefaultTraced
+	}
+	if st, ok := e.Tracer.(*schedtrace.Tracer); ok && st != nil && traced(j) && j.Trace == nil {
+		// schedtrace's own recorder goes through the job, as
+		// corescope.RunTraced, which adds a GIL model's own events.
+		j.Trace = st
+	}
+	if j.Trace != nil {
+		r, err := j.Run(ctx, w)
+		if r == nil {
+			return r, nil, err
+		}
+		rt := &RunTrace{Trace: r.Trace, NotTraced: r.TraceError}
+		if rt.Trace != nil {
+			rt.NotTraced = ""
+		} else if rt.NotTraced == "" {
+			rt.NotTraced = "the tracer returned no trace"
+		}
+		return r, rt, err
 	}
 	if e.Tracer == nil || !traced(j) {
 		r, err := j.Run(ctx, w)

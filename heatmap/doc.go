@@ -73,6 +73,16 @@
 // wheel and pans by dragging, with no network and no external script.
 // Events the trace lost are stated on every picture and page.
 //
+// # A fleet
+//
+// [RenderFleet] (and [WriteFleetPNG], [WriteFleetSVG], [WriteFleetHTML])
+// draws many recordings, one per host, as one picture: rows grouped by
+// host with its name on the group's first row and a gap between hosts,
+// cores in numeric order, one UTC time axis across all of them, and the
+// Distribution mode across every core of every host above
+// [DefaultFleetMaxRows] rows. The prom module reads such recordings from a
+// Prometheus server that scrapes node_exporter.
+//
 // # Bad input
 //
 // Every writer returns an error prefixed "heatmap: ", never a panic, for a

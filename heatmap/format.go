@@ -1,14 +1,13 @@
 package heatmap
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/corescope/corescope/cpuwatch"
+	"github.com/corescope/corescope/internal/atomicfile"
 	"github.com/corescope/corescope/schedtrace"
 )
 
@@ -141,31 +140,11 @@ func WriteThreadsFile(name string, rec *cpuwatch.Recording, opts ThreadOptions) 
 	return writeFile(name, func(w io.Writer) error { return WriteThreads(w, f, rec, opts) })
 }
 
-// writeFile writes name with write, all or nothing: into a temporary file
-// beside it, renamed to name only once write and the close succeeded. A
+// writeFile writes name with write, all or nothing (see atomicfile): a
 // failure leaves no file behind, and a picture already at name as it was.
 func writeFile(name string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("heatmap: create %s: %w", name, err)
-	}
-	tmp := f.Name()
-	err = write(f)
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("heatmap: %w", cerr)
-	}
-	if err == nil {
-		// CreateTemp makes the file 0600; a picture is for everyone, as
-		// os.Create would make it under the usual umask.
-		if err = os.Chmod(tmp, 0o644); err == nil {
-			err = os.Rename(tmp, name)
-		}
-		if err != nil {
-			err = fmt.Errorf("heatmap: %w", err)
-		}
-	}
-	if err != nil {
-		return errors.Join(err, os.Remove(tmp))
+	if err := atomicfile.Write(name, write); err != nil {
+		return fmt.Errorf("heatmap: write %s: %w", name, err)
 	}
 	return nil
 }

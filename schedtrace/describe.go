@@ -196,6 +196,9 @@ func (t *Trace) LostSentence() string {
 	if t.Lost.GIL > 0 {
 		parts = append(parts, fmt.Sprintf("the GIL buffers lost %d events", t.Lost.GIL))
 	}
+	if t.Lost.Unmatched > 0 {
+		parts = append(parts, fmt.Sprintf("the kernel left %d switches unreported", t.Lost.Unmatched))
+	}
 	return "Beware: " + strings.Join(parts, " and ") + " of this trace, so it may miss slices, wake-ups or hand-offs."
 }
 

@@ -9,6 +9,12 @@
 // Like time(1), it exits with the command's status (128+n if signal n
 // killed it). The first Ctrl-C stops the recording promptly and keeps what
 // it has; a second exits at once.
+//
+// With --trace FILE.json it also records the scheduler's events (as root)
+// for the command, the PID or the machine, and writes them as a Trace
+// Event file that https://ui.perfetto.dev and chrome://tracing open:
+//
+//	go run ./examples/watch --trace py.json -- python3 script.py
 package main
 
 import (
@@ -25,6 +31,7 @@ import (
 	"github.com/corescope/corescope/cpuwatch"
 	"github.com/corescope/corescope/heatmap"
 	"github.com/corescope/corescope/internal/cli"
+	"github.com/corescope/corescope/schedtrace"
 )
 
 // Exit statuses of watch's own: 2 for bad usage, as the flag package uses.
@@ -38,6 +45,7 @@ type config struct {
 	pid      int
 	interval time.Duration
 	out      string
+	trace    string   // the Trace Event file, if tracing
 	argv     []string // the command, if any
 }
 
@@ -60,7 +68,11 @@ func run() int {
 
 	w, title, job := plan(c, in)
 	fmt.Fprintf(os.Stderr, "recording %s every %v; Ctrl-C stops\n", title, c.interval)
-	rec, err := w.Record(ctx, job.run)
+	run, tr := job.run, new(*schedtrace.Trace)
+	if c.trace != "" {
+		run = traced(tracerFor(w), run, tr)
+	}
+	rec, err := w.Record(ctx, run)
 	if err != nil && !errors.Is(err, context.Canceled) && job.err == nil {
 		fmt.Fprintln(os.Stderr, "watch:", err)
 	}
@@ -72,7 +84,36 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "watch:", err)
 		return max(status, exitFail)
 	}
+	if *tr != nil {
+		if err := (*tr).WriteTraceEventsFile(c.trace); err != nil {
+			fmt.Fprintln(os.Stderr, "watch:", err)
+			return max(status, exitFail)
+		}
+		fmt.Printf("Saved %s: %d on-CPU slices of %d threads, %v\n", c.trace, len((*tr).Slices), len((*tr).Threads), (*tr).Lost)
+	}
 	return status
+}
+
+// tracerFor traces what w watches: the command or the PID with their
+// children, or the whole machine.
+func tracerFor(w cpuwatch.Watcher) *schedtrace.Tracer {
+	return &schedtrace.Tracer{All: len(w.FollowPIDs) == 0 && !w.FollowSelf,
+		FollowSelf: w.FollowSelf, FollowPIDs: w.FollowPIDs, FollowChildren: true}
+}
+
+// traced wraps run in a scheduler trace that ends up in *tr; if tracing
+// cannot start, it says why and runs untraced.
+func traced(t *schedtrace.Tracer, run func(context.Context) error, tr **schedtrace.Trace) func(context.Context) error {
+	return func(ctx context.Context) error {
+		got, err := t.Record(ctx, run)
+		var ae *schedtrace.AccessError
+		if errors.As(err, &ae) || errors.Is(err, schedtrace.ErrUnsupported) {
+			fmt.Fprintln(os.Stderr, "watch: not tracing:", err)
+			return run(ctx)
+		}
+		*tr = got
+		return err
+	}
 }
 
 // parseFlags parses and checks the command line: everything wrong with it
@@ -82,6 +123,7 @@ func parseFlags() (*config, error) {
 	flag.IntVar(&c.pid, "pid", 0, "record until this process exits")
 	flag.DurationVar(&c.interval, "interval", cpuwatch.DefaultInterval, "length of one sample")
 	flag.StringVar(&c.out, "o", "watch.png", "picture to write: .png, .svg or .html")
+	flag.StringVar(&c.trace, "trace", "", "also trace the scheduler's events (root) into this Trace Event file")
 	flag.Parse()
 	c.argv = flag.Args()
 	if _, err := heatmap.FormatFor(c.out); err != nil {
@@ -116,6 +158,11 @@ func following(c *config) bool { return c.pid > 0 || len(c.argv) > 0 }
 func checkOutputs(c *config) error {
 	if err := cli.CheckWritable(c.out); err != nil {
 		return err
+	}
+	if c.trace != "" {
+		if err := cli.CheckWritable(c.trace); err != nil {
+			return err
+		}
 	}
 	if following(c) {
 		return cli.CheckWritable(threadsName(c))

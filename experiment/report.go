@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -211,11 +212,21 @@ func (r *Results) drawTraces(dir string) *Results {
 		// 760 pixels of time keep the picture, legend included, about as
 		// wide as the heatmap beside it.
 		opts := heatmap.TraceOptions{Title: run.DataID + ": scheduler trace", Width: 760}
-		// WriteTraceFile leaves no file behind when it fails.
+		// Drawn in memory first, so that a trace that cannot be drawn
+		// leaves no file and its reason names no path.
 		picture, page := r.TraceNames(run)
-		err := heatmap.WriteTraceFile(filepath.Join(dir, picture), rt.Trace, opts)
+		var png bytes.Buffer
+		err := heatmap.WriteTracePNG(&png, rt.Trace, opts)
 		if err == nil {
-			err = heatmap.WriteTraceFile(filepath.Join(dir, page), rt.Trace, opts)
+			err = writeFile(filepath.Join(dir, picture), func(w io.Writer) error {
+				_, err := w.Write(png.Bytes())
+				return err
+			})
+		}
+		if err == nil {
+			err = writeFile(filepath.Join(dir, page), func(w io.Writer) error {
+				return heatmap.WriteTraceHTML(w, rt.Trace, opts)
+			})
 		}
 		if err != nil {
 			out.Traces[run.DataID] = &RunTrace{NotTraced: "the trace could not be drawn: " + err.Error()}

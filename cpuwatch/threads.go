@@ -133,6 +133,9 @@ func (w *Watcher) openThreads() (*threadReader, error) {
 			return nil, fmt.Errorf("cpuwatch: follow pid %d: not a process id", pid)
 		}
 		if _, err := os.Stat(filepath.Join(root, strconv.Itoa(pid), "task")); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("cpuwatch: follow pid %d: %w (%w)", pid, ErrNoProcess, err)
+			}
 			return nil, fmt.Errorf("cpuwatch: follow pid %d: %w", pid, err)
 		}
 		if !slices.Contains(r.roots, pid) {

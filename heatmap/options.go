@@ -139,6 +139,9 @@ const (
 // resolved is Options with the defaults filled in and checked.
 type resolved struct {
 	Options
+	// from, when set, supplies the samples instead of the recording's
+	// Samples: see WriteFrom.
+	from *source
 	cmap *Colormap
 }
 

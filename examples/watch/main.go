@@ -6,6 +6,18 @@
 //	go run ./examples/watch --pid 1234    # record until process 1234 exits
 //	go run ./examples/watch               # record the machine until Ctrl-C
 //
+// With --record FILE it writes the samples to FILE in cpuwatch's binary
+// format as they are taken, keeping none in memory, so a long watch costs
+// no more than a short one and a killed one leaves every sample but the
+// last. --replay FILE -o OUT draws or converts a saved recording (binary
+// or JSON), the format chosen by OUT's extension: .png, .svg, .html,
+// .json, .csv or .csrec (binary). --procfs DIR reads another proc tree,
+// as node_exporter's --path.procfs does: a container's, or a synthetic
+// one.
+//
+//	go run ./examples/watch --record day.csrec
+//	go run ./examples/watch --replay day.csrec -o day.png
+//
 // Like time(1), it exits with the command's status (128+n if signal n
 // killed it). The first Ctrl-C stops the recording promptly and keeps what
 // it has; a second exits at once.
@@ -24,6 +36,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -47,6 +61,9 @@ type config struct {
 	out      string
 	trace    string   // the Trace Event file, if tracing
 	argv     []string // the command, if any
+	record   string   // binary recording to write as it goes
+	replay   string   // saved recording to draw or convert
+	procfs   string   // proc tree to watch
 }
 
 func main() {
@@ -58,6 +75,9 @@ func run() int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "watch:", err)
 		return exitUsage
+	}
+	if c.replay != "" {
+		return replayFile(c.replay, c.out)
 	}
 	if err := checkOutputs(c); err != nil {
 		fmt.Fprintln(os.Stderr, "watch:", err)
@@ -72,7 +92,22 @@ func run() int {
 	if c.trace != "" {
 		run = traced(tracerFor(w), run, tr)
 	}
+	if c.record != "" {
+		w.DataID = title
+		if err := recordFile(ctx, &w, job, run, c.record); err != nil {
+			fmt.Fprintln(os.Stderr, "watch:", err)
+			return max(job.status(in), exitFail)
+		}
+		return job.status(in)
+	}
 	rec, err := w.Record(ctx, run)
+	if errors.Is(err, cpuwatch.ErrNoProcess) && c.pid > 0 {
+		// The PID was there when the flags were checked and ended before
+		// the first reading: an idle result, so record the machine for the
+		// lead and trail, with no thread of it in any sample.
+		w.FollowPIDs, w.FollowChildren = nil, false
+		rec, err = w.Record(ctx, run)
+	}
 	if err != nil && !errors.Is(err, context.Canceled) && job.err == nil {
 		fmt.Fprintln(os.Stderr, "watch:", err)
 	}
@@ -122,11 +157,14 @@ func parseFlags() (*config, error) {
 	c := &config{}
 	flag.IntVar(&c.pid, "pid", 0, "record until this process exits")
 	flag.DurationVar(&c.interval, "interval", cpuwatch.DefaultInterval, "length of one sample")
-	flag.StringVar(&c.out, "o", "watch.png", "picture to write: .png, .svg or .html")
+	flag.StringVar(&c.out, "o", "watch.png", "picture to write: .png, .svg or .html (with --replay also .json, .csv or .csrec)")
 	flag.StringVar(&c.trace, "trace", "", "also trace the scheduler's events (root) into this Trace Event file")
+	flag.StringVar(&c.record, "record", "", "write the samples to this file as they are taken, instead of a picture")
+	flag.StringVar(&c.replay, "replay", "", "draw or convert this saved recording to -o, and exit")
+	flag.StringVar(&c.procfs, "procfs", "", "proc file system to watch instead of /proc")
 	flag.Parse()
 	c.argv = flag.Args()
-	if _, err := heatmap.FormatFor(c.out); err != nil {
+	if _, err := heatmap.FormatFor(c.out); err != nil && !(c.replay != "" && isDataFile(c.out)) {
 		return nil, fmt.Errorf("-o: %w", err)
 	}
 	switch {
@@ -156,6 +194,9 @@ func following(c *config) bool { return c.pid > 0 || len(c.argv) > 0 }
 // checkOutputs makes sure the pictures can be written before recording,
 // so that a recording is never made only to be lost.
 func checkOutputs(c *config) error {
+	if c.record != "" {
+		return cli.CheckWritable(c.record)
+	}
 	if err := cli.CheckWritable(c.out); err != nil {
 		return err
 	}
@@ -172,7 +213,7 @@ func checkOutputs(c *config) error {
 
 // plan sets up the watcher and what runs while it records.
 func plan(c *config, in *cli.Interrupts) (cpuwatch.Watcher, string, *job) {
-	w := cpuwatch.Watcher{Interval: c.interval}
+	w := cpuwatch.Watcher{Interval: c.interval, ProcRoot: c.procfs}
 	switch {
 	case c.pid > 0:
 		w.FollowPIDs, w.FollowChildren = []int{c.pid}, true
@@ -216,6 +257,72 @@ func save(c *config, w cpuwatch.Watcher, rec *cpuwatch.Recording, title string) 
 	}
 	fmt.Println("Saved", name)
 	return nil
+}
+
+// recordFile records into the named file as the samples come.
+func recordFile(ctx context.Context, w *cpuwatch.Watcher, j *job, run func(context.Context) error, name string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	_, err = w.RecordTo(ctx, cpuwatch.NewEncoder(f), run)
+	if errors.Is(err, context.Canceled) {
+		err = nil // Ctrl-C: what was recorded is in the file
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if j.err != nil {
+		fmt.Fprintln(os.Stderr, "watch:", j.err)
+	}
+	fmt.Printf("Saved %s; draw it with --replay %s -o watch.png\n", name, name)
+	return err
+}
+
+// isDataFile reports whether name is a recording rather than a picture.
+func isDataFile(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".json", ".csv", cpuwatch.BinaryExt:
+		return true
+	}
+	return false
+}
+
+// replayFile draws or converts a saved recording and returns the exit
+// status. A binary one becomes a picture one sample at a time, so that a
+// day of a big machine fits in memory. A damaged tail, as a killed
+// recorder leaves, costs a warning: what is complete is written.
+func replayFile(in, out string) int {
+	_, picture := heatmap.FormatFor(out)
+	err := cpuwatch.ErrNotBinary
+	if picture == nil {
+		err = heatmap.WriteFileFrom(out, in, heatmap.Options{})
+	}
+	if errors.Is(err, cpuwatch.ErrNotBinary) {
+		err = convert(in, out, picture == nil)
+	}
+	if fe := (*cpuwatch.FormatError)(nil); errors.As(err, &fe) && !errors.Is(err, cpuwatch.ErrNotBinary) {
+		fmt.Fprintf(os.Stderr, "watch: warning: %v; wrote the samples before byte %d\n", err, fe.Offset)
+	} else if err != nil {
+		fmt.Fprintln(os.Stderr, "watch:", err)
+		return exitFail
+	}
+	fmt.Printf("Saved %s\n", out)
+	return 0
+}
+
+// convert reads a whole recording, JSON or binary, and writes it to out
+// as a picture or as data (.json, .csv, .csrec).
+func convert(in, out string, picture bool) error {
+	rec, err := cpuwatch.ReadRecordingFile(in)
+	if rec == nil {
+		return err
+	}
+	write := rec.WriteFile
+	if picture {
+		write = func(name string) error { return heatmap.WriteFile(name, rec, heatmap.Options{}) }
+	}
+	return errors.Join(write(out), err)
 }
 
 // job is what runs while the watcher records: a command, a wait for a

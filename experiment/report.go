@@ -56,7 +56,9 @@ func (r *Results) PictureNames(run *corescope.Result) (heatmap, threads string) 
 func (r *Results) stems() map[*corescope.Result]string {
 	stems := make(map[*corescope.Result]string, len(r.Runs))
 	used := map[string]bool{}
-	free := func(stem string) bool { return !used[stem+".png"] && !used[stem+"-threads.png"] }
+	free := func(stem string) bool {
+		return !used[stem+".png"] && !used[stem+"-threads.png"] && !used[stem+"-trace.png"]
+	}
 	for _, run := range r.Runs {
 		if run == nil {
 			continue
@@ -66,7 +68,7 @@ func (r *Results) stems() map[*corescope.Result]string {
 		for k := 2; !free(stem); k++ {
 			stem = base + "-" + strconv.Itoa(k)
 		}
-		used[stem+".png"], used[stem+"-threads.png"] = true, true
+		used[stem+".png"], used[stem+"-threads.png"], used[stem+"-trace.png"] = true, true, true
 		stems[run] = stem
 	}
 	return stems
@@ -79,6 +81,28 @@ func ThreadPictureName(run *corescope.Result) string {
 		return ""
 	}
 	return fileStem(run) + "-threads.png"
+}
+
+// TracePictureName returns the file name of a traced run's zoom picture
+// (heatmap.WriteTracePNG of its default window) in a report folder, and
+// TracePageName that of its zoomable page (heatmap.WriteTraceHTML): the
+// run's PictureName with "-trace" before ".png", or "-trace.html". Like
+// PictureName's, they get "-2", "-3" … in a report whose runs' names
+// coincide: [Results.TraceNames] gives the names a report really uses.
+func TracePictureName(run *corescope.Result) string { return heatmap.TraceFileName(PictureName(run)) }
+
+// TracePageName: see TracePictureName.
+func TracePageName(run *corescope.Result) string { return fileStem(run) + "-trace.html" }
+
+// TraceNames returns the file names of run's zoom picture and page in the
+// report folder of r, made unique within r as PictureNames are; "", ""
+// for a run not in r.
+func (r *Results) TraceNames(run *corescope.Result) (picture, page string) {
+	stem, ok := r.stems()[run]
+	if !ok {
+		return "", ""
+	}
+	return stem + "-trace.png", stem + "-trace.html"
 }
 
 func fileStem(run *corescope.Result) string {
@@ -117,8 +141,9 @@ func hasThreads(run *corescope.Result) bool {
 
 // WriteReport writes a report folder: a heatmap PNG per run (PictureName),
 // a thread timeline per run whose watcher followed threads
-// (ThreadPictureName), results.json (the Results as JSON, every recording
-// included) and index.html, one page that shows the pictures, a table per
+// (ThreadPictureName), a zoom picture and a zoomable page of each traced
+// run's scheduler trace (TracePictureName, TracePageName), results.json
+// (the Results as JSON, every recording included) and index.html, one page that shows the pictures, a table per
 // workload, the seed's numbers beside these and what they mean. dir is
 // created if needed; files already in it are replaced, each only once its
 // new content is complete. It returns ErrNoRuns when r holds no run.
@@ -132,6 +157,7 @@ func (r *Results) WriteReport(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("experiment: report: %w", err)
 	}
+	r = r.drawTraces(dir)
 	for _, run := range r.Runs {
 		if run.Recording == nil {
 			continue
@@ -160,6 +186,77 @@ func (r *Results) WriteReport(dir string) error {
 		return err
 	}
 	return writeFile(filepath.Join(dir, ReportPage), r.writeHTML)
+}
+
+// drawTraces writes the zoom picture and page of every traced run into
+// dir and returns r with a trace that could not be drawn marked, in a
+// copy of its Traces, as not traced, saying why: one bad trace costs its
+// pictures, not the report.
+func (r *Results) drawTraces(dir string) *Results {
+	if len(r.Traces) == 0 {
+		return r
+	}
+	out := *r
+	out.Traces = make(map[string]*RunTrace, len(r.Traces))
+	for _, run := range r.Runs {
+		if run == nil {
+			continue
+		}
+		rt := r.Traces[run.DataID]
+		if rt == nil {
+			continue
+		}
+		out.Traces[run.DataID] = rt
+		if rt.Trace == nil {
+			continue
+		}
+		// 760 pixels of time keep the picture, legend included, about as
+		// wide as the heatmap beside it.
+		opts := heatmap.TraceOptions{Title: run.DataID + ": scheduler trace", Width: 760}
+		// Drawn in memory first, so that a trace that cannot be drawn
+		// leaves no file and its reason names no path.
+		picture, page := r.TraceNames(run)
+		var png bytes.Buffer
+		err := heatmap.WriteTracePNG(&png, rt.Trace, opts)
+		if err == nil {
+			err = writeFile(filepath.Join(dir, picture), func(w io.Writer) error {
+				_, err := w.Write(png.Bytes())
+				return err
+			})
+		}
+		if err == nil {
+			err = writeFile(filepath.Join(dir, page), func(w io.Writer) error {
+				return heatmap.WriteTraceHTML(w, rt.Trace, opts)
+			})
+		}
+		if err != nil {
+			out.Traces[run.DataID] = &RunTrace{NotTraced: "the trace could not be drawn: " + err.Error()}
+		}
+	}
+	return &out
+}
+
+// traceView is what the report page shows of a run's trace.
+type traceView struct {
+	Picture, Page string
+	// Sentence reads the picture's window, from the data.
+	Sentence string
+	// NotTraced says why there is no trace.
+	NotTraced string
+}
+
+// TraceView returns what the report shows of run's trace, or nil when
+// the experiment did not try to trace it.
+func (r *Results) traceView(run *corescope.Result) *traceView {
+	rt := r.Traces[run.DataID]
+	switch {
+	case rt == nil:
+		return nil
+	case rt.Trace == nil:
+		return &traceView{NotTraced: rt.NotTraced}
+	}
+	picture, page := r.TraceNames(run)
+	return &traceView{Picture: picture, Page: page, Sentence: rt.Trace.Describe(rt.Trace.DefaultWindow())}
 }
 
 // writeFile writes name through write, all or nothing (see atomicfile),
@@ -246,6 +343,8 @@ type page struct {
 	// the serial run, processes one and two per CPU, and the GIL runs
 	// with as many threads as the seed's highlighted ones.
 	Serial, ProcsPerCPU, ProcsTwicePerCPU, GIL3, GIL2 *corescope.Result
+	// Trace returns what to show of a run's trace.
+	Trace func(*corescope.Result) *traceView
 }
 
 // noteworthy is how many cores of other work make the page warn that the
@@ -305,6 +404,7 @@ func (r *Results) writeHTML(w io.Writer) error {
 	p.GIL3 = r.Find(Job{Workload: Threading, Workers: p.SeedFacts.GIL.Workers}.DataID())
 	p.GIL2 = r.Find(Job{Workload: ThreadingPy2, Workers: p.SeedFacts.GIL.Workers}.DataID())
 
+	p.Trace = r.traceView
 	rows := r.Table()
 	for _, e := range workloads {
 		g := group{Title: e.title, About: e.about}

@@ -21,6 +21,9 @@ type Results struct {
 	// or that none was found (Pythons.Note); empty when none was looked
 	// for.
 	PythonNote string `json:"python_note,omitempty"`
+	// Traces holds, by DataID, the scheduler trace of each run the
+	// experiment traced or tried to.
+	Traces map[string]*RunTrace `json:"traces,omitempty"`
 }
 
 // CPUs returns how many CPUs the recorded machine let the experiment use,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/corescope/corescope/cpuwatch"
 	"github.com/corescope/corescope/internal/atomicfile"
+	"github.com/corescope/corescope/schedtrace"
 )
 
 // Format is a picture's encoding. Its zero value is PNG. It implements
@@ -154,4 +155,38 @@ func writeFile(name string, write func(io.Writer) error) error {
 func ThreadsFileName(name string) string {
 	ext := filepath.Ext(name)
 	return strings.TrimSuffix(name, ext) + "-threads" + ext
+}
+
+// WriteTrace writes a window of tr to w in format f: WriteTracePNG,
+// WriteTraceSVG or WriteTraceHTML (which embeds the whole trace and opens
+// on the window). There is no Terminal trace picture.
+func WriteTrace(w io.Writer, f Format, tr *schedtrace.Trace, opts TraceOptions) error {
+	switch f {
+	case PNG:
+		return WriteTracePNG(w, tr, opts)
+	case SVG:
+		return WriteTraceSVG(w, tr, opts)
+	case HTML:
+		return WriteTraceHTML(w, tr, opts)
+	}
+	return fmt.Errorf("heatmap: no trace picture in format %v", f)
+}
+
+// WriteTraceFile writes tr's zoom picture to the named file, in the
+// format its extension names, as WriteFile does for the heatmap. Name it
+// with TraceFileName to put it next to the heatmap.
+func WriteTraceFile(name string, tr *schedtrace.Trace, opts TraceOptions) error {
+	f, err := FormatFor(name)
+	if err != nil {
+		return err
+	}
+	return writeFile(name, func(w io.Writer) error { return WriteTrace(w, f, tr, opts) })
+}
+
+// TraceFileName returns the file name of the trace picture that goes with
+// the heatmap file name: "-trace" before the extension, so "run.png" gives
+// "run-trace.png".
+func TraceFileName(name string) string {
+	ext := filepath.Ext(name)
+	return strings.TrimSuffix(name, ext) + "-trace" + ext
 }

@@ -36,6 +36,10 @@ type buildInput struct {
 	// ends, for a thread forked during the trace that never left a CPU.
 	tgid     map[int32]int32
 	procTGID func(tid int32) (int32, bool)
+	// own is the recorder's own drain thread, left out of the trace even
+	// when its process is followed: it is the measurement, not what is
+	// measured. 0 means none.
+	own int32
 }
 
 type runState uint8
@@ -128,7 +132,7 @@ func build(in buildInput) *Trace {
 		}
 	}
 	followed := func(k key) bool {
-		if k.tid == 0 {
+		if k.tid == 0 || k.tid == in.own {
 			return false
 		}
 		return in.all || procs[tgid[k]]

@@ -196,3 +196,29 @@ func TestBuildNameRanLongest(t *testing.T) {
 		t.Fatalf("Thread(11) = %+v, want the name it ran longest under, worker", th)
 	}
 }
+
+// TestBuildLeavesOutOwnThread traces a followed process one of whose
+// threads is the recorder's own drain loop: that thread's slices and
+// wake-ups are the measurement, not the measured, and stay out.
+func TestBuildLeavesOutOwnThread(t *testing.T) {
+	in := buildInput{start: 100 * ms, end: 200 * ms, cpus: []int{0, 1}, comms: testComms,
+		followed: map[int32]bool{10: true}, tgid: map[int32]int32{10: 10, 11: 10}, own: 11}
+	in.events = []event{
+		sw(110*ms, 0, 10, 10, 11, 0x1), // main sleeps; the drain thread runs
+		wake(120*ms, 11, 10, 10, 1),    // the drain wakes main on cpu1
+		sw(120*ms, 1, 0, 0, 10, 0),     // main runs on cpu1
+		sw(130*ms, 0, 10, 11, 0, 0x1),  // the drain sleeps
+	}
+	tr := build(in)
+	for _, s := range tr.Slices {
+		if s.TID == 11 {
+			t.Errorf("slice of the recorder's own thread kept: %+v", s)
+		}
+	}
+	if tr.Thread(11) != nil {
+		t.Errorf("the recorder's own thread is listed: %+v", *tr.Thread(11))
+	}
+	if tr.Thread(10) == nil || len(tr.Slices) == 0 {
+		t.Fatalf("the followed thread is lost too: %+v", tr)
+	}
+}

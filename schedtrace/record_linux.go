@@ -53,6 +53,7 @@ type Recording struct {
 	err    error
 
 	stopping atomic.Bool
+	own      atomic.Int32 // the drain loop's thread, left out of the trace
 	done     chan struct{}
 	stopOnce sync.Once
 	result   *Trace
@@ -277,6 +278,7 @@ func (r *Recording) Stop() (*Trace, error) {
 		in.events, in.comms, in.lost, in.bytes = r.events, r.dec.comms, r.lost, r.bytes
 		in.start, in.end, in.cpus = r.start, end, r.cpus
 		in.wallStart = r.wall
+		in.own = r.own.Load()
 		r.events = nil
 		r.result = build(in)
 	})
@@ -294,6 +296,7 @@ func (r *Recording) Stop() (*Trace, error) {
 func (r *Recording) loop() {
 	defer close(r.done)
 	runtime.LockOSThread()
+	r.own.Store(int32(unix.Gettid()))
 	// Best effort: without CAP_SYS_NICE the drain keeps its priority.
 	_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), -10)
 	pfds := make([]unix.PollFd, 0, len(r.rings)+1)

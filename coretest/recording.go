@@ -99,7 +99,10 @@ func (r *Recording) AtMostCores(x float64) {
 // threads (its children's included) were on a CPU at the same instant for
 // at least share (0 to 1) of the run's wall time. It skips when the
 // process may use fewer than k CPUs, when there is no trace (saying why),
-// or when other work took more than MaxOtherShare of the CPUs.
+// when other work took more than MaxOtherShare of the CPUs, or when the
+// shortfall is small enough to be other work's: processes keeping o of
+// the n CPUs busy on average leave fewer than k free for at most
+// o/(n−k+1) of the run.
 func (r *Recording) AtLeastParallel(k int, share float64) {
 	r.t.Helper()
 	what := fmt.Sprintf("AtLeastParallel(%d, %.2f)", k, share)
@@ -107,9 +110,18 @@ func (r *Recording) AtLeastParallel(k int, share float64) {
 	r.needCPUs(what, float64(k))
 	c := r.needTrace(what)
 	r.needQuiet(what)
-	if got := c.ShareAtLeast(k); got < share {
-		r.t.Errorf("coretest: %s had %d or more threads on CPU at once for %.1f %% of its run, want at least %.1f %% (%s%s)", r.name, k, 100*got, 100*share, c, r.lost())
+	got := c.ShareAtLeast(k)
+	if got >= share {
+		return
 	}
+	// Other processes that kept o cores busy on average left fewer than k
+	// of the n CPUs free for at most o/(n−k+1) of the run (Markov's
+	// inequality): a shortfall that small may be theirs, not the code's.
+	if n, o := r.cpusSeen(), r.OtherCores(); n >= k && got+o/float64(n-k+1) >= share {
+		r.t.Skipf("coretest: cannot judge %s: %s had %d or more threads on CPU at once for %.1f %% of its run, but other processes kept %.2f of the %d CPUs busy, which can take up to %.1f %% of it (%s)",
+			what, r.name, k, 100*got, o, n, 100*min(1, o/float64(n-k+1)), c)
+	}
+	r.t.Errorf("coretest: %s had %d or more threads on CPU at once for %.1f %% of its run, want at least %.1f %% (%s%s)", r.name, k, 100*got, 100*share, c, r.lost())
 }
 
 // AtMostParallel is for code that must be serialised: it fails the test

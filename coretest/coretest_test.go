@@ -60,8 +60,13 @@ func TestGoroutinesRunInParallel(t *testing.T) {
 
 // TestGOMAXPROCS1StaysSerial: under GOMAXPROCS(1) two busy goroutines take
 // turns on one thread. The runtime's own threads (sysmon, a thread in a
-// system call, the watcher's and the tracer's reads) run briefly beside
-// it; they take well under 5 % of the run, so 90 % is a safe bound.
+// system call, the watcher's reads) run briefly beside it: 2–3 % of the
+// run on a quiet machine. On a busy one the kernel leaves switches
+// unreported (Lost.Unmatched), and a slice whose end went unreported
+// lasts until the next reported switch on its CPU, which shows as overlap:
+// 83 % serial was measured at load 10 with 134 of them. Code that really
+// runs two threads at once scores about 1 %, so 75 % still tells them
+// apart.
 func TestGOMAXPROCS1StaysSerial(t *testing.T) {
 	r := coretest.Record(t, func(ctx context.Context) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
@@ -70,7 +75,7 @@ func TestGOMAXPROCS1StaysSerial(t *testing.T) {
 	c, _ := r.Concurrency()
 	t.Logf("cores %.2f; concurrency: %v", r.CoresUsed(), c)
 	r.AtMostCores(1.2)
-	r.AtMostParallel(1, 0.9)
+	r.AtMostParallel(1, 0.75)
 }
 
 // TestChildProcessesAreFollowed: the function starts two worker processes

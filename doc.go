@@ -20,6 +20,9 @@
 //     GIL-emulating threads.
 //   - [github.com/corescope/corescope/heatmap]: draw a recording as PNG,
 //     SVG, HTML or a terminal picture.
+//   - [github.com/corescope/corescope/schedtrace]: record the kernel's
+//     scheduler events (as root) — every thread's on-CPU slices, per CPU,
+//     to the microsecond — and export them for Perfetto.
 //   - [github.com/corescope/corescope/experiment]: the seed's whole
 //     experiment, which examples/watchcpu runs — its table of workloads,
 //     plan, runner, results table and report page. It sits on top of the
@@ -40,4 +43,8 @@
 //
 // [workload.Func] turns any function into a model, so a test can record the code
 // under test and assert on how many cores it kept busy.
+//
+// [RunTraced] also records the run's scheduler events with a
+// [schedtrace.Tracer] — every on-CPU slice of every thread, and a GIL
+// model's own lock events on the same clock — into Result.Trace.
 package corescope

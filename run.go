@@ -2,9 +2,9 @@ package corescope
 
 import (
 	"context"
-	"errors"
 
 	"github.com/corescope/corescope/cpuwatch"
+	"github.com/corescope/corescope/schedtrace"
 	"github.com/corescope/corescope/workload"
 )
 
@@ -66,6 +66,12 @@ type Result struct {
 
 	// Report is the workload's full report, per worker.
 	Report workload.Report `json:"-"`
+
+	// Trace is the scheduler trace of the model's run when RunTraced
+	// made one; export it with its WriteTraceEvents method. TraceError
+	// says why RunTraced could not trace, in a sentence for the user.
+	Trace      *schedtrace.Trace `json:"-"`
+	TraceError string            `json:"trace_error,omitempty"`
 }
 
 // GILSummary totals the emulated GIL's activity over all threads of a run.
@@ -105,8 +111,15 @@ func (r *Result) Iterations() uint64 { return r.Size * uint64(r.Workers) }
 // or the watch fails. If the model or the watch fails, Run returns the
 // error together with a Result holding whatever was recorded.
 func Run(ctx context.Context, w *cpuwatch.Watcher, m workload.Model) (*Result, error) {
+	return run(ctx, w, m, func(ctx context.Context, m workload.Model) (workload.Report, error) { return m.Run(ctx) })
+}
+
+// run is Run with the model's run made by runModel, which RunTraced wraps
+// in a trace.
+func run(ctx context.Context, w *cpuwatch.Watcher, m workload.Model,
+	runModel func(context.Context, workload.Model) (workload.Report, error)) (*Result, error) {
 	if m == nil {
-		return nil, errors.New("corescope: nil model")
+		return nil, errNilModel
 	}
 	if w == nil {
 		w = &cpuwatch.Watcher{}
@@ -114,7 +127,7 @@ func Run(ctx context.Context, w *cpuwatch.Watcher, m workload.Model) (*Result, e
 	var rep workload.Report
 	rec, err := w.Record(ctx, func(ctx context.Context) error {
 		var err error
-		rep, err = m.Run(ctx)
+		rep, err = runModel(ctx, m)
 		return err
 	})
 	res := summarize(m.String(), rep, rec)

@@ -3,6 +3,8 @@
 
 package cpuwatch
 
+import "math/bits"
+
 // usageOf turns the counters of two readings of the same cpu line into
 // fractions. A counter that went backwards contributes nothing instead of a
 // negative amount. Iowait does go backwards (see the kernel's
@@ -74,39 +76,31 @@ func uintDelta(prev, cur uint64) uint64 {
 func (u *Usage) setFromFloat(prev, cur *ticks) {
 	var d [numFields]float64
 	for i := range d {
-		d[i] = tickDelta(prev[i], cur[i])
+		// Signed: usageOfDeltas clamps, and takes iowait's drop out of idle.
+		d[i] = tickDelta(prev[i], cur[i]) - tickDelta(cur[i], prev[i])
 	}
-	if prev[fIOWait] > cur[fIOWait] {
-		d[fIdle] = nonNegative(d[fIdle] - tickDelta(cur[fIOWait], prev[fIOWait]))
-	}
-	d[fUser] = nonNegative(d[fUser] - d[fGuest])
-	d[fNice] = nonNegative(d[fNice] - d[fGuestNice])
-	var sum float64
-	for _, v := range d {
-		sum += v
-	}
-	if sum == 0 {
-		*u = Usage{Idle: 1}
-		return
-	}
-	*u = Usage{
-		User:      d[fUser] / sum,
-		Nice:      d[fNice] / sum,
-		System:    d[fSystem] / sum,
-		Idle:      d[fIdle] / sum,
-		IOWait:    d[fIOWait] / sum,
-		IRQ:       d[fIRQ] / sum,
-		SoftIRQ:   d[fSoftIRQ] / sum,
-		Steal:     d[fSteal] / sum,
-		Guest:     d[fGuest] / sum,
-		GuestNice: d[fGuestNice] / sum,
-	}
+	*u = usageOfDeltas(&d)
 }
 
 // sum returns the total ticks a line has counted, guest time excluded since
-// it is already inside user and nice.
-func (t *ticks) sum() uint64 {
-	return t[fUser] + t[fNice] + t[fSystem] + t[fIdle] + t[fIOWait] + t[fIRQ] + t[fSoftIRQ] + t[fSteal]
+// it is already inside user and nice, as a 128-bit number (hi, lo): eight
+// counters near 2^64 add up to more than a uint64 holds, and a sum that
+// wrapped would make a core look reset and drop it.
+func (t *ticks) sum() (hi, lo uint64) {
+	for _, f := range [...]int{fUser, fNice, fSystem, fIdle, fIOWait, fIRQ, fSoftIRQ, fSteal} {
+		var c uint64
+		lo, c = bits.Add64(lo, t[f], 0)
+		hi += c
+	}
+	return hi, lo
+}
+
+// wentBack reports whether the total of cur is below prev's: the line's
+// counters were reset, as a CPU back from hot-plug starts again from 0.
+func wentBack(prev, cur *ticks) bool {
+	ph, pl := prev.sum()
+	ch, cl := cur.sum()
+	return ch < ph || ch == ph && cl < pl
 }
 
 // tickDelta returns cur − prev, or 0 if the counter went backwards. It
@@ -146,7 +140,7 @@ func diff(dst []CoreUsage, prev, cur *reading) []CoreUsage {
 			continue
 		}
 		p := &prev.cores[i]
-		if c.t.sum() < p.t.sum() {
+		if wentBack(&p.t, &c.t) {
 			continue
 		}
 		// Extend dst without zeroing the new element: setFrom and the ID

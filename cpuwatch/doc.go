@@ -28,6 +28,18 @@
 // [Recording] round-trips through encoding/json and can be written as CSV
 // with [Recording.WriteCSV].
 //
+// # Recordings on disk
+//
+// A watch of hours or days is better streamed than held: [Watcher.RecordTo]
+// writes each sample as it is taken to an [Encoder], in a binary format of
+// tick deltas (FORMAT.md) that takes 1 to 4 bytes per core and sample and
+// that a process killed mid-watch leaves readable up to its last sample. A
+// [Decoder] reads it back one sample at a time, [ReadRecording] whole,
+// every value as the watch gave it; a damaged tail gives the samples before
+// it and a [*FormatError] with its offset. [ReadRecordingFile] and
+// [Recording.WriteFile] read and write JSON, CSV and the binary format by
+// file name.
+//
 // # Resolution
 //
 // The kernel counts CPU time in USER_HZ ticks, 100 a second. A sample of

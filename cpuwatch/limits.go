@@ -123,7 +123,7 @@ func (w *Watcher) Limits() (*Limits, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cpuwatch: proc root %q: %w", procRoot, err)
 	}
-	groups, err := readCgroups(pfs)
+	groups, err := readCgroups(pfs, procRoot)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,10 @@ func (w *Watcher) Limits() (*Limits, error) {
 }
 
 // readCgroups reads self/cgroup; nil, nil when the proc tree has none.
-func readCgroups(pfs procfs.FS) ([]procfs.Cgroup, error) {
+func readCgroups(pfs procfs.FS, procRoot string) ([]procfs.Cgroup, error) {
+	if err := refuseSpecial(filepath.Join(procRoot, "self", "cgroup")); err != nil {
+		return nil, fmt.Errorf("cpuwatch: %w", err)
+	}
 	self, err := pfs.Self()
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -264,7 +267,7 @@ func (l *Limits) readQuota(quotaFile, periodFile string) error {
 	if periodFile == "" {
 		f := strings.Fields(q)
 		if len(f) != 2 {
-			return fmt.Errorf("cpuwatch: %s: want \"<quota> <period>\", got %q", quotaFile, q)
+			return fmt.Errorf("cpuwatch: %s: want \"<quota> <period>\", got %s", quotaFile, excerptString(q))
 		}
 		if f[0] == "max" {
 			quotaStr = ""
@@ -293,14 +296,14 @@ func (l *Limits) readQuota(quotaFile, periodFile string) error {
 	periodFile = cmp.Or(periodFile, quotaFile)
 	period, err := strconv.ParseInt(periodStr, 10, 64)
 	if err != nil || period <= 0 {
-		return fmt.Errorf("cpuwatch: %s: bad period %q: want a positive number of microseconds", periodFile, periodStr)
+		return fmt.Errorf("cpuwatch: %s: bad period %s: want a positive number of microseconds", periodFile, excerptString(periodStr))
 	}
 	if quotaStr == "" {
 		return nil
 	}
 	quota, err := strconv.ParseInt(quotaStr, 10, 64)
 	if err != nil || quota <= 0 {
-		return fmt.Errorf("cpuwatch: %s: bad quota %q: want a positive number of microseconds, or no limit", quotaFile, quotaStr)
+		return fmt.Errorf("cpuwatch: %s: bad quota %s: want a positive number of microseconds, or no limit", quotaFile, excerptString(quotaStr))
 	}
 	cpus := float64(quota) / float64(period)
 	if l.Quota == 0 || cpus < l.Quota {
@@ -328,7 +331,7 @@ func (l *Limits) readCPUSet(file string) error {
 // statusAffinity reads Cpus_allowed_list from a status file; nil when the
 // file is missing.
 func statusAffinity(file string) ([]int, error) {
-	b, err := os.ReadFile(file)
+	b, err := readRegular(file)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
@@ -350,7 +353,7 @@ func statusAffinity(file string) ([]int, error) {
 
 // readTrimmed reads a small file; ok is false when it does not exist.
 func readTrimmed(file string) (s string, ok bool, err error) {
-	b, err := os.ReadFile(file)
+	b, err := readRegular(file)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return "", false, nil

@@ -20,3 +20,7 @@ func pread(f *os.File, b []byte) (int, error) {
 		return n, err
 	}
 }
+
+// openNonblock makes opening a named pipe return at once rather than wait
+// for a writer (see openRegular).
+const openNonblock = unix.O_NONBLOCK

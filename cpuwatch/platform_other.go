@@ -15,3 +15,7 @@ func platformDefault() error {
 }
 
 func pread(f *os.File, b []byte) (int, error) { return f.ReadAt(b, 0) }
+
+// openNonblock is 0 where O_NONBLOCK's meaning for open varies; openRegular
+// relies on its check before the open.
+const openNonblock = 0

@@ -33,7 +33,7 @@ func openStat(procRoot string) (*statReader, error) {
 		return nil, fmt.Errorf("cpuwatch: proc root %q: %w", procRoot, err)
 	}
 	path := filepath.Join(procRoot, "stat")
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, fmt.Errorf("cpuwatch: %w", err)
 	}

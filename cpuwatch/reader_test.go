@@ -126,7 +126,7 @@ func TestReaderErrors(t *testing.T) {
 		{"missing proc root", "testdata/does-not-exist/proc", []string{"cpuwatch: ", "proc root", "does-not-exist"}},
 		{"proc root is a file", "testdata/normal/proc/stat", []string{"cpuwatch: ", "not a directory"}},
 		{"no stat file", "testdata", []string{"cpuwatch: ", "testdata/stat", "no such file"}},
-		{"stat is a directory", statIsDir, []string{"cpuwatch: read ", "is a directory"}},
+		{"stat is a directory", statIsDir, []string{"cpuwatch: ", "stat is a directory"}},
 		{"empty", "testdata/empty/proc", []string{"cpuwatch: ", "empty/proc/stat", "no cpu lines"}},
 		{"no cpu lines", "testdata/no-cpu-lines/proc", []string{"cpuwatch: ", "no cpu lines"}},
 		{"malformed", "testdata/malformed/proc", []string{"cpuwatch: ", "malformed/proc/stat", `malformed counter in "cpu1 8015 0 27x3`}},

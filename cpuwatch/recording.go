@@ -74,12 +74,84 @@ func Record(ctx context.Context, interval time.Duration, run func(context.Contex
 // then. A nil run records Lead+Trail intervals of the machine alone, and
 // leaves RunStart and RunEnd zero.
 func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (*Recording, error) {
+	return w.record(ctx, run, memorySink{})
+}
+
+// RecordTo is Record writing each sample to enc as soon as it is taken,
+// instead of keeping it: its memory does not grow with the length of the
+// watch, and a process killed while it runs leaves a file that holds every
+// sample taken until then (see Encoder). The header goes out with the
+// first sample, whose start it records, and the run window as the run
+// starts and ends. The returned Recording has every field but Samples,
+// which is nil. A failure to write ends the watch and is returned.
+func (w *Watcher) RecordTo(ctx context.Context, enc *Encoder, run func(context.Context) error) (*Recording, error) {
+	return w.record(ctx, run, &encoderSink{enc: enc})
+}
+
+// A recordSink keeps what record sees. Its methods are called with
+// record's lock held, one at a time.
+type recordSink interface {
+	// sample keeps s, whose slices are reused after it returns; rec's
+	// facts are set, Start included.
+	sample(rec *Recording, s Sample) error
+	// run keeps the run window as it stands: start only, then both.
+	run(rec *Recording) error
+	// end is called once the watch is over, unless a call failed.
+	end(rec *Recording) error
+}
+
+// memorySink appends every sample to the recording.
+type memorySink struct{}
+
+func (memorySink) sample(rec *Recording, s Sample) error {
+	rec.Samples = append(rec.Samples, s.Clone())
+	return nil
+}
+func (memorySink) run(*Recording) error { return nil }
+func (memorySink) end(*Recording) error { return nil }
+
+// encoderSink writes every sample to an Encoder, the header with the
+// first and the run window whenever it changes after that.
+type encoderSink struct {
+	enc    *Encoder
+	header bool
+}
+
+func (e *encoderSink) writeHeader(rec *Recording) error {
+	if e.header {
+		return nil
+	}
+	e.header = true
+	if err := e.enc.WriteHeader(rec.Header()); err != nil {
+		return err
+	}
+	return e.run(rec)
+}
+
+func (e *encoderSink) sample(rec *Recording, s Sample) error {
+	if err := e.writeHeader(rec); err != nil {
+		return err
+	}
+	return e.enc.Encode(s)
+}
+
+func (e *encoderSink) run(rec *Recording) error {
+	if !e.header || (rec.RunStart.IsZero() && rec.RunEnd.IsZero()) {
+		return nil // the header writes it
+	}
+	return e.enc.WriteRun(rec.RunStart, rec.RunEnd)
+}
+
+func (e *encoderSink) end(rec *Recording) error { return e.writeHeader(rec) }
+
+// record is Record and RecordTo, with keep receiving the samples.
+func (w *Watcher) record(ctx context.Context, run func(context.Context) error, keep recordSink) (*Recording, error) {
 	lead, trail := orDefault(w.Lead, DefaultLead), orDefault(w.Trail, DefaultTrail)
 	interval, err := w.interval()
 	if err != nil {
 		return &Recording{}, err
 	}
-	rec := &Recording{Interval: interval, Host: hostFacts()}
+	rec := &Recording{DataID: w.DataID, Interval: interval, Host: hostFacts()}
 	w.describeHost(&rec.Host)
 
 	var (
@@ -87,7 +159,12 @@ func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (
 		cond    = sync.NewCond(&mu)
 		watched bool      // the watch goroutine has returned
 		werr    error     // what it returned
+		kerr    error     // the first error keeping a sample
 		endAt   time.Time // when run returned; zero until then
+		n       int       // samples taken
+		// last holds the times of the last trail+1 samples, oldest
+		// first: all enough needs, so nothing grows with the watch.
+		last = make([]time.Time, 0, trail+1)
 	)
 	// enough reports, with mu held, whether the recording is complete: it
 	// has the sample whose interval holds endAt, trail samples after that,
@@ -95,30 +172,35 @@ func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (
 	// sample taken at the very moment run returns counts the same whichever
 	// goroutine gets the lock first.
 	enough := func() bool {
-		if endAt.IsZero() || len(rec.Samples) < w.MinSamples {
+		if endAt.IsZero() || n < w.MinSamples || len(last) < trail+1 {
 			return false
 		}
-		n := 0
-		for i := len(rec.Samples) - 1; i >= 0 && !rec.Samples[i].Time.Before(endAt); i-- {
-			n++
-		}
-		return n > trail
+		return !last[0].Before(endAt)
 	}
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go func() {
-		first := true
 		err := w.Watch(wctx, func(s Sample) {
 			if w.OnSample != nil {
 				w.OnSample(s) // outside mu: a slow hook must not stall run's waits
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			if first {
-				rec.Start = s.Start()
-				first = false
+			if kerr != nil {
+				return
 			}
-			rec.Samples = append(rec.Samples, s.Clone())
+			if n == 0 {
+				rec.Start = s.Start()
+			}
+			if kerr = keep.sample(rec, s); kerr != nil {
+				stop()
+				return
+			}
+			n++
+			if len(last) == cap(last) {
+				last = append(last[:0], last[1:]...)
+			}
+			last = append(last, s.Time)
 			cond.Broadcast()
 			if enough() {
 				stop()
@@ -134,7 +216,7 @@ func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (
 	// cancelling ctx ends it, so no wait below outlives ctx.
 
 	mu.Lock()
-	for !watched && len(rec.Samples) < lead {
+	for !watched && n < lead {
 		cond.Wait()
 	}
 	failed := watched
@@ -143,10 +225,22 @@ func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (
 	var runErr error
 	end := time.Now()
 	if !failed && run != nil {
+		mu.Lock()
 		rec.RunStart = end
+		if err := keep.run(rec); err != nil && kerr == nil {
+			kerr = err
+			stop()
+		}
+		mu.Unlock()
 		runErr = run(wctx)
 		end = time.Now()
+		mu.Lock()
 		rec.RunEnd = end
+		if err := keep.run(rec); err != nil && kerr == nil {
+			kerr = err
+			stop()
+		}
+		mu.Unlock()
 	}
 	// With no run, RunStart and RunEnd stay zero, so the Window, and with it
 	// Summary and EffectiveCores, covers the whole recording.
@@ -160,6 +254,9 @@ func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (
 		cond.Wait()
 	}
 	err = werr
+	if kerr == nil {
+		kerr = keep.end(rec)
+	}
 	mu.Unlock()
 
 	if errors.Is(err, context.Canceled) && ctx.Err() == nil {
@@ -168,7 +265,7 @@ func (w *Watcher) Record(ctx context.Context, run func(context.Context) error) (
 	if err != nil && errors.Is(runErr, err) {
 		err = nil // run already reports it, typically ctx.Err()
 	}
-	return rec, errors.Join(runErr, err)
+	return rec, errors.Join(runErr, kerr, err)
 }
 
 // orDefault maps 0 to def and a negative count to 0.

@@ -134,7 +134,7 @@ func (r *reading) scan(b []byte, prev *reading) error {
 			if _, _, err := parseCPUName(line); err != nil {
 				return err
 			}
-			return fmt.Errorf("%w: %q", err, line)
+			return fmt.Errorf("%w: %s", err, excerpt(line, 0))
 		}
 		var t *ticks
 		var lt *lineText
@@ -354,12 +354,12 @@ func parseCPUName(line []byte) (id, i int, err error) {
 	n := 0
 	for ; i < len(line) && line[i] >= '0' && line[i] <= '9'; i++ {
 		if n > 1<<20 {
-			return 0, 0, fmt.Errorf("cpu id out of range in %q", line)
+			return 0, 0, fmt.Errorf("cpu id out of range in %s", excerpt(line, i))
 		}
 		n = n*10 + int(line[i]-'0')
 	}
 	if i == len("cpu") || (i < len(line) && line[i] != ' ' && line[i] != '\n') {
-		return 0, 0, fmt.Errorf("malformed cpu name in %q", line)
+		return 0, 0, fmt.Errorf("malformed cpu name in %s", excerpt(line, i))
 	}
 	return n, i, nil
 }
@@ -382,7 +382,7 @@ func parseCounters(line []byte, i int, t *ticks, lt *lineText) error {
 				i++
 				continue
 			}
-			return fmt.Errorf("malformed counter in %q", line)
+			return fmt.Errorf("malformed counter in %s", excerpt(line, i))
 		}
 		from := i
 		if first < 0 {
@@ -403,14 +403,14 @@ func parseCounters(line []byte, i int, t *ticks, lt *lineText) error {
 		if n > 19 {
 			var err error
 			if v, err = strconv.ParseUint(string(line[from:i]), 10, 64); err != nil {
-				return fmt.Errorf("counter overflows in %q", line)
+				return fmt.Errorf("counter overflows in %s", excerpt(line, from))
 			}
 		}
 		if i < len(line) {
 			if c := line[i]; c == ' ' {
 				i++
 			} else if c != '\t' && c != '\r' {
-				return fmt.Errorf("malformed counter in %q", line)
+				return fmt.Errorf("malformed counter in %s", excerpt(line, i))
 			}
 		}
 		if nf < numFields {
@@ -421,7 +421,7 @@ func parseCounters(line []byte, i int, t *ticks, lt *lineText) error {
 		nf++
 	}
 	if nf < minFields {
-		return fmt.Errorf("cpu line has %d counters, want at least %d: %q", nf, minFields, line)
+		return fmt.Errorf("cpu line has %d counters, want at least %d: %s", nf, minFields, excerpt(line, len(line)))
 	}
 	// The kernel's form: one separator after each counter and nothing after
 	// the last, which the line's length tells once the digits are known.

@@ -85,6 +85,10 @@ type threadReader struct {
 	gen   uint64
 	pids  []int
 	seen  map[int]bool
+	// checked holds, with the generation that last saw it, each thread
+	// whose stat file refuseSpecial has passed: once per thread, not per
+	// reading, since procfs's open of it could block on a named pipe.
+	checked map[int]uint64
 }
 
 // following reports whether w follows any process.
@@ -115,6 +119,7 @@ func (w *Watcher) openThreads() (*threadReader, error) {
 		children: w.FollowChildren,
 		state:    map[threadKey]*threadState{},
 		seen:     map[int]bool{},
+		checked:  map[int]uint64{},
 	}
 	if w.FollowSelf {
 		self, err := pfs.Self()
@@ -128,6 +133,9 @@ func (w *Watcher) openThreads() (*threadReader, error) {
 			return nil, fmt.Errorf("cpuwatch: follow pid %d: not a process id", pid)
 		}
 		if _, err := os.Stat(filepath.Join(root, strconv.Itoa(pid), "task")); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("cpuwatch: follow pid %d: %w (%w)", pid, ErrNoProcess, err)
+			}
 			return nil, fmt.Errorf("cpuwatch: follow pid %d: %w", pid, err)
 		}
 		if !slices.Contains(r.roots, pid) {
@@ -159,6 +167,10 @@ func (r *threadReader) read(dst []ThreadUsage, elapsed time.Duration) ([]ThreadU
 	}
 	n0 := len(dst)
 	for _, pid := range pids {
+		taskDir := filepath.Join(r.procRoot, strconv.Itoa(pid), "task")
+		if err := refuseSpecial(taskDir); err != nil {
+			return dst, fmt.Errorf("cpuwatch: threads of pid %d: %w", pid, err)
+		}
 		threads, err := r.fs.AllThreads(pid)
 		if err != nil {
 			if vanished(err) {
@@ -167,6 +179,12 @@ func (r *threadReader) read(dst []ThreadUsage, elapsed time.Duration) ([]ThreadU
 			return dst, fmt.Errorf("cpuwatch: threads of pid %d: %w", pid, err)
 		}
 		for _, t := range threads {
+			if _, ok := r.checked[t.PID]; !ok {
+				if err := refuseSpecial(filepath.Join(taskDir, strconv.Itoa(t.PID), "stat")); err != nil {
+					return dst, fmt.Errorf("cpuwatch: stat of thread %d of pid %d: %w", t.PID, pid, err)
+				}
+			}
+			r.checked[t.PID] = r.gen
 			st, err := t.Stat()
 			if err != nil {
 				// A thread that exits while its stat is read can fail in
@@ -208,6 +226,11 @@ func (r *threadReader) read(dst []ThreadUsage, elapsed time.Duration) ([]ThreadU
 	for k, s := range r.state {
 		if s.gen != r.gen {
 			delete(r.state, k)
+		}
+	}
+	for tid, gen := range r.checked {
+		if gen != r.gen {
+			delete(r.checked, tid)
 		}
 	}
 	added := dst[n0:]
@@ -272,7 +295,7 @@ func (r *threadReader) appendChildren(dst []int, pid int) ([]int, error) {
 		return dst, fmt.Errorf("cpuwatch: children of pid %d: %w", pid, err)
 	}
 	for _, tid := range tids {
-		b, err := os.ReadFile(filepath.Join(taskDir, tid, "children"))
+		b, err := readRegular(filepath.Join(taskDir, tid, "children"))
 		if err != nil {
 			if vanished(err) {
 				continue
@@ -282,7 +305,7 @@ func (r *threadReader) appendChildren(dst []int, pid int) ([]int, error) {
 		for _, f := range strings.Fields(string(b)) {
 			c, err := strconv.Atoi(f)
 			if err != nil || c <= 0 {
-				return dst, fmt.Errorf("cpuwatch: %s: bad child pid %q", filepath.Join(taskDir, tid, "children"), f)
+				return dst, fmt.Errorf("cpuwatch: %s: bad child pid %s", filepath.Join(taskDir, tid, "children"), excerptString(f))
 			}
 			if !r.seen[c] {
 				r.seen[c] = true
@@ -303,6 +326,9 @@ func (r *threadReader) descendantsByParent() ([]int, error) {
 	}
 	kids := map[int][]int{}
 	for _, p := range procs {
+		if err := refuseSpecial(filepath.Join(r.procRoot, strconv.Itoa(p.PID), "stat")); err != nil {
+			return nil, fmt.Errorf("cpuwatch: list processes: %w", err)
+		}
 		st, err := p.Stat()
 		if err != nil {
 			continue // gone, or unreadable: not one of ours either way
@@ -321,6 +347,9 @@ func (r *threadReader) descendantsByParent() ([]int, error) {
 }
 
 func readDirNames(dir string) ([]string, error) {
+	if err := refuseSpecial(dir); err != nil {
+		return nil, err
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return nil, err

@@ -92,6 +92,9 @@ func TestFollowBadPID(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), "cpuwatch: follow pid") {
 			t.Errorf("Watch following pid %d: error = %v, want \"cpuwatch: follow pid …\"", pid, err)
 		}
+		if gone := pid > 0; errors.Is(err, cpuwatch.ErrNoProcess) != gone {
+			t.Errorf("Watch following pid %d: errors.Is(%v, ErrNoProcess) = %v, want %v", pid, err, !gone, gone)
+		}
 	}
 }
 

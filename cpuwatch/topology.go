@@ -42,6 +42,35 @@ func (t *Topology) CPU(id int) (LogicalCPU, bool) {
 	return t.CPUs[i], true
 }
 
+// Validate reports whether t is a topology the kernel could describe:
+// CPU ids in [0, 65536], strictly ascending (so that no CPU is listed
+// twice), and each CPU among its own siblings, which are ascending and
+// distinct. Topologies read by [Watcher.Topology] always are; one decoded
+// from a file may not be, and users that index by CPU id, such as a
+// heatmap grouped by core, call Validate first.
+func (t *Topology) Validate() error {
+	for i, c := range t.CPUs {
+		if c.ID < 0 || c.ID > maxCPUID {
+			return fmt.Errorf("cpuwatch: topology: cpu id %d out of [0, %d]", c.ID, maxCPUID)
+		}
+		if i > 0 && c.ID <= t.CPUs[i-1].ID {
+			if c.ID == t.CPUs[i-1].ID {
+				return fmt.Errorf("cpuwatch: topology: cpu%d listed twice", c.ID)
+			}
+			return fmt.Errorf("cpuwatch: topology: cpu%d listed after cpu%d, not in ascending order", c.ID, t.CPUs[i-1].ID)
+		}
+		for j, s := range c.Siblings {
+			if j > 0 && s <= c.Siblings[j-1] {
+				return fmt.Errorf("cpuwatch: topology: cpu%d: siblings %v not ascending and distinct", c.ID, c.Siblings)
+			}
+		}
+		if len(c.Siblings) > 0 && !slices.Contains(c.Siblings, c.ID) {
+			return fmt.Errorf("cpuwatch: topology: cpu%d: siblings %v lack the CPU itself", c.ID, c.Siblings)
+		}
+	}
+	return nil
+}
+
 // Cores groups the online logical CPUs by physical core: one entry per
 // core, ordered by package, then core id, each listing its logical CPU
 // ids in ascending order. The result is freshly allocated.
@@ -115,12 +144,12 @@ func parseCPUList(s string) ([]int, error) {
 		lo, hi, isRange := strings.Cut(part, "-")
 		a, err := strconv.Atoi(lo)
 		if err != nil || a < 0 || a > maxCPUID {
-			return nil, fmt.Errorf("bad cpu list %q: %q is not a CPU id", s, lo)
+			return nil, fmt.Errorf("bad cpu list %s: %s is not a CPU id", excerptString(s), excerptString(lo))
 		}
 		b := a
 		if isRange {
 			if b, err = strconv.Atoi(hi); err != nil || b < a || b > maxCPUID {
-				return nil, fmt.Errorf("bad cpu list %q: bad range %q", s, part)
+				return nil, fmt.Errorf("bad cpu list %s: bad range %s", excerptString(s), excerptString(part))
 			}
 		}
 		for id := a; id <= b; id++ {

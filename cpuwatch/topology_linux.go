@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -26,7 +25,7 @@ func (w *Watcher) Topology() (*Topology, error) {
 	cpuDir := filepath.Join(root, "devices", "system", "cpu")
 	var online []int
 	haveOnline := false
-	if b, err := os.ReadFile(filepath.Join(cpuDir, "online")); err == nil {
+	if b, err := readRegular(filepath.Join(cpuDir, "online")); err == nil {
 		if online, err = parseCPUList(string(b)); err != nil {
 			return nil, fmt.Errorf("cpuwatch: %s: %w", filepath.Join(cpuDir, "online"), err)
 		}
@@ -48,6 +47,11 @@ func (w *Watcher) Topology() (*Topology, error) {
 		if haveOnline && !slices.Contains(online, id) {
 			continue // offline CPUs have no topology
 		}
+		for _, f := range []string{"core_id", "physical_package_id", "core_siblings_list", "thread_siblings_list"} {
+			if err := refuseSpecial(filepath.Join(string(c), "topology", f)); err != nil {
+				return nil, fmt.Errorf("cpuwatch: topology of cpu%d: %w", id, err)
+			}
+		}
 		top, err := c.Topology()
 		if err != nil {
 			if !haveOnline && errors.Is(err, fs.ErrNotExist) {
@@ -58,10 +62,10 @@ func (w *Watcher) Topology() (*Topology, error) {
 		lc := LogicalCPU{ID: id}
 		dir := filepath.Join(string(c), "topology")
 		if lc.Package, err = strconv.Atoi(top.PhysicalPackageID); err != nil {
-			return nil, fmt.Errorf("cpuwatch: %s: bad package id %q", filepath.Join(dir, "physical_package_id"), top.PhysicalPackageID)
+			return nil, fmt.Errorf("cpuwatch: %s: bad package id %s", filepath.Join(dir, "physical_package_id"), excerptString(top.PhysicalPackageID))
 		}
 		if lc.Core, err = strconv.Atoi(top.CoreID); err != nil {
-			return nil, fmt.Errorf("cpuwatch: %s: bad core id %q", filepath.Join(dir, "core_id"), top.CoreID)
+			return nil, fmt.Errorf("cpuwatch: %s: bad core id %s", filepath.Join(dir, "core_id"), excerptString(top.CoreID))
 		}
 		sib, err := parseCPUList(top.ThreadSiblingsList)
 		if err != nil {

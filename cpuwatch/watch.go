@@ -78,6 +78,11 @@ type Watcher struct {
 	// and cgroup limits from. "" means "/sys"; tests point it at a fixture
 	// tree such as "testdata/topology/smt-on/sys".
 	SysRoot string
+
+	// DataID is the DataID of the recordings Record and RecordTo make. It
+	// matters to RecordTo, which writes it in the header before the first
+	// sample; after Record a caller may as well set the field it returns.
+	DataID string
 }
 
 // Watch samples the machine every interval until ctx is done, calling fn
@@ -155,7 +160,7 @@ func (w *Watcher) Watch(ctx context.Context, fn func(Sample)) error {
 			Elapsed: now.Sub(prevAt),
 			Cores:   cores,
 		}
-		if cur.total.sum() >= prev.total.sum() {
+		if !wentBack(&prev.total, &cur.total) {
 			s.Total = usageOf(&prev.total, &cur.total)
 		} else {
 			// The aggregate went backwards (a CPU came back from hot-plug

@@ -1,7 +1,7 @@
 package experiment
 
 import (
-	"bufio"
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -9,11 +9,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/heatmap"
+	"github.com/corescope/corescope/internal/atomicfile"
+	"github.com/corescope/corescope/internal/textsafe"
 )
 
 // Files of a report folder besides the pictures.
@@ -26,7 +29,50 @@ const (
 
 // PictureName returns the file name of a run's heatmap in a report folder:
 // its DataID with characters unsafe in file names replaced, plus ".png".
+// Runs of one Results whose names coincide get "-2", "-3" … in a report:
+// [Results.PictureNames] gives the names a report really uses.
 func PictureName(run *corescope.Result) string { return fileStem(run) + ".png" }
+
+// PictureNames returns the file names of run's heatmap and thread timeline
+// (or "" if it has none) in the report folder of r. They are
+// PictureName's and ThreadPictureName's, made unique within r: a run
+// whose names another run earlier in r already took gets the first free
+// suffix "-2", "-3" …, so no run's picture overwrites another's. run must
+// be one of r.Runs; for any other it returns "", "".
+func (r *Results) PictureNames(run *corescope.Result) (heatmap, threads string) {
+	stem, ok := r.stems()[run]
+	if !ok {
+		return "", ""
+	}
+	if hasThreads(run) {
+		threads = stem + "-threads.png"
+	}
+	return stem + ".png", threads
+}
+
+// stems gives each run of r the stem of its file names, unique in r:
+// neither of a stem's two names (stem.png, stem-threads.png) is one that
+// another run's stem makes.
+func (r *Results) stems() map[*corescope.Result]string {
+	stems := make(map[*corescope.Result]string, len(r.Runs))
+	used := map[string]bool{}
+	free := func(stem string) bool {
+		return !used[stem+".png"] && !used[stem+"-threads.png"] && !used[stem+"-trace.png"]
+	}
+	for _, run := range r.Runs {
+		if run == nil {
+			continue
+		}
+		base := fileStem(run)
+		stem := base
+		for k := 2; !free(stem); k++ {
+			stem = base + "-" + strconv.Itoa(k)
+		}
+		used[stem+".png"], used[stem+"-threads.png"], used[stem+"-trace.png"] = true, true, true
+		stems[run] = stem
+	}
+	return stems
+}
 
 // ThreadPictureName returns the file name of a run's thread timeline in a
 // report folder, or "" when the recording followed no threads.
@@ -37,10 +83,35 @@ func ThreadPictureName(run *corescope.Result) string {
 	return fileStem(run) + "-threads.png"
 }
 
+// TracePictureName returns the file name of a traced run's zoom picture
+// (heatmap.WriteTracePNG of its default window) in a report folder, and
+// TracePageName that of its zoomable page (heatmap.WriteTraceHTML): the
+// run's PictureName with "-trace" before ".png", or "-trace.html". Like
+// PictureName's, they get "-2", "-3" … in a report whose runs' names
+// coincide: [Results.TraceNames] gives the names a report really uses.
+func TracePictureName(run *corescope.Result) string { return heatmap.TraceFileName(PictureName(run)) }
+
+// TracePageName: see TracePictureName.
+func TracePageName(run *corescope.Result) string { return fileStem(run) + "-trace.html" }
+
+// TraceNames returns the file names of run's zoom picture and page in the
+// report folder of r, made unique within r as PictureNames are; "", ""
+// for a run not in r.
+func (r *Results) TraceNames(run *corescope.Result) (picture, page string) {
+	stem, ok := r.stems()[run]
+	if !ok {
+		return "", ""
+	}
+	return stem + "-trace.png", stem + "-trace.html"
+}
+
 func fileStem(run *corescope.Result) string {
 	name := run.DataID
 	if name == "" {
 		name = run.Workload
+	}
+	if name == "" {
+		name = "run" // not ".png", a hidden file
 	}
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -70,31 +141,37 @@ func hasThreads(run *corescope.Result) bool {
 
 // WriteReport writes a report folder: a heatmap PNG per run (PictureName),
 // a thread timeline per run whose watcher followed threads
-// (ThreadPictureName), results.json (the Results as JSON, every recording
-// included) and index.html, one page that shows the pictures, a table per
+// (ThreadPictureName), a zoom picture and a zoomable page of each traced
+// run's scheduler trace (TracePictureName, TracePageName), results.json
+// (the Results as JSON, every recording included) and index.html, one page that shows the pictures, a table per
 // workload, the seed's numbers beside these and what they mean. dir is
 // created if needed; files already in it are replaced, each only once its
 // new content is complete. It returns ErrNoRuns when r holds no run.
+//
+// Two runs with the same DataID get pictures of different names (see
+// PictureNames). A nil run, which no decoded Results holds, is an error.
 func (r *Results) WriteReport(dir string) error {
-	if len(r.Runs) == 0 {
-		return ErrNoRuns
+	if err := r.check(); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("experiment: report: %w", err)
 	}
+	r = r.drawTraces(dir)
 	for _, run := range r.Runs {
 		if run.Recording == nil {
 			continue
 		}
-		if err := writeFile(filepath.Join(dir, PictureName(run)), func(w io.Writer) error {
+		picture, threads := r.PictureNames(run)
+		if err := writeFile(filepath.Join(dir, picture), func(w io.Writer) error {
 			// Split shows user and system time apart: the system share
 			// is what tells the Python 2 GIL from the others.
 			return heatmap.WritePNG(w, run.Recording, heatmap.Options{Mode: heatmap.Split})
 		}); err != nil {
 			return err
 		}
-		if name := ThreadPictureName(run); name != "" {
-			if err := writeFile(filepath.Join(dir, name), func(w io.Writer) error {
+		if threads != "" {
+			if err := writeFile(filepath.Join(dir, threads), func(w io.Writer) error {
 				return heatmap.WriteThreadsPNG(w, run.Recording, heatmap.ThreadOptions{})
 			}); err != nil {
 				return err
@@ -111,36 +188,85 @@ func (r *Results) WriteReport(dir string) error {
 	return writeFile(filepath.Join(dir, ReportPage), r.writeHTML)
 }
 
-// writeFile writes name through write, atomically: into a temporary file
-// in the same folder, renamed over name once written and closed, so that
-// a failed or interrupted write leaves any old file whole and no partial
-// one.
-func writeFile(name string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return fmt.Errorf("experiment: report: %w", err)
+// drawTraces writes the zoom picture and page of every traced run into
+// dir and returns r with a trace that could not be drawn marked, in a
+// copy of its Traces, as not traced, saying why: one bad trace costs its
+// pictures, not the report.
+func (r *Results) drawTraces(dir string) *Results {
+	if len(r.Traces) == 0 {
+		return r
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("experiment: report: %s: %w", filepath.Base(name), err)
+	out := *r
+	out.Traces = make(map[string]*RunTrace, len(r.Traces))
+	for _, run := range r.Runs {
+		if run == nil {
+			continue
 		}
-	}()
-	bw := bufio.NewWriter(f)
-	if err := write(bw); err != nil {
-		return err
+		rt := r.Traces[run.DataID]
+		if rt == nil {
+			continue
+		}
+		out.Traces[run.DataID] = rt
+		if rt.Trace == nil {
+			continue
+		}
+		// 760 pixels of time keep the picture, legend included, about as
+		// wide as the heatmap beside it.
+		opts := heatmap.TraceOptions{Title: run.DataID + ": scheduler trace", Width: 760}
+		// Drawn in memory first, so that a trace that cannot be drawn
+		// leaves no file and its reason names no path.
+		picture, page := r.TraceNames(run)
+		var png bytes.Buffer
+		err := heatmap.WriteTracePNG(&png, rt.Trace, opts)
+		if err == nil {
+			err = writeFile(filepath.Join(dir, picture), func(w io.Writer) error {
+				_, err := w.Write(png.Bytes())
+				return err
+			})
+		}
+		if err == nil {
+			err = writeFile(filepath.Join(dir, page), func(w io.Writer) error {
+				return heatmap.WriteTraceHTML(w, rt.Trace, opts)
+			})
+		}
+		if err != nil {
+			out.Traces[run.DataID] = &RunTrace{NotTraced: "the trace could not be drawn: " + err.Error()}
+		}
 	}
-	if err := bw.Flush(); err != nil {
-		return err
+	return &out
+}
+
+// traceView is what the report page shows of a run's trace.
+type traceView struct {
+	Picture, Page string
+	// Sentence reads the picture's window, from the data.
+	Sentence string
+	// NotTraced says why there is no trace.
+	NotTraced string
+}
+
+// TraceView returns what the report shows of run's trace, or nil when
+// the experiment did not try to trace it.
+func (r *Results) traceView(run *corescope.Result) *traceView {
+	rt := r.Traces[run.DataID]
+	switch {
+	case rt == nil:
+		return nil
+	case rt.Trace == nil:
+		return &traceView{NotTraced: rt.NotTraced}
 	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
+	picture, page := r.TraceNames(run)
+	return &traceView{Picture: picture, Page: page, Sentence: rt.Trace.Describe(rt.Trace.DefaultWindow())}
+}
+
+// writeFile writes name through write, all or nothing (see atomicfile),
+// so that a failed or interrupted write leaves any old file whole and no
+// partial one.
+func writeFile(name string, write func(io.Writer) error) error {
+	if err := atomicfile.Write(name, write); err != nil {
+		return fmt.Errorf("experiment: report: %s: %w", filepath.Base(name), err)
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), name)
+	return nil
 }
 
 //go:embed report.html
@@ -148,9 +274,11 @@ var reportHTML string
 
 // reportTemplate is parsed once; templates are safe for concurrent use.
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"f1":      func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"f2":      func(v float64) string { return fmt.Sprintf("%.2f", v) },
-	"pct":     func(v float64) string { return fmt.Sprintf("%.0f %%", 100*v) },
+	"f1":  func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"f2":  func(v float64) string { return fmt.Sprintf("%.2f", v) },
+	"pct": func(v float64) string { return fmt.Sprintf("%.0f %%", 100*v) },
+	// picture and threads name a run's pictures; WriteHTML replaces them
+	// with its Results' PictureNames.
 	"picture": PictureName,
 	"threads": ThreadPictureName,
 	"pow2":    pow2,
@@ -215,23 +343,44 @@ type page struct {
 	// the serial run, processes one and two per CPU, and the GIL runs
 	// with as many threads as the seed's highlighted ones.
 	Serial, ProcsPerCPU, ProcsTwicePerCPU, GIL3, GIL2 *corescope.Result
+	// Trace returns what to show of a run's trace.
+	Trace func(*corescope.Result) *traceView
 }
 
 // noteworthy is how many cores of other work make the page warn that the
 // machine was busy: more than tick rounding and the watcher explain.
 const noteworthy = 0.2
 
-// WriteHTML writes the report page. It refers to each run's picture by
-// PictureName, so it belongs in the folder WriteReport fills.
+// WriteHTML writes the report page. It refers to each run's pictures by
+// PictureNames, so it belongs in the folder WriteReport fills. A nil run
+// is an error.
 func (r *Results) WriteHTML(w io.Writer) error {
+	if err := r.check(); err != nil {
+		return err
+	}
 	if err := r.writeHTML(w); err != nil {
 		return fmt.Errorf("experiment: report: %w", err)
 	}
 	return nil
 }
 
-// writeHTML is WriteHTML with the template's own error.
+// writeHTML is WriteHTML with the template's own error. The template's
+// picture and threads name each run's pictures by r's PictureNames.
 func (r *Results) writeHTML(w io.Writer) error {
+	stems := r.stems()
+	tmpl, err := reportTemplate.Clone()
+	if err != nil {
+		return err
+	}
+	tmpl.Funcs(template.FuncMap{
+		"picture": func(run *corescope.Result) string { return stems[run] + ".png" },
+		"threads": func(run *corescope.Result) string {
+			if !hasThreads(run) {
+				return ""
+			}
+			return stems[run] + "-threads.png"
+		},
+	})
 	p := page{Results: r, Generated: time.Now(), CPUs: r.CPUs(), Seed: r.CompareSeed(), Columns: columns, SeedFacts: newSeedFacts(),
 		Fidelity: r.Fidelity(), PythonSizes: r.pythonSizes()}
 	if s := r.Serial(); s != nil {
@@ -245,7 +394,7 @@ func (r *Results) writeHTML(w io.Writer) error {
 		}
 	}
 	for _, run := range r.Runs {
-		if Workload(run.Workload).Group() == GroupBaseline && run.EffectiveCores > noteworthy {
+		if run != nil && Workload(run.Workload).Group() == GroupBaseline && run.EffectiveCores > noteworthy {
 			p.BusyBaseline = run
 			break
 		}
@@ -255,6 +404,7 @@ func (r *Results) writeHTML(w io.Writer) error {
 	p.GIL3 = r.Find(Job{Workload: Threading, Workers: p.SeedFacts.GIL.Workers}.DataID())
 	p.GIL2 = r.Find(Job{Workload: ThreadingPy2, Workers: p.SeedFacts.GIL.Workers}.DataID())
 
+	p.Trace = r.traceView
 	rows := r.Table()
 	for _, e := range workloads {
 		g := group{Title: e.title, About: e.about}
@@ -271,7 +421,15 @@ func (r *Results) writeHTML(w io.Writer) error {
 			p.Groups = append(p.Groups, g)
 		}
 	}
-	return reportTemplate.Execute(w, p)
+	// The template escapes markup but passes controls and invalid UTF-8
+	// from data (a DataID, a host name) through: the page is made
+	// printable as a whole, as heatmap's pictures are text by text.
+	var page bytes.Buffer
+	if err := tmpl.Execute(&page, p); err != nil {
+		return err
+	}
+	_, err = w.Write(textsafe.Page(page.Bytes()))
+	return err
 }
 
 func formatMetric(v float64, unit string) string {

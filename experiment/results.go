@@ -1,6 +1,8 @@
 package experiment
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/corescope/corescope"
@@ -19,6 +21,9 @@ type Results struct {
 	// or that none was found (Pythons.Note); empty when none was looked
 	// for.
 	PythonNote string `json:"python_note,omitempty"`
+	// Traces holds, by DataID, the scheduler trace of each run the
+	// experiment traced or tried to.
+	Traces map[string]*RunTrace `json:"traces,omitempty"`
 }
 
 // CPUs returns how many CPUs the recorded machine let the experiment use,
@@ -35,7 +40,7 @@ func (r *Results) CPUs() int {
 // Find returns the run named id, or nil.
 func (r *Results) Find(id string) *corescope.Result {
 	for _, run := range r.Runs {
-		if run.DataID == id {
+		if run != nil && run.DataID == id {
 			return run
 		}
 	}
@@ -53,7 +58,7 @@ func (r *Results) Serial() *corescope.Result { return r.SerialOf("") }
 // emulation for "", or nil if there is none.
 func (r *Results) SerialOf(interpreter string) *corescope.Result {
 	for _, run := range r.Runs {
-		if Workload(run.Workload).Group() == GroupSerial && run.Interpreter == interpreter && run.WallSeconds > 0 {
+		if run != nil && Workload(run.Workload).Group() == GroupSerial && run.Interpreter == interpreter && run.WallSeconds > 0 {
 			return run
 		}
 	}
@@ -90,6 +95,9 @@ func (r *Results) Speedup(run *corescope.Result) float64 {
 func (r *Results) Implausible() []*corescope.Result {
 	var out []*corescope.Result
 	for _, run := range r.Runs {
+		if run == nil {
+			continue
+		}
 		limit := float64(run.Workers)
 		if n := r.Host.NumCPU; n > 0 && float64(n) < limit {
 			limit = float64(n)
@@ -102,4 +110,35 @@ func (r *Results) Implausible() []*corescope.Result {
 		}
 	}
 	return out
+}
+
+// check reports whether r can be written: it has runs, and none is nil.
+func (r *Results) check() error {
+	if len(r.Runs) == 0 {
+		return ErrNoRuns
+	}
+	for i, run := range r.Runs {
+		if run == nil {
+			return fmt.Errorf("experiment: results: run %d is nil", i)
+		}
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes results as encoding/json's default encoding of
+// them, and refuses a null run (a hand-edited or damaged results.json),
+// so that every method may take each run to be there.
+func (r *Results) UnmarshalJSON(b []byte) error {
+	type plain Results // without this method
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	for i, run := range p.Runs {
+		if run == nil {
+			return fmt.Errorf("experiment: results: run %d is null", i)
+		}
+	}
+	*r = Results(p)
+	return nil
 }

@@ -30,6 +30,13 @@ type Experiment struct {
 	// core, used only to estimate time left before the serial run has
 	// measured it. 0 means 1 ns (the native kernel's order).
 	NsPerIteration float64
+	// Tracer, if set, records the scheduler events of the runs Traced
+	// chooses, for the report's zoom pictures. A run that cannot be
+	// traced (no privilege, no tracefs) runs untraced, and the report
+	// says why. nil traces nothing.
+	Tracer Tracer
+	// Traced chooses the runs to trace; nil means DefaultTraced.
+	Traced func(Job) bool
 }
 
 // Run resolves every spec once, runs them in order and returns their
@@ -57,8 +64,14 @@ func (e *Experiment) Run(ctx context.Context) (*Results, error) {
 		p := Progress{Run: i, Runs: len(jobs), Job: j, Expected: est.estimate(j), Left: est.left(jobs[i:])}
 		events <- p
 		start := time.Now()
-		r, err := j.Run(ctx, &w)
+		r, rt, err := e.runJob(ctx, j, &w)
 		p.Elapsed, p.Done, p.Result = time.Since(start), true, r
+		if rt != nil {
+			if res.Traces == nil {
+				res.Traces = map[string]*RunTrace{}
+			}
+			res.Traces[j.DataID()] = rt
+		}
 		if r != nil {
 			res.Runs = append(res.Runs, r)
 			if r.Recording != nil && res.Host.NumCPU == 0 {

@@ -78,7 +78,7 @@ func (r *Results) CompareSeed() []Comparison {
 			}
 		}
 		for _, run := range r.Runs {
-			if run.Workload == string(s.Workload) && run.Workers == want {
+			if run != nil && run.Workload == string(s.Workload) && run.Workers == want {
 				c.Ours, c.Speedup = run, r.Speedup(run)
 				break
 			}

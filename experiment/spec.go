@@ -7,6 +7,7 @@ import (
 
 	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/cpuwatch"
+	"github.com/corescope/corescope/schedtrace"
 	"github.com/corescope/corescope/workload"
 )
 
@@ -54,6 +55,10 @@ type Spec struct {
 	// speed (workload.Work.NsPerIteration), so that the emulated GIL's
 	// check and switch intervals fall as often as the real one's.
 	SpeedOf *workload.Speed
+	// Trace, if set, records the run's scheduler events with it, as
+	// corescope.RunTraced does: into the Result's Trace, or the reason
+	// why not into its TraceError.
+	Trace *schedtrace.Tracer
 }
 
 // Job is a Spec resolved for the watcher it runs under: every default is
@@ -74,6 +79,9 @@ type Job struct {
 	Pin  bool
 	// Python and SpeedOf are the Spec's.
 	Python, SpeedOf *workload.Speed
+	// Trace is the Spec's: the tracer Run records the run's scheduler
+	// events with, or nil.
+	Trace *schedtrace.Tracer
 }
 
 // Resolve returns the job s describes, with its zero Workers, Unit, Units
@@ -86,7 +94,7 @@ type Job struct {
 // limits (see corescope.UsableCPUs); nothing else does I/O.
 func (s Spec) Resolve(w *cpuwatch.Watcher) Job {
 	e, _ := lookup(s.Workload)
-	j := Job{Workload: s.Workload, Kernel: s.Kernel, Pin: s.Pin, Python: s.Python, SpeedOf: s.SpeedOf}
+	j := Job{Workload: s.Workload, Kernel: s.Kernel, Pin: s.Pin, Python: s.Python, SpeedOf: s.SpeedOf, Trace: s.Trace}
 	switch e.group {
 	case GroupBaseline:
 		j.Kernel, j.Pin = 0, false
@@ -194,7 +202,8 @@ func (j Job) Model() (workload.Model, error) {
 	return e.model(j, work), nil
 }
 
-// Run runs the job under w as corescope.Run does, and names the result
+// Run runs the job under w as corescope.Run does (corescope.RunTraced
+// when Trace is set), and names the result
 // and its recording after the job's DataID. An invalid job returns its
 // Model error and no result.
 func (j Job) Run(ctx context.Context, w *cpuwatch.Watcher) (*corescope.Result, error) {
@@ -202,7 +211,7 @@ func (j Job) Run(ctx context.Context, w *cpuwatch.Watcher) (*corescope.Result, e
 	if err != nil {
 		return nil, err
 	}
-	res, err := corescope.Run(ctx, w, m)
+	res, err := corescope.RunTraced(ctx, w, j.Trace, m)
 	if res != nil {
 		res.Workload = string(j.Workload)
 		res.DataID = j.DataID()

@@ -26,10 +26,14 @@ type Row struct {
 	GILSwitches int64
 }
 
-// Table returns one row per run, in run order.
+// Table returns one row per run, in run order; it skips a nil run, which
+// no decoded Results holds.
 func (r *Results) Table() []Row {
 	rows := make([]Row, 0, len(r.Runs))
 	for _, run := range r.Runs {
+		if run == nil {
+			continue
+		}
 		row := Row{
 			DataID:         run.DataID,
 			Workload:       run.Workload,
@@ -50,10 +54,10 @@ func (r *Results) Table() []Row {
 }
 
 // WriteTable writes the results table as aligned text, one run per line,
-// or returns ErrNoRuns.
+// or returns ErrNoRuns. A nil run is an error.
 func (r *Results) WriteTable(w io.Writer) error {
-	if len(r.Runs) == 0 {
-		return ErrNoRuns
+	if err := r.check(); err != nil {
+		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	for _, c := range columns {

@@ -13,23 +13,40 @@ import (
 )
 
 // benchRec is a recording of cores × n one-second samples with every core
-// busy in a moving pattern plus noise, in whole percent as /proc/stat's 100
-// ticks a second give them, so that cells differ as in a real recording.
+// busy in a moving pattern plus noise, in whole ticks of the 100 a second
+// /proc/stat counts, as a watch gives them, so that cells differ as in a
+// real recording.
 func benchRec(cores, n int) *cpuwatch.Recording {
-	rec := &cpuwatch.Recording{DataID: "bench", Interval: time.Second,
-		RunStart: t0.Add(2 * time.Second), RunEnd: t0.Add(time.Duration(n-2) * time.Second)}
+	rec := benchFacts(n)
 	for i := range n {
-		s := cpuwatch.Sample{Time: t0.Add(time.Duration(i+1) * time.Second), Elapsed: time.Second,
-			Cores: make([]cpuwatch.CoreUsage, cores)}
-		for c := range cores {
-			noise := float64(uint32(i*7919+c*104729)*2654435761>>24) / 255 // deterministic, in [0, 1)
-			b := 0.45 + 0.45*math.Sin(float64(i)/40+float64(c)/30) + 0.1*noise
-			b = math.Round(b*100) / 100
-			s.Cores[c] = cpuwatch.CoreUsage{ID: c, Usage: cpuwatch.Usage{User: 0.8 * b, System: 0.2 * b, Idle: 1 - b}}
-		}
-		rec.Samples = append(rec.Samples, s)
+		rec.Samples = append(rec.Samples, benchSample(i, make([]cpuwatch.CoreUsage, cores)))
 	}
 	return rec
+}
+
+// benchFacts is benchRec's recording without its samples.
+func benchFacts(n int) *cpuwatch.Recording {
+	return &cpuwatch.Recording{DataID: "bench", Interval: time.Second, Start: t0,
+		RunStart: t0.Add(2 * time.Second), RunEnd: t0.Add(time.Duration(n-2) * time.Second),
+		Host: cpuwatch.Host{UserHZ: 100}}
+}
+
+// benchSample is sample i of benchRec, with its cores in cores.
+func benchSample(i int, cores []cpuwatch.CoreUsage) cpuwatch.Sample {
+	s := cpuwatch.Sample{Time: t0.Add(time.Duration(i+1) * time.Second), Elapsed: time.Second, Cores: cores}
+	var user, sys, busy int
+	for c := range cores {
+		noise := float64(uint32(i*7919+c*104729)*2654435761>>24) / 255 // deterministic, in [0, 1)
+		b := 0.45 + 0.45*math.Sin(float64(i)/40+float64(c)/30) + 0.1*noise
+		bt := min(int(math.Round(b*100)), 100) // busy ticks of 100
+		u := (bt*8 + 5) / 10
+		user, sys, busy = user+u, sys+bt-u, busy+bt
+		cores[c] = cpuwatch.CoreUsage{ID: c, Usage: cpuwatch.Usage{
+			User: float64(u) / 100, System: float64(bt-u) / 100, Idle: float64(100-bt) / 100}}
+	}
+	all := float64(100 * len(cores))
+	s.Total = cpuwatch.Usage{User: float64(user) / all, System: float64(sys) / all, Idle: float64(100*len(cores)-busy) / all}
+	return s
 }
 
 // BenchmarkPNG compares rendering and encoding a 1024-core × 3600-interval

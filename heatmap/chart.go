@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // This file is the drawing layer. It knows nothing of recordings: a chart
@@ -47,7 +48,10 @@ type chart struct {
 	// edges; markers lie between them.
 	t0, t1  float64
 	markers []marker
-	legend  legend
+	// clock, if not zero, is the instant of time 0: the time axis then
+	// shows UTC clock times rather than seconds.
+	clock  time.Time
+	legend legend
 	// tip, if not nil, gives a cell's hover text for SVG and HTML.
 	tip func(row, col int) string
 	// pair, if not nil, labels two rows that share a line of terminal
@@ -59,6 +63,8 @@ type chart struct {
 	// " ░▒▓█" over a continuous map, with '·' for no data.
 	plain    func(swatch uint8) rune
 	plainKey string
+	// sanitized records that sanitize has run.
+	sanitized bool
 }
 
 // breakGap is the extra space above a row that starts a group.
@@ -190,6 +196,7 @@ const (
 
 // layout places the chart. f measures text.
 func (c *chart) layout(f *fonts) (*layout, error) {
+	c.sanitize()
 	l := &layout{}
 	nRows := len(c.rows)
 	gw, gh := c.cols*c.cellW, c.gridHeight()
@@ -287,13 +294,16 @@ func (c *chart) layout(f *fonts) (*layout, error) {
 	// Time axis.
 	ay := gy + gh + 1
 	right := gx + gw
-	for _, tk := range timeTicks(c.t0, c.t1, gw, f) {
+	ticks, caption := timeTicks(c.t0, c.t1, gw, f), "time (s)"
+	if !c.clock.IsZero() {
+		ticks, caption = clockTicks(c.clock, c.t0, c.t1, gw, f), "time (UTC)"
+	}
+	for _, tk := range ticks {
 		x := xOf(tk.t)
 		l.lines = append(l.lines, line{x, ay, x, ay + tickLen - 1, false})
 		l.texts = append(l.texts, text{x: x, y: ay + tickLen + 1 + f.asc, s: tk.label, anchor: anchorMiddle})
 		right = max(right, x+f.width(faceLabel, tk.label)/2)
 	}
-	caption := "time (s)"
 	cy := ay + tickLen + 1 + f.lineH + f.asc
 	l.texts = append(l.texts, text{x: gx + gw/2, y: cy, s: caption, anchor: anchorMiddle})
 	right = max(right, gx+gw/2+f.width(faceLabel, caption)/2)

@@ -59,10 +59,36 @@
 // by a bar. When rows are too thin for a label each, each core is named
 // on its first row or not at all, never by a sibling's label alone.
 //
+// # Scheduler traces
+//
+// [RenderTrace] (and [WriteTracePNG], [WriteTraceSVG]) draws a window of a
+// [schedtrace.Trace], a few microseconds to seconds of the kernel's own
+// scheduler events, where a heatmap's columns are half a second: lanes of
+// CPUs with each slice in its thread's colour ([TolMuted]), lanes of
+// threads running in their CPU's colour ([OkabeIto]), runnable or asleep,
+// and for an emulated GIL the lock held and wanted and every failed
+// wake-up. The zero [TraceOptions] show the trace's default window, about a
+// dozen GIL hand-offs where the run is steady ([schedtrace.Trace.DefaultWindow]).
+// [WriteTraceHTML] embeds the whole trace in a page that zooms with the
+// wheel and pans by dragging, with no network and no external script.
+// Events the trace lost are stated on every picture and page.
+//
+// # A fleet
+//
+// [RenderFleet] (and [WriteFleetPNG], [WriteFleetSVG], [WriteFleetHTML])
+// draws many recordings, one per host, as one picture: rows grouped by
+// host with its name on the group's first row and a gap between hosts,
+// cores in numeric order, one UTC time axis across all of them, and the
+// Distribution mode across every core of every host above
+// [DefaultFleetMaxRows] rows. The prom module reads such recordings from a
+// Prometheus server that scrapes node_exporter.
+//
 // # Bad input
 //
 // Every writer returns an error prefixed "heatmap: ", never a panic, for a
 // recording it cannot draw faithfully: no samples or cores, sample times
 // out of order, usage fractions outside [0, 1] or NaN, a core listed twice
-// in a sample, or options out of range.
+// in a sample, or options out of range; for a trace, wrapping
+// [ErrBadTrace], one without CPUs or duration, or with a slice on a CPU it
+// does not list.
 package heatmap

@@ -23,10 +23,20 @@ var (
 	// ErrNoTopology is wrapped when Options.GroupByCore is asked of samples
 	// that carry no CPU topology; drawing without GroupByCore works.
 	ErrNoTopology = errors.New("heatmap: no CPU topology")
+
+	// ErrBadTrace is wrapped by every error about a scheduler trace that
+	// cannot be drawn: nil, no CPUs or duration, a slice on a CPU the
+	// trace does not list or ending before it starts.
+	ErrBadTrace = errors.New("heatmap: bad trace")
 )
 
 // badRecording returns an error wrapping ErrBadRecording that describes
 // the fault.
 func badRecording(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrBadRecording}, args...)...)
+}
+
+// badTrace returns an error wrapping ErrBadTrace that describes the fault.
+func badTrace(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrBadTrace}, args...)...)
 }

@@ -1,14 +1,14 @@
 package heatmap
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/corescope/corescope/cpuwatch"
+	"github.com/corescope/corescope/internal/atomicfile"
+	"github.com/corescope/corescope/schedtrace"
 )
 
 // Format is a picture's encoding. Its zero value is PNG. It implements
@@ -140,19 +140,11 @@ func WriteThreadsFile(name string, rec *cpuwatch.Recording, opts ThreadOptions) 
 	return writeFile(name, func(w io.Writer) error { return WriteThreads(w, f, rec, opts) })
 }
 
-// writeFile creates name, calls write on it and closes it, removing the
-// file if any step fails.
+// writeFile writes name with write, all or nothing (see atomicfile): a
+// failure leaves no file behind, and a picture already at name as it was.
 func writeFile(name string, write func(io.Writer) error) error {
-	f, err := os.Create(name)
-	if err != nil {
-		return fmt.Errorf("heatmap: %w", err)
-	}
-	err = write(f)
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("heatmap: %w", cerr)
-	}
-	if err != nil {
-		return errors.Join(err, os.Remove(name))
+	if err := atomicfile.Write(name, write); err != nil {
+		return fmt.Errorf("heatmap: write %s: %w", name, err)
 	}
 	return nil
 }
@@ -163,4 +155,38 @@ func writeFile(name string, write func(io.Writer) error) error {
 func ThreadsFileName(name string) string {
 	ext := filepath.Ext(name)
 	return strings.TrimSuffix(name, ext) + "-threads" + ext
+}
+
+// WriteTrace writes a window of tr to w in format f: WriteTracePNG,
+// WriteTraceSVG or WriteTraceHTML (which embeds the whole trace and opens
+// on the window). There is no Terminal trace picture.
+func WriteTrace(w io.Writer, f Format, tr *schedtrace.Trace, opts TraceOptions) error {
+	switch f {
+	case PNG:
+		return WriteTracePNG(w, tr, opts)
+	case SVG:
+		return WriteTraceSVG(w, tr, opts)
+	case HTML:
+		return WriteTraceHTML(w, tr, opts)
+	}
+	return fmt.Errorf("heatmap: no trace picture in format %v", f)
+}
+
+// WriteTraceFile writes tr's zoom picture to the named file, in the
+// format its extension names, as WriteFile does for the heatmap. Name it
+// with TraceFileName to put it next to the heatmap.
+func WriteTraceFile(name string, tr *schedtrace.Trace, opts TraceOptions) error {
+	f, err := FormatFor(name)
+	if err != nil {
+		return err
+	}
+	return writeFile(name, func(w io.Writer) error { return WriteTrace(w, f, tr, opts) })
+}
+
+// TraceFileName returns the file name of the trace picture that goes with
+// the heatmap file name: "-trace" before the extension, so "run.png" gives
+// "run-trace.png".
+func TraceFileName(name string) string {
+	ext := filepath.Ext(name)
+	return strings.TrimSuffix(name, ext) + "-trace" + ext
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // The page is well-formed XML as well as HTML, so that it can be checked
-// with encoding/xml; html/template escapes every label and hover text.
+// with encoding/xml: html/template escapes every label and hover text, and
+// the chart's texts are printable (see printable) before they get here.
 var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -121,7 +121,9 @@ type Options struct {
 	// core's execution units and do not do the work of two cores. CPUs the
 	// topology lacks come last, one group each.
 	//
-	// A recording without a topology (Host.Topology nil) is then an error.
+	// A recording without a topology (Host.Topology nil), or with one that
+	// fails cpuwatch.Topology.Validate (a CPU listed twice, say), is then an
+	// error in every writer.
 	// Distribution mode, which has no per-core rows, is drawn as usual.
 	GroupByCore bool
 }
@@ -137,6 +139,9 @@ const (
 // resolved is Options with the defaults filled in and checked.
 type resolved struct {
 	Options
+	// from, when set, supplies the samples instead of the recording's
+	// Samples: see WriteFrom.
+	from *source
 	cmap *Colormap
 }
 

@@ -105,26 +105,22 @@ func effectiveMode(o resolved, rows int) Mode {
 // buildChart converts rec to a chart: the Recording→grid step. extra names
 // fields beyond the mode's own to resample, for hover texts.
 func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error) {
-	ids, err := firstIDs(rec)
-	if err != nil {
-		return nil, err
+	if rec == nil {
+		return nil, badRecording("nil recording")
 	}
 	if o.GroupByCore && rec.Host.Topology == nil {
 		return nil, fmt.Errorf("%w: GroupByCore needs the recording's Host.Topology, which cpuwatch.Record keeps where sysfs is readable", ErrNoTopology)
 	}
-	var s *series
-	for retry := false; ; retry = true {
-		s, err = resampleFor(rec, ids, o, extra)
-		if err != errNewCore || retry {
-			break
-		}
-		if ids, err = coreIDs(rec); err != nil {
-			return nil, err
+	if o.GroupByCore {
+		if err := rec.Host.Topology.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: GroupByCore: %w", ErrBadRecording, err)
 		}
 	}
+	s, n, err := seriesFor(rec, o, extra)
 	if err != nil {
 		return nil, err
 	}
+	ids := s.ids
 	mode := effectiveMode(o, len(ids))
 	c := &chart{
 		title: o.Title,
@@ -147,7 +143,7 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 	}
 	colDur := (s.t1 - s.t0) / float64(s.cols)
 	per := "1 column = " + seconds(colDur)
-	if s.cols < len(rec.Samples) {
+	if s.cols < n {
 		per += " (averaged)"
 	}
 	for _, m := range []marker{{s.runStart, "run start"}, {s.runEnd, "run end"}} {
@@ -237,11 +233,33 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 	return c, nil
 }
 
-// resampleFor resamples rec with the fields o's mode needs for len(ids)
-// cores, plus extra.
-func resampleFor(rec *cpuwatch.Recording, ids []int, o resolved, extra field) (*series, error) {
+// seriesFor resamples the samples of rec, or of o.from, for o, and says
+// how many there are.
+func seriesFor(rec *cpuwatch.Recording, o resolved, extra field) (*series, int, error) {
+	if o.from != nil {
+		s, err := o.from.series(rec, o, extra)
+		return s, o.from.n, err
+	}
+	ids, err := firstIDs(rec)
+	if err != nil {
+		return nil, 0, err
+	}
+	for retry := false; ; retry = true {
+		s, err := resampleFor(rec, ids, o, extra)
+		if err != errNewCore || retry {
+			return s, len(rec.Samples), err
+		}
+		if ids, err = coreIDs(rec); err != nil {
+			return nil, 0, err
+		}
+	}
+}
+
+// needFor returns the fields o's mode needs for rows rows, and extra,
+// and the most columns o allows.
+func needFor(o resolved, rows int, extra field) (field, int) {
 	need := extra
-	switch effectiveMode(o, len(ids)) {
+	switch effectiveMode(o, rows) {
 	case Busy, Distribution:
 		need |= fBusy
 	case User:
@@ -255,6 +273,13 @@ func resampleFor(rec *cpuwatch.Recording, ids []int, o resolved, extra field) (*
 	if o.CellWidth > 0 {
 		maxCols = max(o.GridWidth/o.CellWidth, 1)
 	}
+	return need, maxCols
+}
+
+// resampleFor resamples rec with the fields o's mode needs for len(ids)
+// cores, plus extra.
+func resampleFor(rec *cpuwatch.Recording, ids []int, o resolved, extra field) (*series, error) {
+	need, maxCols := needFor(o, len(ids), extra)
 	return resample(rec, ids, maxCols, need)
 }
 

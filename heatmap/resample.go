@@ -43,6 +43,9 @@ type series struct {
 	colWeight, cellWeight []float32
 	// markers are run start and end in seconds since origin; NaN if absent.
 	runStart, runEnd float64
+	// start and end are each sample's span in seconds since origin: where
+	// every chart of the recording places the sample (see samplesIn).
+	start, end []float64
 }
 
 // at returns the index of cell (row, col) in busy, user and sys.
@@ -120,8 +123,45 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 // split reports whether the parallel path made the result.
 func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, workers int) (sr *series, split bool, err error) {
 	n := len(rec.Samples)
+	sp, err := spansOf(rec)
+	if err != nil {
+		return nil, false, err
+	}
+	a := newAccumulation(rec, &sp, ids, maxCols, need)
+	sr, rows, cols := a.sr, len(ids), a.sr.cols
+	if workers > 1 && n*rows >= minParallel {
+		if a.parallel(workers) {
+			return sr, true, nil
+		}
+		// Something needs the serial path (a ragged sample, bad input, or
+		// columns that could not be split cleanly): start again from zero,
+		// so results and errors are exactly the serial ones.
+		clear(sr.busy)
+		clear(sr.user)
+		clear(sr.sys)
+		clear(sr.colWeight)
+	}
+	if err := a.run(0, n, 0, cols, true); err != nil {
+		return nil, false, err
+	}
+	return sr, false, nil
+}
+
+// timeSpans is where a recording's samples lie in time: each covers
+// [start, end] in seconds since origin, and all of them [t0, t1].
+type timeSpans struct {
+	start, end []float64
+	origin     time.Time
+	allZero    bool // no sample has a time: they follow each other
+	t0, t1     float64
+}
+
+// spansOf places rec's samples in time, reading only their Time and
+// Elapsed, or says why it cannot.
+func spansOf(rec *cpuwatch.Recording) (timeSpans, error) {
+	n := len(rec.Samples)
 	if rec.Interval < 0 {
-		return nil, false, badRecording("negative interval %v", rec.Interval)
+		return timeSpans{}, badRecording("negative interval %v", rec.Interval)
 	}
 
 	// Each sample covers [start, end] in seconds since origin.
@@ -150,7 +190,7 @@ func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, work
 	for i := range rec.Samples {
 		s := &rec.Samples[i]
 		if s.Elapsed < 0 {
-			return nil, false, badRecording("sample %d has negative elapsed time %v", i, s.Elapsed)
+			return timeSpans{}, badRecording("sample %d has negative elapsed time %v", i, s.Elapsed)
 		}
 		if allZero {
 			d := s.Elapsed
@@ -164,11 +204,11 @@ func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, work
 			continue
 		}
 		if s.Time.IsZero() {
-			return nil, false, badRecording("sample %d has no time but others have", i)
+			return timeSpans{}, badRecording("sample %d has no time but others have", i)
 		}
 		end[i] = s.Time.Sub(origin).Seconds()
 		if i > 0 && end[i] < end[i-1] {
-			return nil, false, badRecording("sample %d ends at %v, before sample %d", i, s.Time, i-1)
+			return timeSpans{}, badRecording("sample %d ends at %v, before sample %d", i, s.Time, i-1)
 		}
 		d := s.Elapsed.Seconds()
 		if i == 0 {
@@ -186,17 +226,25 @@ func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, work
 		t0 = 0 // rounding of the first sample's start
 	}
 	if !(t1 > t0) || math.IsInf(t1-t0, 0) {
-		return nil, false, badRecording("samples span no time")
+		return timeSpans{}, badRecording("samples span no time")
 	}
 
+	return timeSpans{start: start, end: end, origin: origin, allZero: allZero, t0: t0, t1: t1}, nil
+}
+
+// newAccumulation makes the empty series of samples that lie as sp says,
+// with rows ids and at most maxCols columns, ready for their usage: rec's
+// run window and, unless cur is set, its samples.
+func newAccumulation(rec *cpuwatch.Recording, sp *timeSpans, ids []int, maxCols int, need field) accumulation {
+	n := len(sp.end)
 	rows := len(ids)
 	cols := min(n, maxCols)
-	sr = &series{ids: ids, cols: cols, t0: t0, t1: t1, origin: origin,
-		runStart: math.NaN(), runEnd: math.NaN()}
-	if !allZero && !rec.RunStart.IsZero() {
-		sr.runStart = rec.RunStart.Sub(origin).Seconds()
+	sr := &series{ids: ids, cols: cols, t0: sp.t0, t1: sp.t1, origin: sp.origin,
+		runStart: math.NaN(), runEnd: math.NaN(), start: sp.start, end: sp.end}
+	if !sp.allZero && !rec.RunStart.IsZero() {
+		sr.runStart = rec.RunStart.Sub(sp.origin).Seconds()
 		if !rec.RunEnd.IsZero() && !rec.RunEnd.Before(rec.RunStart) {
-			sr.runEnd = rec.RunEnd.Sub(origin).Seconds()
+			sr.runEnd = rec.RunEnd.Sub(sp.origin).Seconds()
 		}
 	}
 
@@ -212,30 +260,17 @@ func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, work
 	// all its cells; the first sample that lacks a core switches to one
 	// weight per cell (sr.cellWeight).
 	sr.colWeight = make([]float32, cols)
-	dt := (t1 - t0) / float64(cols)
-	a := accumulation{sr: sr, rec: rec, start: start, end: end, t0: t0, dt: dt, need: need}
-	if workers > 1 && n*rows >= minParallel {
-		if a.parallel(workers) {
-			return sr, true, nil
-		}
-		// Something needs the serial path (a ragged sample, bad input, or
-		// columns that could not be split cleanly): start again from zero,
-		// so results and errors are exactly the serial ones.
-		clear(sr.busy)
-		clear(sr.user)
-		clear(sr.sys)
-		clear(sr.colWeight)
-	}
-	if err := a.run(0, n, 0, cols, true); err != nil {
-		return nil, false, err
-	}
-	return sr, false, nil
+	dt := (sp.t1 - sp.t0) / float64(cols)
+	return accumulation{sr: sr, rec: rec, start: sp.start, end: sp.end, t0: sp.t0, dt: dt, need: need}
 }
 
 // accumulation is the state of resample's pass over the samples.
 type accumulation struct {
-	sr         *series
-	rec        *cpuwatch.Recording
+	sr  *series
+	rec *cpuwatch.Recording
+	// cur, when set, is the sample run reads whatever its index: a
+	// sample read from a stream, one at a time, instead of rec's.
+	cur        *cpuwatch.Sample
 	start, end []float64 // each sample's span, seconds since origin
 	t0, dt     float64   // left edge and width of the columns
 	need       field
@@ -285,7 +320,10 @@ func (a *accumulation) run(i0, i1, c0, c1 int, serial bool) error {
 	var spans []span
 	var seen []bool // for a ragged sample: rows already filled
 	for i := i0; i < i1; i++ {
-		s := &rec.Samples[i]
+		s := a.cur
+		if s == nil {
+			s = &rec.Samples[i]
+		}
 		// The columns this sample overlaps, and by how much (in columns).
 		var ok bool
 		spans, ok = a.spans(i, c1, spans)

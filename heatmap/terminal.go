@@ -95,6 +95,10 @@ func (o TerminalOptions) options() Options {
 // the lower row's), a time axis, run markers and a colour key. In Split mode
 // each line is one core, user time in the upper half and system time in the
 // lower. Without colour it draws one line per row with the ramp " ░▒▓█".
+// Texts from data, such as a DataID in the title, are shown with control
+// characters, line breaks and invalid UTF-8 replaced, so that they cannot
+// move the cursor, retitle the window or break the picture, whatever the
+// ColorSupport.
 func WriteTerminal(w io.Writer, rec *cpuwatch.Recording, opts TerminalOptions) error {
 	o, err := opts.options().resolve()
 	if err != nil {
@@ -124,6 +128,7 @@ func rampAt(i int) rune { return []rune(ramp)[i] }
 
 // writeText draws the chart as text; it returns the number of lines.
 func (c *chart) writeText(w *bufio.Writer, cs ColorSupport) int {
+	c.sanitize()
 	n := 0
 	nl := func() { w.WriteByte('\n'); n++ }
 	w.WriteString(c.title)
@@ -200,15 +205,17 @@ func (c *chart) writeText(w *bufio.Writer, cs ColorSupport) int {
 	}
 	var axis []rune
 	span := c.t1 - c.t0
-	step := 1.0
-	for _, st := range niceSteps() {
-		if st/span*float64(c.cols) >= float64(len(trim(c.t1))+3) {
-			step = st
+	// Each label needs its width and some room; the step is the smallest
+	// nice one that gives it, so there are at most cols/room ticks
+	// whatever the span.
+	room := float64(max(len(trim(c.t0)), len(trim(c.t1))) + 3)
+	step := niceStep(span * room / float64(c.cols))
+	k0 := math.Ceil(c.t0/step - 1e-9)
+	for i := 0; i <= c.cols; i++ {
+		t := (k0 + float64(i)) * step
+		if t > c.t1+1e-9*span {
 			break
 		}
-	}
-	for k := math.Ceil(c.t0/step - 1e-9); k*step <= c.t1+1e-9*span; k++ {
-		t := k * step
 		col := int(math.Round((t - c.t0) / span * float64(c.cols)))
 		label := []rune("|" + trim(t))
 		if col < len(axis) {
@@ -364,14 +371,23 @@ func padLeft(s string, n int) string {
 	return s
 }
 
-func niceSteps() []float64 {
-	var s []float64
-	for e := -3; e <= 9; e++ {
-		for _, m := range []float64{1, 2, 5} {
-			s = append(s, m*math.Pow10(e))
+// niceStep returns the smallest step of 1, 2 or 5 times a power of ten,
+// and at least 1 ms, that is at least min seconds: the tick step of a time
+// axis, found in constant time for any span.
+func niceStep(min float64) float64 {
+	if !(min > 1e-3) {
+		return 1e-3
+	}
+	if math.IsInf(min, 1) {
+		return math.MaxFloat64
+	}
+	p := math.Pow10(int(math.Floor(math.Log10(min))))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if st := m * p; st >= min*(1-1e-12) {
+			return st
 		}
 	}
-	return s
+	return 10 * p
 }
 
 // Live draws a growing terminal heatmap while a watch runs: one text line

@@ -184,7 +184,7 @@ func buildThreadChart(rec *cpuwatch.Recording, opts ThreadOptions) (*chart, erro
 	if err != nil {
 		return nil, err
 	}
-	start, end := sampleSpans(rec, s)
+	start, end := s.start, s.end
 
 	// Rows: every thread seen, with its total CPU time.
 	type key struct{ pid, tid int }
@@ -249,28 +249,25 @@ func buildThreadChart(rec *cpuwatch.Recording, opts ThreadOptions) (*chart, erro
 	for i := range cpuAt {
 		cpuAt[i] = -1
 	}
+	// The columns a sample covers, and by how much, are exactly those of
+	// the core heatmap (accumulation.spans), and a column's time is the
+	// series' weight of it: so both pictures put every sample in the same
+	// place.
 	dt := (s.t1 - s.t0) / float64(nc)
+	a := accumulation{sr: s, rec: rec, start: start, end: end, t0: s.t0, dt: dt}
+	var spans []span
+	colTime := make([]float64, nc) // in columns: the samples' weight
 	for i, smp := range rec.Samples {
-		if end[i] <= start[i] {
-			continue
-		}
-		c0 := max(int((start[i]-s.t0)/dt), 0)
-		for col := c0; col < nc; col++ {
-			lo, hi := s.t0+float64(col)*dt, s.t0+float64(col+1)*dt
-			if lo >= end[i] {
-				break
-			}
-			ov := min(hi, end[i]) - max(lo, start[i])
-			if ov <= dt*1e-9 {
-				continue
-			}
-			w := ov / dt
+		spans, _ = a.spans(i, nc, spans)
+		for _, sp := range spans {
+			w := float64(sp.w)
+			colTime[sp.col] += w
 			for _, th := range smp.Threads {
 				r, ok := rowOf[key{th.PID, th.TID}]
 				if !ok {
 					continue
 				}
-				at := r*nc + col
+				at := r*nc + sp.col
 				b := th.Busy()
 				busy[at] += w * b
 				weight[at] += w
@@ -282,6 +279,12 @@ func buildThreadChart(rec *cpuwatch.Recording, opts ThreadOptions) (*chart, erro
 			}
 		}
 	}
+	// present reports whether the thread of cell at existed in any of
+	// its column, and ran is its share of the column's time: a column
+	// that a sample of a busy thread only touches shows it as faint as
+	// the core heatmap shows its core.
+	present := func(at int) bool { return weight[at] > 0 && cpuAt[at] >= 0 }
+	ran := func(at int) float64 { return busy[at] / max(colTime[at%nc], weight[at]) }
 
 	cpus := slices.Sorted(func(yield func(int) bool) {
 		for id := range cpuSet {
@@ -321,10 +324,10 @@ func buildThreadChart(rec *cpuwatch.Recording, opts ThreadOptions) (*chart, erro
 	c.cells = make([]uint8, nr*nc)
 	level := func(b float64) int { return int(math.Round(clampUnit(b) * (threadLevels - 1))) }
 	for at := range c.cells {
-		if weight[at] <= 0 || cpuAt[at] < 0 {
+		if !present(at) {
 			continue // the thread did not exist: no data
 		}
-		c.cells[at] = uint8(1 + hue[cpuAt[at]]*threadLevels + level(busy[at]/weight[at]))
+		c.cells[at] = uint8(1 + hue[cpuAt[at]]*threadLevels + level(ran(at)))
 	}
 
 	c.rows = make([]string, nr)
@@ -387,41 +390,12 @@ func buildThreadChart(rec *cpuwatch.Recording, opts ThreadOptions) (*chart, erro
 		from, to := s.colTime(col)
 		at := r*nc + col
 		head := fmt.Sprintf("%s · %s–%s s", c.rows[r], trim(from), trim(to))
-		if weight[at] <= 0 {
+		if !present(at) {
 			return head + " · not running"
 		}
-		return fmt.Sprintf("%s · cpu%d · ran %.0f %%", head, cpuAt[at], 100*busy[at]/weight[at])
+		return fmt.Sprintf("%s · cpu%d · ran %.0f %%", head, cpuAt[at], 100*ran(at))
 	}
 	return c, nil
 }
 
 func clampUnit(x float64) float64 { return min(max(x, 0), 1) }
-
-// sampleSpans returns each sample's start and end in seconds on s's time
-// axis, the way resample places them.
-func sampleSpans(rec *cpuwatch.Recording, s *series) (start, end []float64) {
-	n := len(rec.Samples)
-	start, end = make([]float64, n), make([]float64, n)
-	def := rec.Interval
-	if def <= 0 {
-		def = cpuwatch.DefaultInterval
-	}
-	var prev float64
-	for i, smp := range rec.Samples {
-		d := smp.Elapsed
-		if d <= 0 {
-			d = def
-		}
-		if s.origin.IsZero() {
-			start[i], end[i] = prev, prev+d.Seconds()
-		} else {
-			end[i] = smp.Time.Sub(s.origin).Seconds()
-			start[i] = end[i] - d.Seconds()
-			if i > 0 && smp.Elapsed == 0 {
-				start[i] = max(start[i], end[i-1])
-			}
-		}
-		prev = end[i]
-	}
-	return start, end
-}

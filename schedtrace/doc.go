@@ -18,4 +18,40 @@
 //
 // A Trace round-trips through encoding/json and exports to the Trace Event
 // Format that Perfetto UI and chrome://tracing open.
+//
+// A [Tracer] holds the choices; its zero value follows this process:
+//
+//	tr, err := (&schedtrace.Tracer{}).Record(ctx, func(ctx context.Context) error {
+//		return codeUnderTest(ctx)
+//	})
+//	var ae *schedtrace.AccessError
+//	if errors.As(err, &ae) {
+//		log.Printf("not traced: %v", err) // says what is missing, and the fix
+//	}
+//	for _, th := range tr.Threads {
+//		fmt.Println(th.Name, th.Running(), th.Switches, th.Migrations)
+//	}
+//	tr.WriteTraceEvents(f) // open f in https://ui.perfetto.dev
+//
+// Or Start and Stop around anything. Stop closes every perf descriptor
+// and mapping; on this kind of VM the kernel takes some 50–80 ms to
+// release them.
+//
+// How it follows processes: each CPU has one ring buffer that sched_switch,
+// sched_waking and sched_process_fork write to. The kernel filter passes
+// the followed threads that exist when tracing starts and every thread
+// created after (tids from the pid counter's position on), so a child or
+// thread forked mid-trace is seen from its first switch; the trace then
+// keeps the followed ones, learning each thread's process from the
+// events themselves. If the pid counter wraps during the trace, the
+// filtered events are replaced by unfiltered ones; near pid_max no kernel
+// filter is used at all.
+//
+// What the kernel does not say is counted, never guessed silently:
+// events it dropped for a full buffer in [Lost].Kernel, and switches it
+// did not report (a thread leaves a CPU it was never seen entering) in
+// [Lost].Unmatched, with the slice bounded by the CPU's neighbouring
+// switches. sched_migrate_task is not read: a migration is counted when a
+// thread next runs on another CPU than it last ran on, which is what the
+// timeline shows.
 package schedtrace

@@ -1,7 +1,9 @@
 package schedtrace
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -16,6 +18,11 @@ type Trace struct {
 	// Start is the wall-clock time of offset 0: the moment tracing began,
 	// converted from CLOCK_MONOTONIC.
 	Start time.Time `json:"start"`
+	// Monotonic is the CLOCK_MONOTONIC reading at Start: subtract it from
+	// a CLOCK_MONOTONIC timestamp taken during the trace (such as a
+	// workload.GILEvent's) to get an offset into the trace. Zero when
+	// unknown.
+	Monotonic time.Duration `json:"monotonic,omitempty"`
 	// Duration is how long the trace covers, from Start.
 	Duration time.Duration `json:"duration"`
 	// CPUs lists the CPU ids that were traced, ascending.
@@ -33,6 +40,10 @@ type Trace struct {
 	GIL []GILEvent `json:"gil,omitempty"`
 	// Lost counts the events that did not reach the trace.
 	Lost Lost `json:"lost"`
+	// Bytes is how many bytes of perf records the kernel delivered: the
+	// recording's cost in memory bandwidth, before any filtering in user
+	// space.
+	Bytes uint64 `json:"bytes,omitempty"`
 }
 
 // Slice is one interval during which a thread ran on a CPU.
@@ -52,7 +63,10 @@ type Thread struct {
 	TID int `json:"tid"`
 	// PID is the thread group (process) the thread belongs to.
 	PID int `json:"pid"`
-	// Name is the thread's comm as the scheduler last reported it.
+	// Name is the thread's comm (its name in ps): the one under which it
+	// ran longest, since a thread may rename itself (workload names its
+	// threads gil-py2/0, … for the run only), or the last the scheduler
+	// reported if it never ran.
 	Name string `json:"name"`
 	// OnCPU is the thread's running time on each CPU it used, ascending by
 	// CPU.
@@ -131,10 +145,44 @@ type Lost struct {
 	// GIL is the number of GIL events that did not fit their thread's
 	// buffer.
 	GIL uint64 `json:"gil"`
+	// Unmatched counts the switches the kernel did not report although
+	// it reported the events around them: a thread switched out with no
+	// switch-in reported on that CPU, or one that started running and
+	// was never reported leaving. Each such slice is bounded by the
+	// CPU's neighbouring reported switches, so it is exact to within
+	// that gap. Some virtual machines' own service threads never report
+	// their switch-outs (perf sees the same).
+	Unmatched uint64 `json:"unmatched,omitempty"`
 }
 
 // Any reports whether anything was lost.
-func (l Lost) Any() bool { return l.Kernel > 0 || l.GIL > 0 }
+func (l Lost) Any() bool { return l.Kernel > 0 || l.GIL > 0 || l.Unmatched > 0 }
+
+// String says what was lost in a phrase for a caption or a log line:
+// "nothing lost", or for example "lost 12 kernel events, 3 unreported
+// switches".
+func (l Lost) String() string {
+	if !l.Any() {
+		return "nothing lost"
+	}
+	var parts []string
+	for _, p := range []struct {
+		n    uint64
+		what string
+	}{{l.Kernel, "kernel event"}, {l.GIL, "GIL event"}, {l.Unmatched, "unreported switch"}} {
+		switch {
+		case p.n == 1:
+			parts = append(parts, "1 "+p.what)
+		case p.n > 1:
+			plural := p.what + "s"
+			if strings.HasSuffix(p.what, "h") {
+				plural = p.what + "es"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, plural))
+		}
+	}
+	return "lost " + strings.Join(parts, ", ")
+}
 
 // Thread returns the thread with the given tid, or nil.
 func (t *Trace) Thread(tid int) *Thread {

@@ -45,11 +45,17 @@ func (s *sem) tryWait() bool {
 
 // waitSlow is __new_sem_wait_slow, sem_wait after a failed tryWait:
 // register as a waiter, then sleep on the value word until a decrement
-// succeeds. It returns the number of FUTEX_WAIT calls.
-func (s *sem) waitSlow() (sleeps int64) {
+// succeeds. It returns the number of FUTEX_WAIT calls. Each sleep after
+// the first follows a failed wake-up, which it records in log as thread
+// id's (a nil log records nothing).
+func (s *sem) waitSlow(log *gilLog, id int) (sleeps int64) {
 	d := s.data.Add(semOneWaiter)
 	for {
 		if d&semValueMask == 0 {
+			if sleeps > 0 {
+				// Woken, or raced, and the lock is taken again.
+				log.rec(id, GILFailedWake)
+			}
 			sleeps++
 			futexWait(s.valueWord(), 0, 0)
 			d = s.data.Load()

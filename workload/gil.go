@@ -19,6 +19,10 @@ func runGIL(ctx context.Context, g GIL) (Report, error) {
 	if err := checkWorkers(name, g.N); err != nil {
 		return Report{Model: name, Kernel: g.Work.Kernel}, err
 	}
+	if g.Events < 0 {
+		return Report{Model: name}, fmt.Errorf("workload: GIL.Events = %d, want >= 0", g.Events)
+	}
+	log := newGILLog(g.N, g.Events)
 	var lock gilLock
 	switch g.Version {
 	case Python2:
@@ -29,7 +33,9 @@ func runGIL(ctx context.Context, g GIL) (Report, error) {
 		if ci < 0 {
 			return Report{Model: name}, fmt.Errorf("workload: GIL.CheckInterval = %d, want >= 0", g.CheckInterval)
 		}
-		lock = newGIL2(g.N, ci)
+		g2 := newGIL2(g.N, ci)
+		g2.log = log
+		lock = g2
 	case Python3:
 		si := g.SwitchInterval
 		if si == 0 {
@@ -38,12 +44,16 @@ func runGIL(ctx context.Context, g GIL) (Report, error) {
 		if si < time.Microsecond {
 			return Report{Model: name}, fmt.Errorf("workload: GIL.SwitchInterval = %v, want >= 1µs (or 0 for 5ms)", g.SwitchInterval)
 		}
-		lock = newGIL3(g.N, si)
+		g3 := newGIL3(g.N, si)
+		g3.log = log
+		lock = g3
 	default:
 		return Report{Model: name}, fmt.Errorf("workload: unknown GIL version %d", int(g.Version))
 	}
-	return runThreads(ctx, threadsSpec{name: name, n: g.N, work: g.Work, pin: g.Pin, lock: true,
+	rep, err := runThreads(ctx, threadsSpec{name: name, n: g.N, work: g.Work, pin: g.Pin, lock: true,
 		label: "gil-" + g.Version.String(), gil: lock})
+	log.collect(&rep)
+	return rep, err
 }
 
 // gil2 is CPython 2.7's GIL: a semaphore (thread_pthread.h with
@@ -61,6 +71,7 @@ type gil2 struct {
 	breaker *atomic.Uint32
 	holding []bool     // per thread, touched only by that thread
 	st      []GILStats // per thread, touched only by that thread
+	log     *gilLog    // nil unless GIL.Events is set
 }
 
 func newGIL2(n, interval int) *gil2 {
@@ -74,11 +85,13 @@ func (g *gil2) bind(breaker *atomic.Uint32) { g.breaker = breaker }
 
 func (g *gil2) acquire(id int) {
 	st := &g.st[id]
+	g.log.rec(id, GILWant)
 	if !g.sem.tryWait() {
 		t0 := time.Now()
-		st.Sleeps += g.sem.waitSlow()
+		st.Sleeps += g.sem.waitSlow(g.log, id)
 		st.Wait += time.Since(t0)
 	}
+	g.log.rec(id, GILTake)
 	g.holding[id] = true
 	st.Acquisitions++
 	if g.last != id {
@@ -91,6 +104,7 @@ func (g *gil2) acquire(id int) {
 
 func (g *gil2) release(id int) {
 	g.holding[id] = false
+	g.log.rec(id, GILDrop)
 	if g.sem.post() {
 		g.st[id].Wakes++
 	}
@@ -116,7 +130,7 @@ func (g *gil2) machine(id int, breaker *atomic.Uint32) *machine {
 	}
 }
 
-func (g *gil2) enter(id int) error { g.acquire(id); return nil }
+func (g *gil2) enter(id int) error { g.log.start(id); g.acquire(id); return nil }
 
 func (g *gil2) leave(id int) {
 	if g.holding[id] {
@@ -148,6 +162,7 @@ type gil3 struct {
 	breaker      *atomic.Uint32
 	holding      []bool     // per thread, touched only by that thread
 	st           []GILStats // per thread, touched only by that thread (and under mu)
+	log          *gilLog    // nil unless GIL.Events is set
 }
 
 func newGIL3(n int, interval time.Duration) *gil3 {
@@ -160,6 +175,7 @@ func (g *gil3) bind(breaker *atomic.Uint32) { g.breaker = breaker }
 // and if one passed with no switch, set the drop request.
 func (g *gil3) take(id int) error {
 	st := &g.st[id]
+	g.log.rec(id, GILWant)
 	g.mu.lock()
 	if g.locked.Load() != 0 {
 		t0 := time.Now()
@@ -177,6 +193,9 @@ func (g *gil3) take(id int) error {
 			if timedOut && g.locked.Load() != 0 && g.switchNumber == saved {
 				g.breaker.Or(breakDrop)
 				st.DropRequests++
+				g.log.rec(id, GILDropRequest)
+			} else if !timedOut && g.locked.Load() != 0 {
+				g.log.rec(id, GILFailedWake)
 			}
 		}
 		st.Wait += time.Since(t0)
@@ -184,6 +203,7 @@ func (g *gil3) take(id int) error {
 	// switchMu must be held while last_holder changes (see drop).
 	g.switchMu.lock()
 	g.locked.Store(1)
+	g.log.rec(id, GILTake)
 	g.holding[id] = true
 	st.Acquisitions++
 	if prev := g.lastHolder.Load(); prev != int64(id+1) {
@@ -209,6 +229,7 @@ func (g *gil3) take(id int) error {
 // another thread has taken the lock, so that it cannot win it straight back.
 func (g *gil3) drop(id int, forced bool) {
 	g.mu.lock()
+	g.log.rec(id, GILDrop)
 	g.locked.Store(0)
 	g.holding[id] = false
 	g.droppedAt = time.Now()
@@ -223,6 +244,7 @@ func (g *gil3) drop(id int, forced bool) {
 		if g.lastHolder.Load() == int64(id+1) && g.breaker.Load()&breakStop == 0 {
 			g.breaker.And(^breakDrop)
 			g.st[id].Sleeps++
+			g.log.rec(id, GILForcedSwitch)
 			g.switchCond.wait(&g.switchMu, 0)
 		}
 		g.switchMu.unlock()
@@ -252,7 +274,7 @@ func (g *gil3) machine(id int, breaker *atomic.Uint32) *machine {
 	}
 }
 
-func (g *gil3) enter(id int) error { return g.take(id) }
+func (g *gil3) enter(id int) error { g.log.start(id); return g.take(id) }
 
 func (g *gil3) leave(id int) {
 	if g.holding[id] {

@@ -285,7 +285,7 @@ func TestFutexPrimitivesExclude(t *testing.T) {
 		lockedGo(threads, func(int) {
 			for range rounds {
 				if !s.tryWait() {
-					s.waitSlow()
+					s.waitSlow(nil, 0)
 				}
 				counter++
 				s.post()

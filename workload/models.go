@@ -158,6 +158,15 @@ type GIL struct {
 	// SwitchInterval is Python 3's sys.setswitchinterval: how long a waiter
 	// waits before asking the holder to drop the lock. 0 means 5 ms.
 	SwitchInterval time.Duration
+	// Events, if positive, makes each thread record up to Events of its
+	// own GIL events (asked for the lock, got it, dropped it, failed
+	// wake-ups, Python 3's drop requests and forced switches) into a
+	// buffer of its own, allocated before the run and written without a
+	// lock; Report.GILEvents returns them and Report.GILEventsLost counts
+	// those past a full buffer. A Python 2 thread records about three
+	// events per check interval. Zero, the default, records nothing and
+	// costs one nil check per event.
+	Events int
 }
 
 // String returns "gil-py3:N" or "gil-py2:N" (with "+pin" when pinned).

@@ -168,6 +168,39 @@ func TestMissingHandleWorker(t *testing.T) {
 	}
 }
 
+// TestMissingHandleWorkerInTest builds a test binary without a TestMain:
+// its child runs the tests again, and the test that fails there says why
+// on stdout. The parent's error must carry that reason.
+func TestMissingHandleWorkerInTest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a test binary")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go tool: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "nohandletest.test")
+	build := exec.CommandContext(t.Context(), goTool, "test", "-c", "-o", bin, "./testdata/nohandletest")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go test -c: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-test.run", "TestRunsProcesses")
+	cmd.Env = os.Environ()
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("test binary passed, want it to fail; output:\n%s", out)
+	}
+	// The parent test's failure is the parent's error, which must quote
+	// the child's reason.
+	for _, want := range []string{"worker process 0", "exit status 1", "must call workload.HandleWorker()"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 func TestLastLine(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"", ""},

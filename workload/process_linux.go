@@ -22,7 +22,8 @@ func exit(code int)                   { os.Exit(code) }
 func stdout() io.Writer               { return os.Stdout }
 func stderr() io.Writer               { return os.Stderr }
 
-// maxStderr bounds how much of a failing child's stderr an error carries.
+// maxStderr bounds how much of a failing child's stderr, and of its
+// stdout, an error carries.
 const maxStderr = 4 << 10
 
 func runProcesses(ctx context.Context, p Processes) (Report, error) {
@@ -120,7 +121,7 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec) []
 				wr.VoluntarySwitches, wr.InvoluntarySwitches = ru.Nvcsw, ru.Nivcsw
 			}
 			if err != nil {
-				errs[i] = childError(i, cmd, err, errOut.Bytes())
+				errs[i] = childError(i, cmd, err, out.Bytes(), errOut.Bytes())
 				if runCtx.Err() == nil {
 					fail(errs[i])
 				}
@@ -165,10 +166,16 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec) []
 }
 
 // childError describes a child that did not exit cleanly: its exit status
-// (or the signal that killed it) and the tail of its stderr.
-func childError(id int, cmd *exec.Cmd, err error, errOut []byte) error {
+// (or the signal that killed it) and the tail of its stderr, and of its
+// stdout when it wrote any. A failing child's reason is not always on
+// stderr: a test binary without HandleWorker in TestMain runs its tests
+// again in the child, and a failing test reports on stdout.
+func childError(id int, cmd *exec.Cmd, err error, out, errOut []byte) error {
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
+		if o := clip(out); o != "" {
+			return fmt.Errorf("workload: worker process %d (pid %d) failed: %w; stderr: %q; stdout: %q", id, cmd.Process.Pid, err, clip(errOut), o)
+		}
 		return fmt.Errorf("workload: worker process %d (pid %d) failed: %w; stderr: %q", id, cmd.Process.Pid, err, clip(errOut))
 	}
 	return fmt.Errorf("workload: worker process %d (pid %d): %w", id, cmd.Process.Pid, err)

@@ -168,6 +168,15 @@ func prctlName(op int, buf *[commLen]byte) error {
 // process's main thread, whose thread id is the process id.
 func onMainThread() bool { return unix.Gettid() == unix.Getpid() }
 
+func gettid() int { return unix.Gettid() }
+
+// monoNow reads CLOCK_MONOTONIC, the clock of the kernel's trace events.
+func monoNow() int64 {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) // cannot fail on Linux
+	return ts.Nano()
+}
+
 // nameProcess names the calling process — the comm of its main thread, which
 // is what /proc/<pid>/comm and ps show — whichever thread calls it: a thread
 // may rename any thread of its own group through /proc.

@@ -26,3 +26,7 @@ func nameProcess(string) error                { return nil }
 func futexWait(*uint32, uint32, time.Duration) error { panic("workload: futex on " + runtime.GOOS) }
 func futexWake(*uint32, int)                         { panic("workload: futex on " + runtime.GOOS) }
 func isTimeout(error) bool                           { return false }
+
+// GIL events are never recorded off Linux either.
+func gettid() int    { return 0 }
+func monoNow() int64 { return 0 }

@@ -177,6 +177,11 @@ type Report struct {
 	VoluntarySwitches, InvoluntarySwitches int64
 	// GIL sums the workers' GIL statistics; nil unless the model is [GIL].
 	GIL *GILStats
+	// GILEvents are the GIL threads' own events in time order, when
+	// GIL.Events asked for them; GILEventsLost counts those that did not
+	// fit a thread's buffer.
+	GILEvents     []GILEvent
+	GILEventsLost int64
 	// Pace is how Work.NsPerIteration was met; nil when it was 0.
 	Pace *Pace
 	// Stdout is what a [Command] printed on its standard output; nil for

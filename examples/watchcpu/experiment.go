@@ -12,6 +12,7 @@ import (
 	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/cpuwatch"
 	"github.com/corescope/corescope/experiment"
+	"github.com/corescope/corescope/schedtrace"
 )
 
 // experimentUnit is the experiment's default unit, 1/16 of the seed's 2^28:
@@ -63,6 +64,10 @@ func runExperiment(ctx context.Context, c *config, stdout, stderr io.Writer) err
 			FollowSelf: true, FollowChildren: true},
 		NsPerIteration: nsPerIt,
 		Progress:       progressPrinter(stderr),
+		// The GIL runs and one processes and one threads run are traced
+		// where the machine allows (root, tracefs mounted); elsewhere the
+		// report says why not.
+		Tracer: &schedtrace.Tracer{},
 	}
 	if e.Watcher.Interval == 0 {
 		e.Watcher.Interval = experimentInterval

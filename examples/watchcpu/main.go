@@ -24,14 +24,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/cpuwatch"
 	"github.com/corescope/corescope/experiment"
 	"github.com/corescope/corescope/heatmap"
+	"github.com/corescope/corescope/internal/cli"
+	"github.com/corescope/corescope/schedtrace"
 	"github.com/corescope/corescope/workload"
 )
 
@@ -40,12 +42,11 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// Exit codes: 2 for bad usage, as the flag package uses; 130 after Ctrl-C,
-// as shells report a SIGINT death.
+// Exit codes: 2 for bad usage, as the flag package uses; after Ctrl-C or
+// SIGTERM, 128 plus the signal (130, 143), as shells report a death by it.
 const (
-	exitFail        = 1
-	exitUsage       = 2
-	exitInterrupted = 130
+	exitFail  = 1
+	exitUsage = 2
 )
 
 // seedIntervals is the seed's --total-intervals, the default for one run.
@@ -68,6 +69,7 @@ type config struct {
 	mode           heatmap.Mode
 	picture        heatmap.Format // format, or what --filename's extension says
 	jsonFile       string
+	traceFile      string
 	out            string
 	serialTime     time.Duration
 
@@ -101,6 +103,7 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.TextVar(&c.format, "format", heatmap.PNG, "picture `format` for one run: png, svg, html, or term (draw live in the terminal); --filename's extension picks it if given")
 	fs.TextVar(&c.mode, "mode", heatmap.Busy, "what colour shows for one run: busy, user, system, split (user above system in each cell) or distribution; GIL runs take split unless it is given")
 	fs.StringVar(&c.jsonFile, "json", "", "write one run's summary as JSON to this file")
+	fs.StringVar(&c.traceFile, "trace", "", "trace one run's scheduler events (root) and write them as a Trace Event file (Perfetto, chrome://tracing)")
 	fs.StringVar(&c.out, "out", "corescope-report", "folder for the experiment's report")
 	fs.DurationVar(&c.serialTime, "serial-time", 3*time.Second, "how long the experiment's serial run should take; the other runs scale from it")
 	fs.StringVar(&c.python, "python", "", "run --workload non-threaded, multiprocessing, threading (a Python 3) or threading-py2 (a Python 2) in this real interpreter instead of the emulation")
@@ -157,7 +160,7 @@ func (c *config) check(args []string) error {
 		return fmt.Errorf("--num-threads %d is not positive", c.numThreads)
 	}
 	if c.workload == "" {
-		for _, name := range []string{"filename", "data-id", "num-procs", "num-threads", "format", "mode", "json", "python", "speed-of"} {
+		for _, name := range []string{"filename", "data-id", "num-procs", "num-threads", "format", "mode", "json", "python", "speed-of", "trace"} {
 			if c.set[name] {
 				return fmt.Errorf("--%s applies to one run: give --workload too", name)
 			}
@@ -302,12 +305,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // a second Ctrl-C kills at once
-	}()
+	// The first Ctrl-C or SIGTERM cancels ctx; a second exits at once.
+	in, ctx := cli.Notify(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer in.Stop()
 
 	if c.workload == "" {
 		err = runExperiment(ctx, c, stdout, stderr)
@@ -319,7 +319,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case ctx.Err() != nil:
 		fmt.Fprintln(stderr, "watchcpu: interrupted; every worker has been stopped")
-		return exitInterrupted
+		return in.Status()
 	default:
 		fmt.Fprintln(stderr, "watchcpu:", err)
 		return exitFail
@@ -343,6 +343,9 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	}
 	// Resolved once, the defaults name the run as it runs; a zero Idle
 	// fills the watcher's MinSamples.
+	if c.traceFile != "" {
+		spec.Trace = &schedtrace.Tracer{}
+	}
 	job := spec.Resolve(&w)
 	if c.python != "" || c.speedOf != "" {
 		fmt.Fprintf(stderr, "Timing the seed's loop in %s…\n", c.interp)
@@ -419,6 +422,11 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stdout, "Saved", name)
 		}
 	}
+	if c.traceFile != "" {
+		if err := saveTrace(stdout, c.traceFile, res); err != nil {
+			return err
+		}
+	}
 	if c.jsonFile != "" {
 		b, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {
@@ -448,4 +456,19 @@ func printResults(w io.Writer, wl experiment.Workload, results []uint64) {
 			fmt.Fprintln(w, r)
 		}
 	}
+}
+
+// saveTrace writes the run's scheduler trace as a Trace Event file, or
+// says why there is none.
+func saveTrace(stdout io.Writer, name string, res *corescope.Result) error {
+	if res.Trace == nil {
+		fmt.Fprintf(stdout, "Not traced: %s\n", res.TraceError)
+		return nil
+	}
+	if err := res.Trace.WriteTraceEventsFile(name); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Saved %s (%d on-CPU slices, %d GIL events; %v); open it in https://ui.perfetto.dev\n",
+		name, len(res.Trace.Slices), len(res.Trace.GIL), res.Trace.Lost)
+	return nil
 }

@@ -515,6 +515,61 @@ func TestThreadTimeline(t *testing.T) {
 	checkPNG(t, filepath.Join(dir, "profile-threads-2-threads.png"))
 }
 
+// TestSignalStatus stops one recording with SIGINT and with SIGTERM: the
+// exit status is 128 plus the signal, as a shell reports a death by it.
+func TestSignalStatus(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		want int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			cmd := exec.Command(binary, "--workload", "threads", "--kernel", "bytecode", "--size", "16777216", "--units", "64",
+				"--interval", "100ms", "--filename", filepath.Join(t.TempDir(), "x.png"))
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = cmd.Process.Kill() })
+			// The threads run once the lead has been recorded; by then the
+			// signal handler is long installed.
+			for deadline := time.Now().Add(30 * time.Second); len(threadsOf(cmd.Process.Pid)) < 2; time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("no worker threads after 30 s")
+				}
+			}
+			time.Sleep(300 * time.Millisecond)
+			if err := cmd.Process.Signal(tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			rest, _ := io.ReadAll(stderr)
+			err = cmd.Wait()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != tc.want {
+				t.Errorf("exit after %v: %v, want exit status %d; stderr:\n%s", tc.sig, err, tc.want, rest)
+			}
+		})
+	}
+}
+
+// threadsOf lists the threads of pid named after a worker ("thread/…").
+func threadsOf(pid int) []string {
+	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	var names []string
+	for _, e := range ents {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/comm", pid, e.Name()))
+		if strings.HasPrefix(string(b), "thread") || strings.HasPrefix(string(b), "threads") {
+			names = append(names, string(b))
+		}
+	}
+	return names
+}
+
 var (
 	foundOnce sync.Once
 	found     []workload.Interpreter

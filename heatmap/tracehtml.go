@@ -1,0 +1,216 @@
+package heatmap
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/corescope/corescope/schedtrace"
+)
+
+// WriteTraceHTML writes all of tr to w as a self-contained HTML page in
+// which the reader zooms and pans: the lanes of [RenderTrace], drawn on a
+// canvas by a small inline script from the trace embedded as JSON. It
+// loads nothing from elsewhere.
+//
+// The page opens on opts.Window (zero: the trace's default window). The
+// mouse wheel zooms about the pointer, dragging pans, and the buttons show
+// the whole trace or the default window again. The URL's fragment names
+// the window, as in page.html#from=500ms&to=502ms (units ns, us or µs, ms
+// and s; a bare number is µs), and follows every zoom, so a link
+// reproduces a view. The thread lanes are those of the opts.MaxThreads
+// threads that ran most over the whole trace.
+//
+// For scripts and tests the page keeps its state in window.corescope:
+// from and to (ns from the trace's start), drawn (how many slices the CPU
+// lanes show: those overlapping the window) and setWindow(from, to).
+func WriteTraceHTML(w io.Writer, tr *schedtrace.Trace, opts TraceOptions) error {
+	if err := checkTrace(tr, opts); err != nil {
+		return err
+	}
+	page, err := tracePageOf(tr, opts)
+	if err != nil {
+		return err
+	}
+	return buffered(w, func(bw *bufio.Writer) error { return tracePageTemplate.Execute(bw, page) })
+}
+
+// tracePage is what the page template fills in.
+type tracePage struct {
+	Title    string
+	Subtitle string
+	Lost     string
+	Threads  []legendItem
+	CPUs     []legendItem
+	GIL      bool
+	Data     traceData
+}
+
+type legendItem struct {
+	Label string
+	Hue   string
+}
+
+// traceData is the trace as the page's script reads it. Times are ns from
+// the trace's start; every lane's spans are flattened triples, each start
+// the difference from the previous one's start, packed as zig-zag varints
+// in base64 (a [packed] string): a third of the size of a JSON array of
+// numbers, for the hundreds of thousands of slices a second of a GIL
+// storm makes.
+type traceData struct {
+	Duration int64 `json:"dur"`
+	// Win is the window the page opens on; Def the default window.
+	Win [2]int64 `json:"win"`
+	Def [2]int64 `json:"def"`
+	// CPUs are the lanes' labels; CPUHue the colour of each CPU ("" for
+	// one that ran nothing).
+	CPUs   []string `json:"cpus"`
+	CPUHue []string `json:"cpuHue"`
+	// ThreadHue is the colour and ThreadName the label of each thread,
+	// indexed as Slices index them.
+	ThreadHue  []string `json:"threadHue"`
+	ThreadName []string `json:"threadName"`
+	// Slices holds per CPU lane (start, length, thread) triples.
+	Slices []packed `json:"slices"`
+	// Lanes are the thread lanes.
+	Lanes []laneData `json:"lanes"`
+	GIL   bool       `json:"gil"`
+	// Height is the CPU lanes' budget in pixels; Width the time axis's.
+	Height int `json:"height"`
+	Width  int `json:"width"`
+}
+
+// laneData is one thread lane: (start, length, kind) triples of States,
+// kind the CPU lane index while running, -1 runnable, -2 asleep; of Lock,
+// kind 0 held and 1 wanted; FailedWakes as start differences alone.
+type laneData struct {
+	Label       string `json:"label"`
+	States      packed `json:"states"`
+	Lock        packed `json:"lock,omitempty"`
+	FailedWakes packed `json:"fw,omitempty"`
+}
+
+// tripler appends (start, length, kind) triples with starts as
+// differences.
+type tripler struct {
+	out  []int64
+	last time.Duration
+}
+
+func (t *tripler) add(start, end time.Duration, kind int) {
+	t.out = append(t.out, int64(start-t.last), int64(end-start), int64(kind))
+	t.last = start
+}
+
+func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, error) {
+	maxThreads := cmp.Or(opts.MaxThreads, DefaultMaxTraceThreads)
+	f := newFonts()
+	// The static picture's colours and legend, from its layout of the
+	// opening window.
+	lanes := traceLanes{states: tr.ThreadStates(), gil: tr.GILStates()}
+	sh, err := layoutTrace(tr, opts, lanes, f)
+	if err != nil {
+		return nil, err
+	}
+	def := tr.DefaultWindow()
+	d := traceData{
+		Duration: int64(tr.Duration),
+		Win:      [2]int64{int64(sh.win.From), int64(sh.win.To)},
+		Def:      [2]int64{int64(def.From), int64(def.To)},
+		GIL:      len(tr.GIL) > 0,
+		Height:   cmp.Or(opts.Height, DefaultGridHeight/2),
+		Width:    cmp.Or(opts.Width, DefaultGridWidth),
+	}
+	cpuIdx := map[int]int{}
+	p := &tracePage{Title: sh.title, GIL: d.GIL, Lost: tr.LostSentence(), CPUs: sh.cpuLegend}
+	for i, c := range tr.CPUs {
+		cpuIdx[c] = i
+		d.CPUs = append(d.CPUs, fmt.Sprintf("cpu%d", c))
+		hue := ""
+		if sw, ok := sh.cpuHue[c]; ok {
+			hue = hexOf(sh.swatches[sw])
+		}
+		d.CPUHue = append(d.CPUHue, hue)
+	}
+	order := threadOrder(tr)
+	threadIdx := map[int]int{}
+	for i, tid := range order {
+		threadIdx[tid] = i
+		d.ThreadHue = append(d.ThreadHue, hexOf(sh.swatches[sh.threadHue[tid]]))
+		d.ThreadName = append(d.ThreadName, threadLabel(tr, tid))
+	}
+	perCPU := make([]tripler, len(tr.CPUs))
+	ran := map[int]time.Duration{}
+	for _, s := range tr.Slices {
+		perCPU[cpuIdx[s.CPU]].add(s.Start, s.End, threadIdx[s.TID])
+		ran[s.TID] += s.Len()
+	}
+	for _, t := range perCPU {
+		d.Slices = append(d.Slices, pack(t.out))
+	}
+
+	// Lanes for the threads that ran most over the whole trace.
+	shown := slices.Clone(order)
+	slices.SortStableFunc(shown, func(a, b int) int { return cmp.Compare(ran[b], ran[a]) })
+	shown = shown[:min(len(shown), maxThreads)]
+	slices.Sort(shown)
+	for _, tid := range shown {
+		p.Threads = append(p.Threads, legendItem{threadLabel(tr, tid), d.ThreadHue[threadIdx[tid]]})
+		ln := laneData{Label: threadLabel(tr, tid)}
+		var st tripler
+		for _, sp := range lanes.states[tid] {
+			kind := -1
+			switch sp.State {
+			case schedtrace.Running:
+				kind = cpuIdx[sp.CPU]
+			case schedtrace.Asleep:
+				kind = -2
+			}
+			st.add(sp.Start, sp.End, kind)
+		}
+		ln.States = pack(st.out)
+		if d.GIL {
+			var lk tripler
+			for _, sp := range lanes.gil[tid] {
+				kind := 0
+				if sp.State == schedtrace.GILWanted {
+					kind = 1
+				}
+				lk.add(sp.Start, sp.End, kind)
+			}
+			ln.Lock = pack(lk.out)
+			var last time.Duration
+			var fw []int64
+			for _, e := range tr.GIL {
+				if e.TID == tid && e.Kind == schedtrace.GILFailedWake {
+					fw = append(fw, int64(e.Time-last))
+					last = e.Time
+				}
+			}
+			ln.FailedWakes = pack(fw)
+		}
+		d.Lanes = append(d.Lanes, ln)
+	}
+	if len(order) > len(shown) {
+		p.Subtitle = fmt.Sprintf("of the %d threads that ran, the %d that ran most have lanes", len(order), len(shown))
+	}
+	p.Data = d
+	return p, nil
+}
+
+// packed is a list of integers as zig-zag varints (encoding/binary's
+// PutVarint) in standard base64.
+type packed string
+
+func pack(a []int64) packed {
+	buf := make([]byte, 0, 3*len(a))
+	for _, v := range a {
+		buf = binary.AppendVarint(buf, v)
+	}
+	return packed(base64.StdEncoding.EncodeToString(buf))
+}

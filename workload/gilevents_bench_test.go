@@ -1,0 +1,71 @@
+//go:build linux
+
+package workload
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// BenchmarkGILEvents runs the Python 2 GIL with 2 threads (2 × 2^24
+// bytecode iterations) with its event buffers off and on, alternately in
+// every iteration, and reports both median wall times, their ratio, and
+// the events recorded per second.
+func BenchmarkGILEvents(b *testing.B) {
+	work := Work{Kernel: Bytecode, N: 1 << 24}
+	var off, on []time.Duration
+	var events, secs float64
+	i := 0
+	for b.Loop() {
+		for k := range 2 {
+			withEvents := (i+k)%2 == 1
+			g := GIL{N: 2, Version: Python2, Work: work}
+			if withEvents {
+				g.Events = 1 << 23
+			}
+			rep, err := g.Run(b.Context())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if withEvents {
+				on = append(on, rep.Wall)
+				events += float64(len(rep.GILEvents)) + float64(rep.GILEventsLost)
+				secs += rep.Wall.Seconds()
+			} else {
+				off = append(off, rep.Wall)
+			}
+		}
+		i++
+	}
+	med := func(d []time.Duration) float64 {
+		s := slices.Clone(d)
+		slices.Sort(s)
+		return float64(s[len(s)/2]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(med(off), "off-ms")
+	b.ReportMetric(med(on), "on-ms")
+	b.ReportMetric(med(on)/med(off), "on/off")
+	b.ReportMetric(events/secs, "events/s")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkGILEventOff is what one event costs with tracing off: a call
+// on a nil log.
+func BenchmarkGILEventOff(b *testing.B) {
+	var l *gilLog
+	for b.Loop() {
+		l.rec(0, GILTake)
+	}
+}
+
+// BenchmarkGILEventOn is what one event costs with tracing on.
+func BenchmarkGILEventOn(b *testing.B) {
+	l := newGILLog(1, 1<<16)
+	for b.Loop() {
+		if len(l.threads[0].buf) == cap(l.threads[0].buf) {
+			l.threads[0].buf = l.threads[0].buf[:0]
+		}
+		l.rec(0, GILTake)
+	}
+}

@@ -74,8 +74,9 @@ const defaultMarks = 12
 // shows about a dozen slices of a typical thread, whatever the number of
 // CPUs. Of the windows of that length starting at multiples of a quarter
 // of it inside that middle 80 %, it takes the one whose count of marks
-// (hand-offs, or slice starts of all threads) is the median of them all,
-// nearest the middle of the trace: a typical stretch, not an outlier. A
+// (hand-offs, or slice starts of all threads) is nearest the dozen it aims
+// for, then nearest the middle of the trace: where hand-offs come in
+// bursts, most windows of that length would show none. A
 // trace with fewer than a dozen gaps, or shorter than the length, is shown
 // whole.
 func (t *Trace) DefaultWindow() Window {
@@ -145,15 +146,12 @@ func (t *Trace) DefaultWindow() Window {
 	if len(cs) == 0 {
 		return Window{lo, lo + l}
 	}
-	counts := make([]int, len(cs))
-	for i, c := range cs {
-		counts[i] = c.n
-	}
-	slices.Sort(counts)
-	median := counts[len(counts)/2]
+	// Aim for the dozen marks the length was chosen for. Where marks come
+	// in bursts (a loaded machine's storm) most windows of that length
+	// hold none, so a typical count would be an empty picture.
 	centre := (lo + hi) / 2
 	best := slices.MinFunc(cs, func(a, b cand) int {
-		da, db := abs(a.n-median), abs(b.n-median)
+		da, db := abs(a.n-defaultMarks), abs(b.n-defaultMarks)
 		return cmp.Or(cmp.Compare(da, db),
 			cmp.Compare(absDur(a.w.From+l/2-centre), absDur(b.w.From+l/2-centre)))
 	})

@@ -262,3 +262,27 @@ func TestDefaultWindowIdleAround(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultWindowFindsBursts gives a storm whose hand-offs come in bursts,
+// as on a loaded machine: 13 hand-offs 2 µs apart, once a millisecond. Most
+// windows of a dozen gaps' length hold no hand-off at all; the default
+// window must show one of the bursts, not an empty stretch.
+func TestDefaultWindowFindsBursts(t *testing.T) {
+	tr := &schedtrace.Trace{Duration: 100 * time.Millisecond, CPUs: []int{0, 1}}
+	for b := 0; b < 90; b++ {
+		at := 5*time.Millisecond + time.Duration(b)*time.Millisecond
+		for i := 0; i < 13; i++ {
+			tr.GIL = append(tr.GIL, schedtrace.GILEvent{Time: at + time.Duration(i)*2*time.Microsecond, TID: 10 + i%2, Kind: schedtrace.GILTake})
+		}
+	}
+	w := tr.DefaultWindow()
+	n := 0
+	for _, h := range tr.HandOffs() {
+		if h >= w.From && h < w.To {
+			n++
+		}
+	}
+	if n < 6 {
+		t.Errorf("DefaultWindow() = %v holds %d hand-offs, want about a dozen (one burst)", w, n)
+	}
+}

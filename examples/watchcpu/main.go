@@ -405,11 +405,12 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "GIL: %d switches, %d acquisitions, %d drop requests, %.2f s waited; %d futex wake-ups, %d sleeps\n",
 			res.GIL.Switches, res.GIL.Acquisitions, res.GIL.DropRequests, res.GIL.WaitSeconds, res.GIL.FutexWakes, res.GIL.FutexSleeps)
 	}
+	picture := c.filename
+	if picture == "" {
+		picture = "profile-" + strings.NewReplacer(":", "-", " ", "-").Replace(job.DataID()) + c.picture.Ext()
+	}
 	if c.picture != heatmap.Terminal {
-		name := c.filename
-		if name == "" {
-			name = "profile-" + strings.NewReplacer(":", "-", " ", "-").Replace(job.DataID()) + c.picture.Ext()
-		}
+		name := picture
 		if err := heatmap.WriteFile(name, res.Recording, heatmap.Options{Mode: mode}); err != nil {
 			return err
 		}
@@ -423,7 +424,11 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		}
 	}
 	if c.traceFile != "" {
-		if err := saveTrace(stdout, c.traceFile, res); err != nil {
+		zoom := ""
+		if c.picture != heatmap.Terminal {
+			zoom = heatmap.TraceFileName(picture)
+		}
+		if err := saveTrace(stdout, c.traceFile, zoom, res); err != nil {
 			return err
 		}
 	}
@@ -458,9 +463,10 @@ func printResults(w io.Writer, wl experiment.Workload, results []uint64) {
 	}
 }
 
-// saveTrace writes the run's scheduler trace as a Trace Event file, or
-// says why there is none.
-func saveTrace(stdout io.Writer, name string, res *corescope.Result) error {
+// saveTrace writes the run's scheduler trace as a Trace Event file and,
+// unless zoom is "", its zoom picture (the default window) beside the
+// heatmap; or says why there is none.
+func saveTrace(stdout io.Writer, name, zoom string, res *corescope.Result) error {
 	if res.Trace == nil {
 		fmt.Fprintf(stdout, "Not traced: %s\n", res.TraceError)
 		return nil
@@ -470,5 +476,12 @@ func saveTrace(stdout io.Writer, name string, res *corescope.Result) error {
 	}
 	fmt.Fprintf(stdout, "Saved %s (%d on-CPU slices, %d GIL events; %v); open it in https://ui.perfetto.dev\n",
 		name, len(res.Trace.Slices), len(res.Trace.GIL), res.Trace.Lost)
+	if zoom == "" {
+		return nil
+	}
+	if err := heatmap.WriteTraceFile(zoom, res.Trace, heatmap.TraceOptions{}); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "Saved", zoom)
 	return nil
 }

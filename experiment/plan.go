@@ -68,6 +68,23 @@ func PythonUnitsFor(sp *workload.Speed, unit uint64, d time.Duration) int {
 	return max(1, int(float64(d)/(sp.NsPerIteration*float64(unit))+0.5))
 }
 
+// SizePythons sets PythonUnits so that each of Pythons' serial runs takes
+// about d of one core, whatever Units the emulated runs were calibrated to:
+// a real interpreter is two to four times slower than the bytecode kernel,
+// and doing the emulation's whole work in it would double the experiment.
+func (p *Plan) SizePythons(d time.Duration) {
+	unit := serialUnit(p.Unit)
+	for _, sp := range p.Pythons {
+		if sp == nil {
+			continue
+		}
+		if p.PythonUnits == nil {
+			p.PythonUnits = map[string]int{}
+		}
+		p.PythonUnits[sp.Interpreter.Path] = PythonUnitsFor(sp, unit, d)
+	}
+}
+
 // SeedUnit is the seed's n for processes and the serial run: sum(range(2^28)).
 const SeedUnit = 1 << 28
 

@@ -5,6 +5,7 @@ import (
 	"html"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -85,6 +86,33 @@ func TestPlanPythons(t *testing.T) {
 	}
 	if u := experiment.PythonUnitsFor(py2, 1<<20, 1e9); u != 68 { // 1 s / (14 ns × 2^20) = 68.1
 		t.Errorf("PythonUnitsFor = %d, want 68", u)
+	}
+}
+
+func TestPlanSizePythons(t *testing.T) {
+	// Units as Calibrate leaves them for a 3 s serial run at 10 ns; the
+	// real rows get their own, for a 1 s serial run each.
+	p := experiment.Plan{CPUs: 2, Unit: 1 << 24, Units: 18, Pythons: []*workload.Speed{py2, nil, py3}}
+	p.SizePythons(time.Second)
+	want := map[string]int{
+		"/x/python2.7":  4, // 1 s / (14 ns × 2^24) = 4.3
+		"/x/python3.13": 2, // 1 s / (33 ns × 2^24) = 1.8
+	}
+	if diff := cmp.Diff(want, p.PythonUnits); diff != "" {
+		t.Errorf("PythonUnits mismatch (-want +got):\n%s", diff)
+	}
+	for _, s := range p.Specs() {
+		if s.Python == nil && s.Workload != experiment.DoNothing && s.Units != 18 {
+			t.Errorf("%s: Units = %d, want the emulation's 18", s.Workload, s.Units)
+		}
+		if s.Python != nil && s.Units != want[s.Python.Interpreter.Path] {
+			t.Errorf("%s %s: Units = %d, want %d", s.Workload, s.Python.Interpreter, s.Units, want[s.Python.Interpreter.Path])
+		}
+	}
+	var none experiment.Plan
+	none.SizePythons(time.Second)
+	if none.PythonUnits != nil {
+		t.Errorf("a plan with no Pythons got PythonUnits %v", none.PythonUnits)
 	}
 }
 

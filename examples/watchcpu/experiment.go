@@ -50,12 +50,10 @@ func runExperiment(ctx context.Context, c *config, stdout, stderr io.Writer) err
 		plan.Pythons = pythons.Speeds
 		// A real interpreter is slower than the bytecode kernel: its
 		// serial run gets a third of --serial-time, so that the whole
-		// experiment stays within about three minutes.
-		if plan.Units == 0 { // --units given: the same for every run
-			plan.PythonUnits = map[string]int{}
-			for _, sp := range pythons.Speeds {
-				plan.PythonUnits[sp.Interpreter.Path] = experiment.PythonUnitsFor(sp, plan.Unit, c.serialTime/3)
-			}
+		// experiment stays within about three minutes. (Calibrate has set
+		// plan.Units by now; --units given makes every run the same.)
+		if c.units == 0 {
+			plan.SizePythons(c.serialTime / 3)
 		}
 	}
 	e := experiment.Experiment{

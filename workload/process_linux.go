@@ -22,10 +22,6 @@ func exit(code int)                   { os.Exit(code) }
 func stdout() io.Writer               { return os.Stdout }
 func stderr() io.Writer               { return os.Stderr }
 
-// maxStderr bounds how much of a failing child's stderr, and of its
-// stdout, an error carries.
-const maxStderr = 4 << 10
-
 func runProcesses(ctx context.Context, p Processes) (Report, error) {
 	return runProcessesHook(ctx, p, nil)
 }
@@ -185,13 +181,4 @@ func childError(id int, cmd *exec.Cmd, err error, out, errOut []byte) error {
 func lastLine(b []byte) []byte {
 	b = bytes.TrimRight(b, "\n")
 	return b[bytes.LastIndexByte(b, '\n')+1:]
-}
-
-// clip keeps the last maxStderr bytes, where the cause usually is.
-func clip(b []byte) string {
-	b = bytes.TrimSpace(b)
-	if len(b) > maxStderr {
-		return "…" + string(b[len(b)-maxStderr:])
-	}
-	return string(b)
 }

@@ -218,6 +218,7 @@ func TestTracePeer(t *testing.T) {
 	// but only by the followed threads' with a kernel filter, so the
 	// filtered trace is compared only when it has none.
 	t.Logf("unmatched switches: %d, following the child %d", tr.Lost.Unmatched, followed.Lost.Unmatched)
+	unreported(t, tr)
 	compare(t, "whole machine", tr, child, peer)
 	if followed.Lost.Unmatched == 0 {
 		compare(t, "following the child", followed, child, peer)

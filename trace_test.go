@@ -2,6 +2,7 @@ package corescope_test
 
 import (
 	"errors"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -53,6 +54,7 @@ func TestRunTracedGIL(t *testing.T) {
 	if len(tr.GIL) == 0 {
 		t.Fatal("no GIL events in the trace")
 	}
+	unreported(t, tr)
 	byTID := map[int][]schedtrace.Slice{}
 	for _, s := range tr.Slices {
 		byTID[s.TID] = append(byTID[s.TID], s)
@@ -75,4 +77,19 @@ func TestRunTracedGIL(t *testing.T) {
 		t.Errorf("Lost.GIL = %d, want the workload's %d", tr.Lost.GIL, res.Report.GILEventsLost)
 	}
 	t.Logf("%d GIL events, %d outside slices, %d slices, lost %+v", len(tr.GIL), outside, len(tr.Slices), tr.Lost)
+}
+
+// unreported skips the test when the kernel left more than 1 % of a
+// trace's switches unreported. A quiet machine leaves a few a second (this
+// kind of VM's own service threads); a busy one, running other tests
+// beside this one, thousands, and each can hide a slice's start or end,
+// so the trace cannot be held to a peer's or its own events' times then.
+// It says so rather than hide it, as every picture made from the trace
+// does.
+func unreported(t *testing.T, tr *schedtrace.Trace) {
+	t.Helper()
+	if n := len(tr.Slices); float64(tr.Lost.Unmatched) > 0.01*float64(n) {
+		load, _ := os.ReadFile("/proc/loadavg")
+		t.Skipf("the kernel left %d switches unreported beside %d slices (over 1 %%), under load %s: too busy a machine to compare exact times", tr.Lost.Unmatched, n, strings.TrimSpace(string(load)))
+	}
 }

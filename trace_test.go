@@ -79,7 +79,8 @@ func TestRunTracedGIL(t *testing.T) {
 	t.Logf("%d GIL events, %d outside slices, %d slices, lost %+v", len(tr.GIL), outside, len(tr.Slices), tr.Lost)
 }
 
-// unreported skips the test when the kernel left more than 1 % of a
+// unreported skips the test when the kernel left more than
+// schedtrace.MaxUnreportedShare of a
 // trace's switches unreported. A quiet machine leaves a few a second (this
 // kind of VM's own service threads); a busy one, running other tests
 // beside this one, thousands, and each can hide a slice's start or end,
@@ -88,8 +89,8 @@ func TestRunTracedGIL(t *testing.T) {
 // does.
 func unreported(t *testing.T, tr *schedtrace.Trace) {
 	t.Helper()
-	if n := len(tr.Slices); float64(tr.Lost.Unmatched) > 0.01*float64(n) {
+	if u := tr.UnreportedShare(); u > schedtrace.MaxUnreportedShare {
 		load, _ := os.ReadFile("/proc/loadavg")
-		t.Skipf("the kernel left %d switches unreported beside %d slices (over 1 %%), under load %s: too busy a machine to compare exact times", tr.Lost.Unmatched, n, strings.TrimSpace(string(load)))
+		t.Skipf("the kernel left %d switches unreported beside %d slices (%.1f %%), under load %s: exact times cannot be compared", tr.Lost.Unmatched, len(tr.Slices), 100*u, strings.TrimSpace(string(load)))
 	}
 }

@@ -171,6 +171,10 @@ func (r *Recording) needTrace(what string) schedtrace.Concurrency {
 		}
 		r.t.Skipf("coretest: cannot judge %s without a scheduler trace: %s", what, why)
 	}
+	if u := r.trace.UnreportedShare(); u > schedtrace.MaxUnreportedShare {
+		r.t.Skipf("coretest: cannot judge %s: the kernel left %d switches unreported beside the trace's %d slices (%.1f %%, over %.0f %%), and each can stretch a slice (%s)",
+			what, r.trace.Lost.Unmatched, len(r.trace.Slices), 100*u, 100*schedtrace.MaxUnreportedShare, c)
+	}
 	return c
 }
 

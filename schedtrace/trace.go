@@ -195,3 +195,21 @@ func (t *Trace) Thread(tid int) *Thread {
 
 // Time returns the wall-clock time of an offset into the trace.
 func (t *Trace) Time(d time.Duration) time.Time { return t.Start.Add(d) }
+
+// MaxUnreportedShare is the share of a trace's slices with an unreported
+// switch (UnreportedShare) above which its exact times should not be
+// trusted for a verdict: a quiet machine leaves a few a second, and then
+// each one's slice is stretched to the CPU's next reported switch.
+const MaxUnreportedShare = 0.01
+
+// UnreportedShare returns Lost.Unmatched as a share of the trace's slices:
+// how many of them may have been stretched, or cut, because the kernel
+// reported no switch where one happened. A picture still draws such a
+// trace, saying so; a test judging exact overlap should skip above
+// MaxUnreportedShare.
+func (t *Trace) UnreportedShare() float64 {
+	if len(t.Slices) == 0 {
+		return 0
+	}
+	return float64(t.Lost.Unmatched) / float64(len(t.Slices))
+}

@@ -690,17 +690,7 @@ func (sh *traceShape) scene() *scene {
 		sc.Lines = append(sc.Lines, vline{float64(ln.x0) + 0.5, float64(ln.y0) + 0.5, float64(ln.x1) + 0.5, float64(ln.y1) + 0.5, false})
 	}
 	for _, t := range sh.texts {
-		vt := vtext{X: t.x, Y: t.y, S: t.s, Anchor: "start", Size: labelSize}
-		switch t.anchor {
-		case anchorMiddle:
-			vt.Anchor = "middle"
-		case anchorEnd:
-			vt.Anchor = "end"
-		}
-		if t.face == faceTitle {
-			vt.Size, vt.Bold = titleSize, true
-		}
-		sc.Texts = append(sc.Texts, vt)
+		sc.Texts = append(sc.Texts, vectorText(t))
 	}
 	return sc
 }

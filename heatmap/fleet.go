@@ -316,30 +316,7 @@ func fleetChart(recs []*cpuwatch.Recording, opts Options, hover bool, m medium) 
 		gaps := (len(recs) - 1) * breakGap
 		c.cellH = min(max((o.GridHeight-gaps)/rows, 1), 24)
 	}
-	if mode == Split {
-		c.cellH = max(c.cellH, 4)
-		if c.cellH >= 8 {
-			c.gap = 2
-		}
-	}
-	for _, p := range []int{0, 25, 50, 75, 100} {
-		c.legend.ticks = append(c.legend.ticks, tick{float64(p) / 100, strconv.Itoa(p) + " %"})
-	}
-	var what string
-	switch mode {
-	case Busy:
-		c.cells = quantize(s, s.busy, nil)
-		what, c.legend.title = "busy time (all but idle and iowait)", []string{"busy"}
-	case User:
-		c.cells = quantize(s, s.user, nil)
-		what, c.legend.title = "user time (user + nice)", []string{"user"}
-	case System:
-		c.cells = quantize(s, s.sys, nil)
-		what, c.legend.title = "system time", []string{"system"}
-	case Split:
-		c.cells, c.lower = quantize(s, s.user, nil), quantize(s, s.sys, nil)
-		what, c.legend.title = "user time (upper half of each cell) and system time (lower half)", []string{"upper: user", "lower: system"}
-	}
+	what := c.fillMode(s, mode, nil)
 	c.subtitle = fmt.Sprintf("%s per CPU · %s, %s · %s", what, count(len(recs), "host"), count(rows, "CPU"), per)
 	if hover {
 		c.tip = func(r, col int) string {

@@ -180,31 +180,7 @@ func buildChart(rec *cpuwatch.Recording, o resolved, extra field) (*chart, error
 	if c.cellH == 0 {
 		c.cellH = min(max(o.GridHeight/len(s.ids), 1), 24)
 	}
-	if mode == Split {
-		// Halves of at least 2 pixels, and a gap that pairs them per core.
-		c.cellH = max(c.cellH, 4)
-		if c.cellH >= 8 {
-			c.gap = 2
-		}
-	}
-	for _, p := range []int{0, 25, 50, 75, 100} {
-		c.legend.ticks = append(c.legend.ticks, tick{float64(p) / 100, strconv.Itoa(p) + " %"})
-	}
-	var what string
-	switch mode {
-	case Busy:
-		c.cells = quantize(s, s.busy, cr.rowOf)
-		what, c.legend.title = "busy time (all but idle and iowait)", []string{"busy"}
-	case User:
-		c.cells = quantize(s, s.user, cr.rowOf)
-		what, c.legend.title = "user time (user + nice)", []string{"user"}
-	case System:
-		c.cells = quantize(s, s.sys, cr.rowOf)
-		what, c.legend.title = "system time", []string{"system"}
-	case Split:
-		c.cells, c.lower = quantize(s, s.user, cr.rowOf), quantize(s, s.sys, cr.rowOf)
-		what, c.legend.title = "user time (upper half of each cell) and system time (lower half)", []string{"upper: user", "lower: system"}
-	}
+	what := c.fillMode(s, mode, cr.rowOf)
 	c.subtitle = what + " per CPU · " + per
 	if o.GroupByCore {
 		c.subtitle += " · rows grouped by physical core"
@@ -452,4 +428,35 @@ func trim(x float64) string {
 		return "0"
 	}
 	return strconv.FormatFloat(math.Round(x*1000)/1000, 'f', -1, 64)
+}
+
+// fillMode fills c's cells, legend and Split layout with what mode shows
+// of s, rows placed by rowOf (nil: series order), and returns the phrase
+// naming it for the subtitle. c.cellH must be set: Split raises it so that
+// each half has at least 2 pixels, with a gap that pairs them per core.
+func (c *chart) fillMode(s *series, mode Mode, rowOf []int) (what string) {
+	if mode == Split {
+		c.cellH = max(c.cellH, 4)
+		if c.cellH >= 8 {
+			c.gap = 2
+		}
+	}
+	for _, p := range []int{0, 25, 50, 75, 100} {
+		c.legend.ticks = append(c.legend.ticks, tick{float64(p) / 100, strconv.Itoa(p) + " %"})
+	}
+	switch mode {
+	case Busy:
+		c.cells = quantize(s, s.busy, rowOf)
+		what, c.legend.title = "busy time (all but idle and iowait)", []string{"busy"}
+	case User:
+		c.cells = quantize(s, s.user, rowOf)
+		what, c.legend.title = "user time (user + nice)", []string{"user"}
+	case System:
+		c.cells = quantize(s, s.sys, rowOf)
+		what, c.legend.title = "system time", []string{"system"}
+	case Split:
+		c.cells, c.lower = quantize(s, s.user, rowOf), quantize(s, s.sys, rowOf)
+		what, c.legend.title = "user time (upper half of each cell) and system time (lower half)", []string{"upper: user", "lower: system"}
+	}
+	return what
 }

@@ -75,6 +75,7 @@ type gilChunk struct {
 	ev   []uint64 // (ns since the log's base) << 3 | kind
 	n    int      // how many of ev hold events; set by the thread
 	next *gilChunk
+	free func() // releases ev; nil for a heap chunk
 }
 
 // gilLog holds each GIL thread's event buffers. A nil *gilLog records
@@ -147,7 +148,8 @@ func (l *gilLog) alloc(t *gilThreadLog) *gilChunk {
 	}
 	l.budget.Add(int64(-n))
 	t.size = min(2*t.size, maxGILChunk)
-	return &gilChunk{ev: make([]uint64, n)}
+	ev, free := eventChunk(n)
+	return &gilChunk{ev: ev, free: free}
 }
 
 // budgetLeft reports whether the helper has events left to give.
@@ -296,9 +298,23 @@ func (l *gilLog) collect(rep *Report) {
 		}
 		down(0)
 	}
-	// The chunks are copied out; let them go now rather than with the
-	// Report's last reference to the log.
+	l.free()
+}
+
+// free releases every chunk, the spares too; the events are copied out
+// or not wanted.
+func (l *gilLog) free() {
 	for i := range l.threads {
-		l.threads[i].first, l.threads[i].cur = nil, nil
+		t := &l.threads[i]
+		chunks := []*gilChunk{t.spare.Swap(nil)}
+		for c := t.first; c != nil; c = c.next {
+			chunks = append(chunks, c)
+		}
+		for _, c := range chunks {
+			if c != nil && c.free != nil {
+				c.free()
+			}
+		}
+		t.first, t.cur = nil, nil
 	}
 }

@@ -10,12 +10,12 @@ import (
 
 // BenchmarkGILEvents runs the Python 2 GIL with 2 threads (2 × 2^24
 // bytecode iterations) with its event buffers off and on, alternately in
-// every iteration, and reports both median wall times, their ratio, and
-// the events recorded per second.
+// every iteration, and reports both median wall times, their ratio, the
+// events recorded per second and those lost per run.
 func BenchmarkGILEvents(b *testing.B) {
 	work := Work{Kernel: Bytecode, N: 1 << 24}
 	var off, on []time.Duration
-	var events, secs float64
+	var events, lost, secs float64
 	i := 0
 	for b.Loop() {
 		for k := range 2 {
@@ -31,6 +31,7 @@ func BenchmarkGILEvents(b *testing.B) {
 			if withEvents {
 				on = append(on, rep.Wall)
 				events += float64(len(rep.GILEvents)) + float64(rep.GILEventsLost)
+				lost += float64(rep.GILEventsLost)
 				secs += rep.Wall.Seconds()
 			} else {
 				off = append(off, rep.Wall)
@@ -47,6 +48,7 @@ func BenchmarkGILEvents(b *testing.B) {
 	b.ReportMetric(med(on), "on-ms")
 	b.ReportMetric(med(on)/med(off), "on/off")
 	b.ReportMetric(events/secs, "events/s")
+	b.ReportMetric(lost/float64(len(on)), "lost/run")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -64,6 +66,7 @@ func BenchmarkGILEventOff(b *testing.B) {
 // timed).
 func BenchmarkGILEventOn(b *testing.B) {
 	l := newGILLog(1, 1<<16)
+	b.Cleanup(l.free)
 	t := &l.threads[0]
 	for b.Loop() {
 		if t.n == len(t.cur.ev) {

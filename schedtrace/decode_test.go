@@ -380,6 +380,7 @@ func FuzzDecodeRecords(f *testing.F) {
 	f.Add(e.switchRec(event{a: 1, b: 2, state: 1}, "a", "b"))
 	f.Add(append(e.forkRec(event{a: 1, b: 2}, "c"), lostRec(3)...))
 	f.Add(e.wakingRec(event{a: 1, b: 2}, "w"))
+	f.Add(append(switchCPUWide(true, true, event{a: 1, b: 2}), switchCPUWide(false, false, event{a: 2, b: 1})...))
 	f.Fuzz(func(t *testing.T, buf []byte) {
 		var lost uint64
 		evs, err := d.decodeRecords(nil, buf, &lost, nil)

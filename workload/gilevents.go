@@ -53,19 +53,24 @@ type GILEvent struct {
 // allocates ahead of need: each thread writes into its chunk and, when it
 // is full, swaps in the spare the helper left it (one atomic swap, no
 // lock, no allocation on the thread), and wakes the helper to leave the
-// next, twice as large, up to maxGILChunk events. A thread that finds no
-// spare — its run has used GIL.Events, or the helper fell behind — counts
-// its events lost until one arrives.
+// next, twice as large, up to maxGILChunk events. The first spare is four
+// times the first chunk, so the helper has some 150 ms of the Python 2
+// storm to be scheduled the first time, and more after. Should it still be
+// late, the thread maps a small chunk of its own (lateGILChunk) rather
+// than lose events: one mmap on the lock path, rare. Only a run that has
+// used all of GIL.Events counts its events lost.
 const (
 	// GILEventBytes is what one GIL event costs in the threads' buffers:
 	// the time since the log's start in nanoseconds and the kind, packed
 	// into a uint64 (the thread is the buffer's).
 	GILEventBytes = 8
-	// firstGILChunk is each thread's first chunk and first spare, in
-	// events: 512 KiB, over 60 ms of the Python 2 storm's fastest
-	// thread, time enough for the helper to be scheduled on a loaded
-	// machine before the spare is needed.
+	// firstGILChunk is each thread's first chunk, in events: 512 KiB,
+	// some 40 ms of the Python 2 storm's fastest thread; its first spare
+	// is four times as large.
 	firstGILChunk = 1 << 16
+	// lateGILChunk is the chunk a thread maps itself when the helper is
+	// late: 128 KiB, a few µs to map.
+	lateGILChunk = 1 << 14
 	// maxGILChunk caps a chunk at 8 MiB.
 	maxGILChunk = 1 << 20
 )
@@ -106,6 +111,7 @@ type gilThreadLog struct {
 	first *gilChunk
 	tid   int32
 	lost  int64
+	late  int64 // chunks the thread mapped itself, the helper being late
 	spare atomic.Pointer[gilChunk]
 	// size is the helper's: the length of the next chunk.
 	size int
@@ -123,14 +129,14 @@ func newGILLog(threads, max int) *gilLog {
 		need: make(chan struct{}, 1), done: make(chan struct{})}
 	l.budget.Store(int64(max))
 	// Every thread's first chunk before any spare, so that a small cap
-	// is shared.
-	first := min(firstGILChunk, (max+2*threads-1)/(2*threads))
+	// is shared: a fifth of the cap between them at most.
+	first := min(firstGILChunk, (max+5*threads-1)/(5*threads))
 	for i := range l.threads {
 		t := &l.threads[i]
 		t.size = first
 		t.first = l.alloc(t)
 		t.cur = t.first
-		t.size = first
+		t.size = 4 * first
 	}
 	for i := range l.threads {
 		l.threads[i].spare.Store(l.alloc(&l.threads[i]))
@@ -139,20 +145,33 @@ func newGILLog(threads, max int) *gilLog {
 	return l
 }
 
-// alloc returns the next chunk for t from the budget, or nil when the
+// alloc returns the next chunk for t from the budget, empty when the
 // budget is spent; the chunk after it will be twice as large.
 func (l *gilLog) alloc(t *gilThreadLog) *gilChunk {
-	n := min(t.size, int(l.budget.Load()))
-	if n <= 0 {
+	n := l.take(t.size)
+	if n == 0 {
 		return &gilChunk{}
 	}
-	l.budget.Add(int64(-n))
 	t.size = min(2*t.size, maxGILChunk)
 	ev, free := eventChunk(n)
 	return &gilChunk{ev: ev, free: free}
 }
 
-// budgetLeft reports whether the helper has events left to give.
+// take removes up to n events from the budget and returns how many.
+func (l *gilLog) take(n int) int {
+	for {
+		b := l.budget.Load()
+		m := min(int64(n), b)
+		if m <= 0 {
+			return 0
+		}
+		if l.budget.CompareAndSwap(b, b-m) {
+			return int(m)
+		}
+	}
+}
+
+// budgetLeft reports whether there are events left to give.
 func (l *gilLog) budgetLeft() bool { return l.budget.Load() > 0 }
 
 // startHelper starts the goroutine that leaves each thread a spare chunk.
@@ -214,12 +233,18 @@ func (l *gilLog) add(id int, k GILEventKind) {
 	t.n++
 }
 
-// grow moves t on to its spare chunk, if the helper has left one, and
-// asks for the next.
+// grow moves t on to its spare chunk, or one of its own if the helper is
+// late, and asks for the next; it returns false once the budget is spent.
 func (l *gilLog) grow(t *gilThreadLog) bool {
 	c := t.spare.Swap(nil)
 	if c == nil {
-		return false
+		n := l.take(lateGILChunk)
+		if n == 0 {
+			return false
+		}
+		ev, free := eventChunk(n)
+		c = &gilChunk{ev: ev, free: free}
+		t.late++
 	}
 	t.cur.n = t.n
 	t.cur.next, t.cur, t.n = c, c, 0

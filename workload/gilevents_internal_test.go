@@ -129,24 +129,31 @@ func TestGILEventsOffAndFull(t *testing.T) {
 }
 
 // TestGILLogChunks drives the log by hand: threads fill chunk after chunk,
-// each waiting for the helper's spare before the next, and every event
-// comes back once, merged in time order, with none lost; past the cap
-// events are counted lost.
+// each waiting for the helper's spare before the next (or, with no
+// helper, mapping chunks of their own), and every event comes back once,
+// merged in time order, with none lost; past the cap events are counted
+// lost.
 func TestGILLogChunks(t *testing.T) {
+	const many = 1<<16 + 1<<18 + 1<<19 + 2<<20 + 5 // six chunks
 	for _, tc := range []struct {
 		name               string
 		threads, max       int
 		perThread          int
+		noHelper           bool
 		wantKept, wantLost int
 	}{
-		{"one thread, many chunks", 1, 1 << 22, 2<<16 + 1<<17 + 1<<18 + 1<<19 + 1<<20 + 5, 2<<16 + 1<<17 + 1<<18 + 1<<19 + 1<<20 + 5, 0},
-		{"three threads", 3, 1 << 22, 300000, 900000, 0},
-		{"cap", 2, 1000, 800, 1000, 600},
-		{"cap smaller than the threads", 5, 3, 2, 3, 7},
+		{"one thread, many chunks", 1, 1 << 22, many, false, many, 0},
+		{"three threads", 3, 1 << 22, 300000, false, 900000, 0},
+		{"no helper: the threads map their own", 2, 1 << 22, 300000, true, 600000, 0},
+		{"no helper, cap", 2, 400000, 300000, true, 400000, 200000},
+		{"cap", 2, 1000, 800, false, 1000, 600},
+		{"cap smaller than the threads", 5, 3, 2, false, 3, 7},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newGILLog(tc.threads, tc.max)
-			l.startHelper()
+			if !tc.noHelper {
+				l.startHelper()
+			}
 			for id := range tc.threads {
 				l.threads[id].tid = int32(100 + id)
 			}
@@ -171,6 +178,9 @@ func TestGILLogChunks(t *testing.T) {
 				}
 				done += step
 				for id := range tc.threads {
+					if tc.noHelper {
+						break
+					}
 					th := &l.threads[id]
 					deadline := time.Now().Add(5 * time.Second)
 					for th.spare.Load() == nil && l.budgetLeft() && time.Now().Before(deadline) {
@@ -178,7 +188,16 @@ func TestGILLogChunks(t *testing.T) {
 					}
 				}
 			}
-			l.stop()
+			if !tc.noHelper {
+				l.stop()
+			}
+			late := int64(0)
+			for id := range tc.threads {
+				late += l.threads[id].late
+			}
+			if tc.noHelper != (late > 0) && tc.wantKept > 5*tc.threads*firstGILChunk {
+				t.Errorf("threads mapped %d chunks of their own; want some only with no helper", late)
+			}
 			var rep Report
 			l.collect(&rep)
 			if len(rep.GILEvents) != tc.wantKept || rep.GILEventsLost != int64(tc.wantLost) {

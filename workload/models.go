@@ -164,10 +164,11 @@ type GIL struct {
 	// each thread into buffers of its own written without a lock;
 	// Report.GILEvents returns them and Report.GILEventsLost counts those
 	// past the cap. The buffers grow with the run: each thread starts
-	// with 512 KiB (less for a small Events) and a helper goroutine maps
-	// its next, larger chunk (up to 8 MiB, outside the Go heap, pages
-	// faulted in) ahead of need, off the lock path, so Events is a cap,
-	// not an allocation. An event costs
+	// with 512 KiB and a 2 MiB spare (less for a small Events) and a
+	// helper goroutine maps its next, larger chunk (up to 8 MiB, outside
+	// the Go heap, pages faulted in) ahead of need, off the lock path; a
+	// thread the helper leaves waiting maps 128 KiB itself rather than
+	// lose events. So Events is a cap, not an allocation. An event costs
 	// [GILEventBytes] while the run lasts and a [GILEvent] (16 bytes) in
 	// the Report. A Python 2 thread records about three events per check
 	// interval: the 2-thread storm makes about 2 million a second. Zero,

@@ -3,6 +3,7 @@
 package workload
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -73,5 +74,32 @@ func BenchmarkGILEventOn(b *testing.B) {
 			t.n = 0
 		}
 		l.rec(0, GILTake)
+	}
+}
+
+// BenchmarkGILEventsExperiment runs the default experiment's GIL runs
+// (Python 2 and 3, 2 and 4 threads, 13 units of 2^22 iterations a thread,
+// as watchcpu sized them on the 2-vCPU VM) with corescope.RunTraced's cap
+// of 2^24 events, and reports each run's events, those lost, and what the
+// threads' buffers held.
+func BenchmarkGILEventsExperiment(b *testing.B) {
+	for _, v := range []GILVersion{Python2, Python3} {
+		for _, n := range []int{2, 4} {
+			b.Run(fmt.Sprintf("%v:%d", v, n), func(b *testing.B) {
+				var events, lost, runs float64
+				for b.Loop() {
+					rep, err := GIL{N: n, Version: v, Work: Work{Kernel: Bytecode, N: 1 << 22, Units: 13}, Events: 1 << 24}.Run(b.Context())
+					if err != nil {
+						b.Fatal(err)
+					}
+					events += float64(len(rep.GILEvents))
+					lost += float64(rep.GILEventsLost)
+					runs++
+				}
+				b.ReportMetric(events/runs, "events/run")
+				b.ReportMetric(lost/runs, "lost/run")
+				b.ReportMetric(events/runs*GILEventBytes/(1<<20), "buffer-MiB/run")
+			})
+		}
 	}
 }

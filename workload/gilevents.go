@@ -262,13 +262,16 @@ func (l *gilLog) collect(rep *Report) {
 	if l == nil {
 		return
 	}
+	// A cursor's key is its next event's time with the thread's index
+	// beneath, so that one comparison orders by time, then thread.
 	type cursor struct {
+		key uint64
+		ev  []uint64 // the rest of its chunk
 		c   *gilChunk
-		i   int
-		at  int64
 		tid int32
-		id  int
+		id  uint64
 	}
+	const idBits = 11 // MaxWorkers is 1024
 	var h []cursor
 	n := 0
 	for id := range l.threads {
@@ -283,17 +286,16 @@ func (l *gilLog) collect(rep *Report) {
 			c = c.next // a chunk the budget left empty
 		}
 		if c != nil {
-			h = append(h, cursor{c: c, at: int64(c.ev[0] >> 3), tid: t.tid, id: id})
+			h = append(h, cursor{key: c.ev[0]>>3<<idBits | uint64(id), ev: c.ev[:c.n], c: c, tid: t.tid, id: uint64(id)})
 		}
 	}
-	less := func(a, b cursor) bool { return a.at < b.at || a.at == b.at && a.id < b.id }
 	down := func(i int) {
 		for {
 			m := i
-			if a := 2*i + 1; a < len(h) && less(h[a], h[m]) {
+			if a := 2*i + 1; a < len(h) && h[a].key < h[m].key {
 				m = a
 			}
-			if b := 2*i + 2; b < len(h) && less(h[b], h[m]) {
+			if b := 2*i + 2; b < len(h) && h[b].key < h[m].key {
 				m = b
 			}
 			if m == i {
@@ -306,23 +308,26 @@ func (l *gilLog) collect(rep *Report) {
 	for i := len(h)/2 - 1; i >= 0; i-- {
 		down(i)
 	}
-	rep.GILEvents = make([]GILEvent, 0, n)
-	for len(h) > 0 {
+	out := make([]GILEvent, n)
+	for k := range out {
 		cu := &h[0]
-		v := cu.c.ev[cu.i]
-		rep.GILEvents = append(rep.GILEvents, GILEvent{Mono: l.baseMono + int64(v>>3), TID: cu.tid, Kind: GILEventKind(v & 7)})
-		cu.i++
-		for cu.c != nil && cu.i == cu.c.n {
-			cu.c, cu.i = cu.c.next, 0
+		v := cu.ev[0]
+		out[k] = GILEvent{Mono: l.baseMono + int64(v>>3), TID: cu.tid, Kind: GILEventKind(v & 7)}
+		cu.ev = cu.ev[1:]
+		for len(cu.ev) == 0 && cu.c != nil {
+			if cu.c = cu.c.next; cu.c != nil {
+				cu.ev = cu.c.ev[:cu.c.n]
+			}
 		}
-		if cu.c == nil {
+		if len(cu.ev) == 0 {
 			h[0] = h[len(h)-1]
 			h = h[:len(h)-1]
 		} else {
-			cu.at = int64(cu.c.ev[cu.i] >> 3)
+			cu.key = cu.ev[0]>>3<<idBits | cu.id
 		}
 		down(0)
 	}
+	rep.GILEvents = out
 	l.free()
 }
 

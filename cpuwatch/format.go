@@ -99,6 +99,10 @@ type codec struct {
 	ids       []int
 	cores     []deltas
 	names     []string
+	// floats says, for the sample last decoded, which usages were kept as
+	// floats: the total at 0, then each core; the others are the deltas
+	// in prevTotal and cores.
+	floats []bool
 }
 
 func (c *codec) init(h Header) {
@@ -708,7 +712,7 @@ func (c *codec) decodeSample(p []byte, s *Sample, skim bool) error {
 		s.Threads = nil
 		return r.err
 	}
-	r.usage(&s.Total, &c.prevTotal)
+	c.floats = append(c.floats[:0], !r.usage(&s.Total, &c.prevTotal))
 	if flags&sfCoresNil != 0 {
 		if len(c.ids) != 0 {
 			return errors.New("nil cores with ids")
@@ -721,7 +725,7 @@ func (c *codec) decodeSample(p []byte, s *Sample, skim bool) error {
 		s.Cores = s.Cores[:0]
 		for i, id := range c.ids {
 			s.Cores = append(s.Cores, CoreUsage{ID: id})
-			r.usage(&s.Cores[i].Usage, &c.cores[i])
+			c.floats = append(c.floats, !r.usage(&s.Cores[i].Usage, &c.cores[i]))
 		}
 	}
 	if flags&sfThreads == 0 {
@@ -763,8 +767,8 @@ func (c *codec) decodeSample(p []byte, s *Sample, skim bool) error {
 	return r.end()
 }
 
-// usage reads what appendUsage wrote.
-func (r *payloadReader) usage(u *Usage, ref *deltas) {
+// usage reads what appendUsage wrote, and reports whether it was ticks.
+func (r *payloadReader) usage(u *Usage, ref *deltas) bool {
 	mask := r.uvarint()
 	if mask == escapeBit {
 		var f [numFields]float64
@@ -772,11 +776,11 @@ func (r *payloadReader) usage(u *Usage, ref *deltas) {
 			f[i] = r.float()
 		}
 		u.setFields(&f)
-		return
+		return false
 	}
 	if mask >= escapeBit {
 		r.bad("bad usage mask")
-		return
+		return false
 	}
 	for j, f := range maskOrder {
 		if mask&(1<<j) != 0 {
@@ -784,6 +788,7 @@ func (r *payloadReader) usage(u *Usage, ref *deltas) {
 		}
 	}
 	*u = ref.usage()
+	return true
 }
 
 func (r *payloadReader) threadTime(elapsed time.Duration) float64 {
@@ -811,8 +816,10 @@ func WriteRecording(w io.Writer, rec *Recording) error {
 			return err
 		}
 	}
-	for i := range rec.Samples {
-		if err := e.Encode(rec.Samples[i]); err != nil {
+	var s Sample
+	for i := range rec.Len() {
+		rec.SampleInto(i, &s)
+		if err := e.Encode(s); err != nil {
 			return err
 		}
 	}
@@ -833,8 +840,8 @@ func ReadRecording(r io.Reader) (*Recording, error) {
 		return nil, err
 	}
 	rec := &Recording{DataID: h.DataID, Interval: h.Interval, Start: h.Start, Host: h.Host}
+	var s Sample
 	for {
-		var s Sample
 		err := d.Decode(&s)
 		if err != nil {
 			rec.RunStart, rec.RunEnd = d.Run()
@@ -843,6 +850,6 @@ func ReadRecording(r io.Reader) (*Recording, error) {
 			}
 			return rec, err
 		}
-		rec.Samples = append(rec.Samples, s)
+		rec.appendDecoded(&s, &d.c)
 	}
 }

@@ -26,20 +26,20 @@ type source struct {
 // usage, added up as resample adds up a Recording's, in the same order,
 // so that the grid is bit for bit the one of the whole recording.
 func (src *source) series(facts *cpuwatch.Recording, o resolved, extra field) (*series, error) {
-	skel := *facts
-	skel.Samples = nil
+	var times timeList
 	seen := map[int]bool{}
 	var ids []int
 	var last []cpuwatch.CoreUsage
 	for s := range src.samples() {
-		skel.Samples = append(skel.Samples, cpuwatch.Sample{Time: s.Time, Elapsed: s.Elapsed})
+		times.time = append(times.time, s.Time)
+		times.elapsed = append(times.elapsed, s.Elapsed)
 		if sameIDs(last, s.Cores) {
 			continue
 		}
 		last = append(last[:0], s.Cores...)
 		for _, c := range s.Cores {
 			if c.ID < 0 {
-				return nil, badRecording("sample %d has negative cpu id %d", len(skel.Samples)-1, c.ID)
+				return nil, badRecording("sample %d has negative cpu id %d", times.Len()-1, c.ID)
 			}
 			if !seen[c.ID] {
 				seen[c.ID] = true
@@ -50,7 +50,7 @@ func (src *source) series(facts *cpuwatch.Recording, o resolved, extra field) (*
 			return nil, badRecording("more than %d cores", maxRows)
 		}
 	}
-	src.n = len(skel.Samples)
+	src.n = times.Len()
 	if src.n == 0 {
 		return nil, badRecording("no samples")
 	}
@@ -58,11 +58,11 @@ func (src *source) series(facts *cpuwatch.Recording, o resolved, extra field) (*
 		return nil, badRecording("no cores in any sample")
 	}
 	slices.Sort(ids)
-	sp, err := spansOf(&skel)
+	sp, err := spansOf(&times, facts.Interval)
 	if err != nil {
 		return nil, err
 	}
-	skel.Samples = nil // only the spans are needed from here on
+	times = timeList{} // only the spans are needed from here on
 	need, maxCols := needFor(o, len(ids), extra)
 	a := newAccumulation(facts, &sp, ids, maxCols, need)
 	i := 0

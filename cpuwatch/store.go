@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"iter"
 	"math"
+	"math/bits"
 	"time"
 )
 
@@ -177,61 +178,92 @@ func (r *Recording) CoreLoads(i int, busy, user, system []float64) bool {
 		system = system[:n]
 	}
 	for k := range n {
-		var d deltas
-		var ok bool
-		if b, ok = decodeDeltas(b, &d); !ok {
-			return false
+		// decodeDeltas written out for the common case: no negative
+		// delta, each read only for the bits of the mask that are set.
+		mask := uint64(b[0])
+		if mask < 0x80 {
+			b = b[1:]
+		} else {
+			mask, b = uvarint(b)
 		}
-		var or int64
-		for _, v := range d {
-			or |= v
-		}
-		if or < 0 || or >= 1<<59 {
-			// Counters that went backwards or moved too far: the full
-			// arithmetic, rarely.
-			u := d.usage()
-			if busy != nil {
-				busy[k] = 1 - u.Idle - u.IOWait
+		if mask&(escapeBit|storeSigned) != 0 {
+			if mask == escapeBit {
+				return false
 			}
-			if user != nil {
-				user[k] = u.User + u.Nice
-			}
-			if system != nil {
-				system[k] = u.System
-			}
+			var d deltas
+			b = decodeSigned(b, mask, &d)
+			loadsFrom(d.usage(), k, busy, user, system)
 			continue
 		}
-		// deltas.usage's integer path, for the fields asked for only.
-		uu, nice := uint64(d[fUser]), uint64(d[fNice])
-		guest, guestNice := uint64(d[fGuest]), uint64(d[fGuestNice])
-		uu = uintDelta(guest, uu)
-		nice = uintDelta(guestNice, nice)
-		sys, idle, iowait := uint64(d[fSystem]), uint64(d[fIdle]), uint64(d[fIOWait])
-		sum := uu + nice + sys + idle + iowait + uint64(d[fIRQ]) + uint64(d[fSoftIRQ]) + uint64(d[fSteal]) + guest + guestNice
+		var d [numFields]uint64
+		var or, raw uint64
+		for m := mask; m != 0; m &= m - 1 {
+			var v uint64
+			if c := b[0]; c < 0x80 {
+				v, b = uint64(c), b[1:]
+			} else {
+				v, b = uvarint(b)
+			}
+			d[maskOrder[bits.TrailingZeros64(m)]] = v
+			or |= v
+			raw += v
+		}
+		if or >= 1<<59 {
+			var dd deltas
+			for f, v := range d {
+				dd[f] = int64(v)
+			}
+			loadsFrom(dd.usage(), k, busy, user, system)
+			continue
+		}
+		// deltas.usage's integer path, for the fields asked for only:
+		// guest time out of user and nice, where the kernel counts it too.
+		uu, nice := d[fUser], d[fNice]
+		sum := raw
+		if g, gn := d[fGuest], d[fGuestNice]; g|gn != 0 {
+			uu = uintDelta(g, uu)
+			nice = uintDelta(gn, nice)
+			sum = uu + nice + d[fSystem] + d[fIdle] + d[fIOWait] + d[fIRQ] + d[fSoftIRQ] + d[fSteal] + g + gn
+		}
 		if sum == 0 { // Usage{Idle: 1}
-			if busy != nil {
-				busy[k] = 0
-			}
-			if user != nil {
-				user[k] = 0
-			}
-			if system != nil {
-				system[k] = 0
-			}
+			loadsFrom(Usage{Idle: 1}, k, busy, user, system)
 			continue
 		}
 		s := float64(int64(sum))
+		// A field of 0 is the fraction +0, which subtracting or adding
+		// leaves the other exactly as it is: one division saved.
 		if busy != nil {
-			busy[k] = 1 - float64(int64(idle))/s - float64(int64(iowait))/s
+			v := 1 - float64(int64(d[fIdle]))/s
+			if io := d[fIOWait]; io != 0 {
+				v -= float64(int64(io)) / s
+			}
+			busy[k] = v
 		}
 		if user != nil {
-			user[k] = float64(int64(uu))/s + float64(int64(nice))/s
+			v := float64(int64(uu)) / s
+			if nice != 0 {
+				v += float64(int64(nice)) / s
+			}
+			user[k] = v
 		}
 		if system != nil {
-			system[k] = float64(int64(sys)) / s
+			system[k] = float64(int64(d[fSystem])) / s
 		}
 	}
 	return true
+}
+
+// loadsFrom sets entry k of the slices of CoreLoads from u.
+func loadsFrom(u Usage, k int, busy, user, system []float64) {
+	if busy != nil {
+		busy[k] = 1 - u.Idle - u.IOWait
+	}
+	if user != nil {
+		user[k] = u.User + u.Nice
+	}
+	if system != nil {
+		system[k] = u.System
+	}
 }
 
 // Append adds a copy of s after the recording's last sample. Usage that a
@@ -413,12 +445,7 @@ func decodeDeltas(b []byte, d *deltas) ([]byte, bool) {
 	}
 	*d = deltas{}
 	if mask&storeSigned != 0 {
-		for j, f := range maskOrder {
-			if mask&(1<<j) != 0 {
-				d[f], b = varint(b)
-			}
-		}
-		return b, true
+		return decodeSigned(b, mask, d), true
 	}
 	for j, f := range maskOrder {
 		if mask&(1<<j) != 0 {
@@ -428,6 +455,17 @@ func decodeDeltas(b []byte, d *deltas) ([]byte, bool) {
 		}
 	}
 	return b, true
+}
+
+// decodeSigned reads the zigzag values of a usage whose mask says so into
+// d, which is zero, and returns the rest of b.
+func decodeSigned(b []byte, mask uint64, d *deltas) []byte {
+	for j, f := range maskOrder {
+		if mask&(1<<j) != 0 {
+			d[f], b = varint(b)
+		}
+	}
+	return b
 }
 
 // decodeUsage reads a usage into u and returns the rest of b.

@@ -309,6 +309,18 @@ func FuzzDecoder(f *testing.F) {
 		if rec == nil {
 			return
 		}
+		// DecodeTo(nil) and LastSample read the same samples.
+		d := cpuwatch.NewDecoder(bytes.NewReader(b))
+		var s cpuwatch.Sample
+		for i := range rec.Len() {
+			if err := d.DecodeTo(nil); err != nil {
+				t.Fatalf("DecodeTo(nil) of sample %d: %v, which ReadRecording read", i, err)
+			}
+			d.LastSample(&s)
+			if diff := cmp.Diff(rec.Sample(i), s, cmp.Comparer(func(a, b float64) bool { return a == b || a != a && b != b })); diff != "" {
+				t.Fatalf("LastSample of sample %d differs (-ReadRecording +LastSample):\n%s", i, diff)
+			}
+		}
 		// Whatever decoded must encode and decode to the same values.
 		var buf bytes.Buffer
 		if err := cpuwatch.WriteRecording(&buf, rec); err != nil {

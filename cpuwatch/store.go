@@ -9,6 +9,7 @@ import (
 	"iter"
 	"math"
 	"math/bits"
+	"slices"
 	"time"
 )
 
@@ -129,6 +130,21 @@ func (r *Recording) All() iter.Seq2[int, Sample] {
 			}
 		}
 	}
+}
+
+// DropSamples removes every sample from the recording, keeping its other
+// fields and, for the samples appended next, its memory: a reader that
+// handles a long recording one sample at a time (see Decoder.DecodeTo)
+// reuses one Recording. Samples read before it are unaffected.
+func (r *Recording) DropSamples() {
+	st := &r.store
+	st.meta = st.meta[:0]
+	st.chunk = st.chunk[:0]
+	if n := len(st.ids); n > 1 {
+		// The last list is the one the next sample most likely has.
+		st.ids = append(st.ids[:0], st.ids[n-1])
+	}
+	st.empty = false
 }
 
 // SampleTime returns sample i's Time and Elapsed without decoding its
@@ -253,6 +269,46 @@ func (r *Recording) CoreLoads(i int, busy, user, system []float64) bool {
 	return true
 }
 
+// loadsOfDeltas sets entry k of the slices of CoreLoads from d, exactly
+// as from d.usage().
+func loadsOfDeltas(d *deltas, k int, busy, user, system []float64) {
+	var or int64
+	for _, v := range d {
+		or |= v
+	}
+	if or < 0 || or >= 1<<59 {
+		loadsFrom(d.usage(), k, busy, user, system)
+		return
+	}
+	uu, nice := uint64(d[fUser]), uint64(d[fNice])
+	g, gn := uint64(d[fGuest]), uint64(d[fGuestNice])
+	uu = uintDelta(g, uu)
+	nice = uintDelta(gn, nice)
+	sum := uu + nice + uint64(d[fSystem]) + uint64(d[fIdle]) + uint64(d[fIOWait]) + uint64(d[fIRQ]) + uint64(d[fSoftIRQ]) + uint64(d[fSteal]) + g + gn
+	if sum == 0 {
+		loadsFrom(Usage{Idle: 1}, k, busy, user, system)
+		return
+	}
+	s := float64(int64(sum))
+	if busy != nil {
+		v := 1 - float64(d[fIdle])/s
+		if io := d[fIOWait]; io != 0 {
+			v -= float64(io) / s
+		}
+		busy[k] = v
+	}
+	if user != nil {
+		v := float64(int64(uu)) / s
+		if nice != 0 {
+			v += float64(int64(nice)) / s
+		}
+		user[k] = v
+	}
+	if system != nil {
+		system[k] = float64(d[fSystem]) / s
+	}
+}
+
 // loadsFrom sets entry k of the slices of CoreLoads from u.
 func loadsFrom(u Usage, k int, busy, user, system []float64) {
 	if busy != nil {
@@ -321,10 +377,16 @@ func (r *Recording) appendWatched(s *Sample, prev, cur *reading) {
 // add keeps the sample s whose usage has been encoded in b, appending
 // its ids and threads.
 func (st *sampleStore) add(s *Sample, b []byte) {
-	m := sampleMeta{time: s.Time, elapsed: s.Elapsed, ids: -1, threads: s.Threads != nil}
+	ids := int32(-1)
 	if s.Cores != nil {
-		m.ids = st.idList(s.Cores)
+		ids = st.idList(s.Cores)
 	}
+	st.addIDs(s, ids, b)
+}
+
+// addIDs is add for a sample whose cores have the id list ids (-1: nil).
+func (st *sampleStore) addIDs(s *Sample, ids int32, b []byte) {
+	m := sampleMeta{time: s.Time, elapsed: s.Elapsed, ids: ids, threads: s.Threads != nil}
 	if s.Threads != nil {
 		b = binary.AppendUvarint(b, uint64(len(s.Threads)))
 		pid, tid := 0, 0
@@ -375,6 +437,15 @@ func (st *sampleStore) idList(cores []CoreUsage) int32 {
 	return int32(len(st.ids) - 1)
 }
 
+// idListOf is idList for a list of ids, which it does not keep.
+func (st *sampleStore) idListOf(ids []int) int32 {
+	if n := len(st.ids); n > 0 && slices.Equal(st.ids[n-1], ids) {
+		return int32(n - 1)
+	}
+	st.ids = append(st.ids, slices.Clone(ids))
+	return int32(len(st.ids) - 1)
+}
+
 // name returns the index of a thread name, keeping it if it is new.
 func (st *sampleStore) name(s string) uint32 {
 	if st.index == nil {
@@ -404,23 +475,29 @@ func appendRecovered(b []byte, u *Usage, expect float64) []byte {
 // appendDeltas appends d as a usage (see sampleStore).
 func appendDeltas(b []byte, d *deltas) []byte {
 	var mask uint64
+	var or int64
 	for j, f := range maskOrder {
-		if v := d[f]; v != 0 {
+		v := d[f]
+		if v != 0 {
 			mask |= 1 << j
-			if v < 0 {
-				mask |= storeSigned
+		}
+		or |= v
+	}
+	if or < 0 {
+		b = binary.AppendUvarint(b, mask|storeSigned)
+		for j, f := range maskOrder {
+			if mask&(1<<j) != 0 {
+				b = binary.AppendVarint(b, d[f])
 			}
 		}
+		return b
 	}
 	b = binary.AppendUvarint(b, mask)
-	for j, f := range maskOrder {
-		if mask&(1<<j) == 0 {
-			continue
-		}
-		if mask&storeSigned != 0 {
-			b = binary.AppendVarint(b, d[f])
+	for m := mask; m != 0; m &= m - 1 {
+		if v := uint64(d[maskOrder[bits.TrailingZeros64(m)]]); v < 0x80 {
+			b = append(b, byte(v))
 		} else {
-			b = binary.AppendUvarint(b, uint64(d[f]))
+			b = binary.AppendUvarint(b, v)
 		}
 	}
 	return b
@@ -528,12 +605,20 @@ func (r *Recording) appendDecoded(s *Sample, c *codec) {
 	} else {
 		b = appendDeltas(b, &c.prevTotal)
 	}
-	for k := range s.Cores {
+	// The sample was decoded raw (see codec.decodeSample): its cores are
+	// the codec's ids and deltas, and rawFloats.
+	fl := c.rawFloats
+	for k := range c.ids {
 		if c.floats[k+1] {
-			b = appendFloats(b, &s.Cores[k].Usage)
+			b = appendFloats(b, &fl[0])
+			fl = fl[1:]
 		} else {
 			b = appendDeltas(b, &c.cores[k])
 		}
 	}
-	st.add(s, b)
+	ids := int32(-1)
+	if !c.rawNil {
+		ids = st.idListOf(c.ids)
+	}
+	st.addIDs(s, ids, b)
 }

@@ -1,7 +1,9 @@
 package cpuwatch
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -112,6 +114,39 @@ func checkStore(t *testing.T, pairs [][2]*reading) {
 			t.Fatal(err)
 		}
 		bin = *back
+	}
+	// A Decoder's DecodeTo(nil) and its Last methods give the same.
+	{
+		var buf bytes.Buffer
+		if err := WriteRecording(&buf, &watched); err != nil {
+			t.Fatal(err)
+		}
+		d := NewDecoder(&buf)
+		var got Sample
+		for i := range want {
+			if err := d.DecodeTo(nil); err != nil {
+				t.Fatalf("DecodeTo(nil) of sample %d: %v", i, err)
+			}
+			d.LastSample(&got)
+			checkSameSample(t, "LastSample", &want[i], &got)
+			if ids := d.LastCoreIDs(); len(ids) != len(want[i].Cores) {
+				t.Fatalf("LastCoreIDs() has %d ids, want %d", len(ids), len(want[i].Cores))
+			}
+			n := len(want[i].Cores)
+			busy, user, sys := make([]float64, n), make([]float64, n), make([]float64, n)
+			if d.LastCoreLoads(busy, user, sys) {
+				for k, c := range want[i].Cores {
+					if math.Float64bits(busy[k]) != math.Float64bits(1-c.Idle-c.IOWait) ||
+						math.Float64bits(user[k]) != math.Float64bits(c.User+c.Nice) ||
+						math.Float64bits(sys[k]) != math.Float64bits(c.System) {
+						t.Fatalf("LastCoreLoads of sample %d core %d = %v %v %v, want from %+v", i, c.ID, busy[k], user[k], sys[k], c.Usage)
+					}
+				}
+			}
+		}
+		if err := d.DecodeTo(nil); err != io.EOF {
+			t.Fatalf("DecodeTo(nil) after the last sample = %v, want io.EOF", err)
+		}
 	}
 	for name, rec := range map[string]*Recording{"watched": &watched, "Append": &appended, "JSON": &fromJSON, "binary": &bin} {
 		if rec.Len() != len(want) {

@@ -287,7 +287,13 @@ type accumulation struct {
 	rec *cpuwatch.Recording
 	// cur, when set, is the sample run reads whatever its index: a
 	// sample read from a stream, one at a time, instead of rec's.
-	cur        *cpuwatch.Sample
+	cur *cpuwatch.Sample
+	// src, when set, is where run reads the usage of sample i as of
+	// its index i − off, instead of rec: the last sample a Decoder read.
+	src loadSource
+	off int
+	// fast, when set, is run's fastLoads, kept from call to call.
+	fast       *fastLoads
 	start, end []float64 // each sample's span, seconds since origin
 	t0, dt     float64   // left edge and width of the columns
 	need       field
@@ -336,7 +342,10 @@ func (a *accumulation) run(i0, i1, c0, c1 int, serial bool) error {
 	var rowOf map[int]int
 	var spans []span
 	var seen []bool // for a ragged sample: rows already filled
-	var fast fastLoads
+	fast := a.fast
+	if fast == nil {
+		fast = &fastLoads{}
+	}
 	var scratch cpuwatch.Sample
 	for i := i0; i < i1; i++ {
 		// The columns this sample overlaps, and by how much (in columns).
@@ -350,10 +359,14 @@ func (a *accumulation) run(i0, i1, c0, c1 int, serial bool) error {
 		}
 		s := a.cur
 		if s == nil {
-			if fast.add(rec, i, sr, need, spans) {
+			var src loadSource = rec
+			if a.src != nil {
+				src = a.src
+			}
+			if fast.add(src, i-a.off, sr, need, spans) {
 				continue
 			}
-			rec.SampleInto(i, &scratch)
+			src.SampleInto(i-a.off, &scratch)
 			s = &scratch
 		}
 
@@ -483,6 +496,24 @@ func (a *accumulation) run(i0, i1, c0, c1 int, serial bool) error {
 	return nil
 }
 
+// loadSource is where resample reads a sample's usage: a Recording, or
+// the sample a Decoder read last (lastDecoded).
+type loadSource interface {
+	CoreIDs(i int) []int
+	CoreLoads(i int, busy, user, system []float64) bool
+	SampleInto(i int, s *cpuwatch.Sample)
+}
+
+// lastDecoded is the loadSource of the sample a Decoder's DecodeTo read
+// last, whatever the index.
+type lastDecoded struct{ d *cpuwatch.Decoder }
+
+func (l lastDecoded) CoreIDs(int) []int { return l.d.LastCoreIDs() }
+func (l lastDecoded) CoreLoads(_ int, busy, user, system []float64) bool {
+	return l.d.LastCoreLoads(busy, user, system)
+}
+func (l lastDecoded) SampleInto(_ int, s *cpuwatch.Sample) { l.d.LastSample(s) }
+
 // fastLoads adds up the samples of a Recording that hold exactly the
 // series' cores, whose usage it kept as ticks: cpuwatch's CoreLoads
 // computes the sums without building a Sample, so each core costs a
@@ -497,7 +528,7 @@ type fastLoads struct {
 // add adds sample i of rec into sr's columns spans, as run's general loop
 // would, and reports true; or reports false, having added nothing, for a
 // sample the general loop must read.
-func (f *fastLoads) add(rec *cpuwatch.Recording, i int, sr *series, need field, spans []span) bool {
+func (f *fastLoads) add(rec loadSource, i int, sr *series, need field, spans []span) bool {
 	ids := rec.CoreIDs(i)
 	rows := len(sr.ids)
 	if len(ids) != rows || rows == 0 {

@@ -20,6 +20,10 @@ type source struct {
 	// short, if set, reports whether the second reading may end early:
 	// a file whose damage the first pass, reading no usage, did not see.
 	short func() bool
+	// decoded, if set, is the second reading, of the same samples: a
+	// Decoder after the DecodeTo of each in turn, whose tick deltas
+	// resample reads without building a Sample.
+	decoded func() iter.Seq[*cpuwatch.Decoder]
 }
 
 // series reads the samples twice: their times and core ids, then their
@@ -65,7 +69,27 @@ func (src *source) series(facts *cpuwatch.Recording, o resolved, extra field) (*
 	times = timeList{} // only the spans are needed from here on
 	need, maxCols := needFor(o, len(ids), extra)
 	a := newAccumulation(facts, &sp, ids, maxCols, need)
+	a.fast = &fastLoads{}
 	i := 0
+	if src.decoded != nil {
+		for d := range src.decoded() {
+			if i == src.n {
+				return nil, errors.New("heatmap: the samples changed between two readings")
+			}
+			a.src, a.off = lastDecoded{d}, i
+			if err := a.run(i, i+1, 0, a.sr.cols, true); err != nil {
+				if err == errNewCore {
+					err = errors.New("heatmap: the samples changed between two readings")
+				}
+				return nil, err
+			}
+			i++
+		}
+		if i != src.n && (src.short == nil || !src.short()) {
+			return nil, errors.New("heatmap: the samples changed between two readings")
+		}
+		return a.sr, nil
+	}
 	for s := range src.samples() {
 		if i == src.n {
 			return nil, errors.New("heatmap: the samples changed between two readings")
@@ -97,10 +121,10 @@ func (src *source) series(facts *cpuwatch.Recording, o resolved, extra field) (*
 // before, as a Decoder's do. Memory is the picture's grid, 12 bytes per
 // core and column, and 16 bytes per sample, whatever the number of cores.
 func WriteFrom(w io.Writer, f Format, facts *cpuwatch.Recording, samples func() iter.Seq[cpuwatch.Sample], opts Options) error {
-	return writeFrom(w, f, facts, samples, nil, opts)
+	return writeFrom(w, f, facts, &source{samples: samples}, opts)
 }
 
-func writeFrom(w io.Writer, f Format, facts *cpuwatch.Recording, samples func() iter.Seq[cpuwatch.Sample], short func() bool, opts Options) error {
+func writeFrom(w io.Writer, f Format, facts *cpuwatch.Recording, src *source, opts Options) error {
 	if facts == nil {
 		return badRecording("nil recording")
 	}
@@ -120,7 +144,7 @@ func writeFrom(w io.Writer, f Format, facts *cpuwatch.Recording, samples func() 
 	if err != nil {
 		return err
 	}
-	o.from = &source{samples: samples, short: short}
+	o.from = src
 	var extra field
 	if hover {
 		extra = fAll
@@ -184,12 +208,35 @@ func WriteFileFrom(out, in string, opts Options) error {
 			}
 		}
 	}
+	// The second pass reads each sample's tick deltas and keeps none:
+	// resample takes what it needs from the Decoder.
+	decoded := func() iter.Seq[*cpuwatch.Decoder] {
+		return func(yield func(*cpuwatch.Decoder) bool) {
+			if _, err := file.Seek(0, io.SeekStart); err != nil {
+				readErr = fmt.Errorf("heatmap: %w", err)
+				return
+			}
+			d := cpuwatch.NewDecoder(bufio.NewReaderSize(file, 1<<20))
+			for {
+				if err := d.DecodeTo(nil); err != nil {
+					if err != io.EOF {
+						readErr = err
+					}
+					return
+				}
+				if !yield(d) {
+					return
+				}
+			}
+		}
+	}
 	err = writeFile(out, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<16)
 		// A usage the first pass skimmed may fail the second: the
 		// picture then ends there, and the error says why.
 		short := func() bool { return readErr != nil }
-		if err := writeFrom(bw, f, facts, samples, short, opts); err != nil {
+		src := &source{samples: samples, decoded: decoded, short: short}
+		if err := writeFrom(bw, f, facts, src, opts); err != nil {
 			return err
 		}
 		return bw.Flush()

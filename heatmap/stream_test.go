@@ -112,6 +112,18 @@ func TestWriteFileFrom(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(whole)
+	// SVG reads user and system time too, for its hover texts.
+	svg := filepath.Join(dir, "r.svg")
+	if err := WriteFileFrom(svg, in, Options{Mode: Split}); err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := WriteSVG(&want, whole, Options{Mode: Split}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(svg); err != nil || !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("WriteFileFrom's SVG differs from WriteSVG's (%v)", err)
+	}
 	// Cut the file inside its last sample: the rest is drawn, and the
 	// damage reported.
 	b, err := os.ReadFile(in)

@@ -668,7 +668,10 @@ func (d *Decoder) LastSample(s *Sample) {
 // in time and which cores they hold costs a small part of a Decode's.
 // The checksums are checked all the same, but not the usage, so Skim may
 // read on past a block whose usage Decode would reject. Once a Decoder has
-// skimmed a sample, its Decode returns an error.
+// skimmed a sample, its Decode returns an error. While the core ids stay
+// the same, a Skim into the Sample the last Skim filled leaves its Cores
+// as they are, so that a pass over many cores costs little: a caller that
+// changes them between calls passes a fresh Sample.
 func (d *Decoder) Skim(s *Sample) error {
 	d.skim = true
 	return d.decode(s)

@@ -119,7 +119,8 @@ func (src *source) series(facts *cpuwatch.Recording, o resolved, extra field) (*
 // (their usage may be left zero, as cpuwatch's Decoder.Skim leaves it),
 // then for everything. A sample it yields may reuse the slices of the one
 // before, as a Decoder's do. Memory is the picture's grid, 12 bytes per
-// core and column, and 16 bytes per sample, whatever the number of cores.
+// core and column, and 16 bytes per sample (48 while the first pass
+// runs), whatever the number of cores.
 func WriteFrom(w io.Writer, f Format, facts *cpuwatch.Recording, samples func() iter.Seq[cpuwatch.Sample], opts Options) error {
 	return writeFrom(w, f, facts, &source{samples: samples}, opts)
 }

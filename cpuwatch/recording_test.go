@@ -537,3 +537,94 @@ func TestRecordingWriteCSVError(t *testing.T) {
 		t.Errorf("WriteCSV = %v, want a cpuwatch error wrapping the writer's", err)
 	}
 }
+
+// oldShape is Recording as it was declared when its samples were an
+// exported slice: the JSON of a Recording must stay byte for byte the
+// JSON of this.
+type oldShape struct {
+	DataID   string            `json:"data_id,omitempty"`
+	Interval time.Duration     `json:"interval"`
+	Start    time.Time         `json:"start"`
+	RunStart time.Time         `json:"run_start"`
+	RunEnd   time.Time         `json:"run_end"`
+	Samples  []cpuwatch.Sample `json:"samples"`
+	Host     cpuwatch.Host     `json:"host"`
+}
+
+func oldShapeOf(r *cpuwatch.Recording) oldShape {
+	return oldShape{r.DataID, r.Interval, r.Start, r.RunStart, r.RunEnd, samplesOf(r), r.Host}
+}
+
+func TestRecordingJSONShape(t *testing.T) {
+	empty := withSamples(cpuwatch.Recording{Interval: time.Second}, nil)
+	var emptyList cpuwatch.Recording
+	if err := json.Unmarshal([]byte(`{"samples":[]}`), &emptyList); err != nil {
+		t.Fatal(err)
+	}
+	for name, rec := range map[string]*cpuwatch.Recording{
+		"hand-built":       testRecording(),
+		"idle":             idleRecording(4, 5),
+		"zero":             {},
+		"no samples":       empty,
+		"empty list":       &emptyList,
+		"old results.json": oldResults(t)[0],
+	} {
+		t.Run(name, func(t *testing.T) {
+			old := oldShapeOf(rec)
+			if name == "empty list" {
+				old.Samples = []cpuwatch.Sample{}
+			}
+			for _, indent := range []bool{false, true} {
+				marshal := json.Marshal
+				if indent {
+					marshal = func(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }
+				}
+				want, err := marshal(old)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := marshal(rec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("JSON (indent %v) differs from the old shape's:\n got %s\nwant %s", indent, got, want)
+				}
+				// A Recording held by value encodes whole too.
+				byValue, err := marshal(struct{ R cpuwatch.Recording }{*rec})
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantValue, _ := marshal(struct{ R oldShape }{old})
+				if !bytes.Equal(byValue, wantValue) {
+					t.Errorf("JSON of a Recording value (indent %v) differs from the old shape's", indent)
+				}
+			}
+		})
+	}
+}
+
+func TestZeroRecording(t *testing.T) {
+	var rec cpuwatch.Recording
+	if rec.Len() != 0 {
+		t.Errorf("Len() = %d, want 0", rec.Len())
+	}
+	for i := range rec.All() {
+		t.Errorf("All() yielded sample %d", i)
+	}
+	if from, to := rec.Window(); !from.IsZero() || !to.IsZero() {
+		t.Errorf("Window() = %v, %v, want zero", from, to)
+	}
+	if d := cmp.Diff(cpuwatch.Summary{}, rec.Summary()); d != "" {
+		t.Errorf("Summary() mismatch (-want +got):\n%s", d)
+	}
+	s := sample(1, 0.25, 0.5)
+	rec.Append(s)
+	if d := cmp.Diff([]cpuwatch.Sample{s}, samplesOf(&rec)); d != "" {
+		t.Errorf("after Append (-want +got):\n%s", d)
+	}
+	rec.DropSamples()
+	if rec.Len() != 0 {
+		t.Errorf("Len() after DropSamples = %d, want 0", rec.Len())
+	}
+}

@@ -92,7 +92,7 @@ func TestTrace(t *testing.T) {
 			}
 			if tc.name == "record" {
 				rec, err := cpuwatch.ReadRecordingFile(filepath.Join(w.dir, "rec.csrec"))
-				if err != nil || rec == nil || len(rec.Samples) == 0 {
+				if err != nil || rec == nil || rec.Len() == 0 {
 					t.Errorf("rec.csrec: %v, %v; want the samples", rec, err)
 				}
 			}

@@ -52,7 +52,7 @@ type GILEvent struct {
 // Event buffers grow with the run, in chunks that a helper goroutine
 // allocates ahead of need: each thread writes into its chunk and, when it
 // is full, swaps in the spare the helper left it (one atomic swap, no
-// lock, no allocation on the thread), and wakes the helper to leave the
+// lock, no allocation on the thread), and wakes the helper to map the
 // next, twice as large, up to maxGILChunk events. The first spare is four
 // times the first chunk, so the helper has some 150 ms of the Python 2
 // storm to be scheduled the first time, and more after. Should it still be
@@ -93,8 +93,8 @@ type gilLog struct {
 	baseMono int64
 	threads  []gilThreadLog
 	// need wakes the helper goroutine, done stops it; budget is the
-	// events not yet given to any thread, which only the helper spends
-	// once it runs (atomic so that tests may watch it).
+	// events not yet given to any chunk, spent by the helper and by a
+	// thread it left waiting.
 	need   chan struct{}
 	done   chan struct{}
 	helper sync.WaitGroup

@@ -79,53 +79,42 @@ const defaultMarks = 12
 // bursts, most windows of that length would show none. A
 // trace with fewer than a dozen gaps, or shorter than the length, is shown
 // whole.
+//
+// Where the lock passes between threads that both keep running on their
+// own CPUs, hand-offs come microseconds apart and a dozen of them would
+// show no switch, sleep or wake-up: when the GIL threads' own slices are
+// more than 4 times further apart than the hand-offs, the window spans a
+// dozen of those slices instead (about 1–2 ms of such a storm).
 func (t *Trace) DefaultWindow() Window {
 	whole := Window{0, t.Duration}
 	if t.Duration <= 0 {
 		return whole
 	}
-	var marks []time.Duration
+	var marks, gaps []time.Duration
+	var lo, hi time.Duration
+	ok := false
 	if len(t.GIL) > 0 {
-		marks = t.HandOffs()
-	} else {
-		marks = make([]time.Duration, len(t.Slices))
-		for i, s := range t.Slices {
-			marks[i] = s.Start
+		marks, gaps, lo, hi, ok = handOffRhythm(t.HandOffs())
+		// Where the lock passes between threads that both stay on their
+		// CPUs (a storm with a free core each), hand-offs come microseconds
+		// apart and a dozen of them show no sleep, wake-up or switch: the
+		// scheduler's rhythm, a dozen slices of the lock's threads, is then
+		// what the picture must span.
+		gil := map[int]bool{}
+		for _, e := range t.GIL {
+			gil[e.TID] = true
 		}
-		slices.Sort(marks)
-	}
-	if len(marks) < 2 {
-		return whole
-	}
-	// The steady part: the middle 80 % of the stretch that has marks, so
-	// that a trace with idle time around its run (a watcher's lead and
-	// trail) is judged by the run.
-	act := marks[len(marks)-1] - marks[0]
-	lo, hi := marks[0]+act/10, marks[len(marks)-1]-act/10
-	inMiddle := func(d time.Duration) bool { return d >= lo && d < hi }
-	var gaps []time.Duration
-	if len(t.GIL) > 0 {
-		for i := 1; i < len(marks); i++ {
-			if inMiddle(marks[i-1]) && inMiddle(marks[i]) {
-				gaps = append(gaps, marks[i]-marks[i-1])
-			}
+		sm, sg, slo, shi, sok := sliceRhythm(t.Slices, func(tid int) bool { return gil[tid] })
+		if ok && sok && median(sg) > 4*median(gaps) {
+			marks, gaps, lo, hi, ok = sm, sg, slo, shi, sok
 		}
 	} else {
-		// Without a lock, the rhythm is each thread's own: the gaps
-		// between the starts of its slices.
-		last := map[int]time.Duration{}
-		for _, s := range t.Slices {
-			if p, ok := last[s.TID]; ok && s.Start > p && inMiddle(p) && inMiddle(s.Start) {
-				gaps = append(gaps, s.Start-p)
-			}
-			last[s.TID] = s.Start
-		}
+		marks, gaps, lo, hi, ok = sliceRhythm(t.Slices, nil)
 	}
-	if len(gaps) < defaultMarks {
+	if !ok {
 		return whole
 	}
-	slices.Sort(gaps)
-	l := nice(defaultMarks * gaps[len(gaps)/2])
+	l := nice(defaultMarks * median(gaps))
 	if l >= t.Duration {
 		return whole
 	}
@@ -156,6 +145,69 @@ func (t *Trace) DefaultWindow() Window {
 			cmp.Compare(absDur(a.w.From+l/2-centre), absDur(b.w.From+l/2-centre)))
 	})
 	return best.w
+}
+
+// handOffRhythm returns the marks (hand-offs, sorted) a default window
+// counts, the gaps between neighbouring ones in the steady part, and that
+// part [lo, hi): the middle 80 % of the stretch that has marks, so that a
+// trace with idle time around its run (a watcher's lead and trail) is
+// judged by the run. ok is false when there are too few to judge.
+func handOffRhythm(marks []time.Duration) (_, gaps []time.Duration, lo, hi time.Duration, ok bool) {
+	if len(marks) < 2 {
+		return marks, nil, 0, 0, false
+	}
+	lo, hi = steady(marks)
+	for i := 1; i < len(marks); i++ {
+		if marks[i-1] >= lo && marks[i] < hi {
+			gaps = append(gaps, marks[i]-marks[i-1])
+		}
+	}
+	return marks, gaps, lo, hi, len(gaps) >= defaultMarks
+}
+
+// sliceRhythm is handOffRhythm for slice starts, of the threads keep
+// passes (all if nil): the marks are every such slice's start, and the
+// gaps are each thread's own, between the starts of its slices, so that a
+// window shows about a dozen slices of a typical thread whatever the
+// number of CPUs.
+func sliceRhythm(ss []Slice, keep func(tid int) bool) (marks, gaps []time.Duration, lo, hi time.Duration, ok bool) {
+	for _, s := range ss {
+		if keep == nil || keep(s.TID) {
+			marks = append(marks, s.Start)
+		}
+	}
+	slices.Sort(marks)
+	if len(marks) < 2 {
+		return marks, nil, 0, 0, false
+	}
+	lo, hi = steady(marks)
+	last := map[int]time.Duration{}
+	for _, s := range ss {
+		if keep != nil && !keep(s.TID) {
+			continue
+		}
+		if p, seen := last[s.TID]; seen && s.Start > p && p >= lo && s.Start < hi {
+			gaps = append(gaps, s.Start-p)
+		}
+		last[s.TID] = s.Start
+	}
+	return marks, gaps, lo, hi, len(gaps) >= defaultMarks
+}
+
+// steady returns the middle 80 % of the stretch from the first of the
+// sorted marks to the last.
+func steady(marks []time.Duration) (lo, hi time.Duration) {
+	act := marks[len(marks)-1] - marks[0]
+	return marks[0] + act/10, marks[len(marks)-1] - act/10
+}
+
+// median returns the middle of gaps, sorting them; 0 for none.
+func median(gaps []time.Duration) time.Duration {
+	if len(gaps) == 0 {
+		return 0
+	}
+	slices.Sort(gaps)
+	return gaps[len(gaps)/2]
 }
 
 // nice rounds d to the nearest (in ratio) 1, 2 or 5 times a power of ten,

@@ -286,3 +286,27 @@ func TestDefaultWindowFindsBursts(t *testing.T) {
 		t.Errorf("DefaultWindow() = %v holds %d hand-offs, want about a dozen (one burst)", w, n)
 	}
 }
+
+// TestDefaultWindowRunningStorm gives a Python 2 storm whose two threads
+// keep their own CPUs: the lock passes every 2 µs between running
+// threads, and each thread leaves its CPU only every 100 µs. A dozen
+// hand-offs (20 µs) would show no switch at all; the window must span a
+// dozen of the threads' slices instead.
+func TestDefaultWindowRunningStorm(t *testing.T) {
+	tr := &schedtrace.Trace{Duration: 100 * time.Millisecond, CPUs: []int{0, 1}}
+	for tid := 10; tid <= 11; tid++ {
+		for at := time.Duration(tid-10) * 50 * us; at+80*us < tr.Duration; at += 100 * us {
+			tr.Slices = append(tr.Slices, schedtrace.Slice{CPU: tid - 10, PID: 10, TID: tid, Start: at, End: at + 80*us})
+		}
+	}
+	for i, at := 0, time.Duration(0); at < tr.Duration; i, at = i+1, at+2*us {
+		tr.GIL = append(tr.GIL, schedtrace.GILEvent{Time: at, TID: 10 + i%2, Kind: schedtrace.GILTake})
+	}
+	w := tr.DefaultWindow()
+	if w.Len() != time.Millisecond {
+		t.Errorf("DefaultWindow() = %v, length %v, want 1ms (a dozen 100 µs slices, not a dozen 2 µs hand-offs)", w, w.Len())
+	}
+	if st := tr.Stats(w); st.Slices < 18 || st.Slices > 22 {
+		t.Errorf("window %v shows %d slices, want about 20 (ten of each thread)", w, st.Slices)
+	}
+}

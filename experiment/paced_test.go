@@ -142,7 +142,7 @@ func TestFidelityPaced(t *testing.T) {
 			edit: func(r *experiment.Results) {
 				r.Traces = map[string]*experiment.RunTrace{
 					"threading-py2:2 CPython 2.7.18":          {Switches: 60000, Threads: 3, Seconds: 5},
-					"threading-py2:2 paced to CPython 2.7.18": {NotTraced: "lost events"},
+					"threading-py2:2 paced to CPython 2.7.18": {Uncounted: "the trace lost 12 kernel events"},
 				}
 			},
 			wantEmulated: "threading-py2:2 paced to CPython 2.7.18",
@@ -150,7 +150,7 @@ func TestFidelityPaced(t *testing.T) {
 				{"speed-up", 0.1, 0.1, "matches: emulation +0 % (target ±15 %)", ""},
 				{"cores used", 1.8, 1.7, "matches: emulation -0.10 cores (target ±0.15 cores)", ""},
 				{"system share", 100 * 6.0 / 9, 100 * 4 / 6.8, "matches: emulation -8 points (target ±10 points)", ""},
-				{"context switches a second", 12000, 9000, "same order: emulation 0.75× the real rate", "real: scheduler trace; emulated: rusage"},
+				{"context switches a second", 12000, 9000, "same order: emulation 0.75× the real rate", "real: scheduler trace; emulated: rusage, as the trace lost 12 kernel events"},
 			},
 		},
 		{

@@ -205,8 +205,12 @@ const (
 // from: its scheduler trace's count of the workload's threads' switches
 // where it has one, else the rusage count over the wall time.
 func (r *Results) switchRate(run *corescope.Result) (float64, string) {
-	if rt := r.Traces[run.DataID]; rt != nil && rt.Threads > 0 && rt.Seconds > 0 {
+	rt := r.Traces[run.DataID]
+	switch {
+	case rt != nil && rt.Threads > 0 && rt.Seconds > 0:
 		return float64(rt.Switches) / rt.Seconds, sourceTrace
+	case rt != nil && rt.Uncounted != "":
+		return perSecond(run), sourceRusage + ", as " + rt.Uncounted
 	}
 	return perSecond(run), sourceRusage
 }
@@ -233,6 +237,9 @@ func relVerdict(real, emu, tol float64) string {
 // absVerdict judges a metric within an absolute tolerance.
 func absVerdict(real, emu, tol float64, unit string) string {
 	d := emu - real
+	if fmt.Sprintf(unit, math.Abs(d)) == fmt.Sprintf(unit, 0.0) {
+		d = 0 // no "-0.00"
+	}
 	if math.Abs(d) <= tol {
 		return fmt.Sprintf("matches: emulation "+signed(unit)+" (target ±"+unit+")", d, tol)
 	}

@@ -231,7 +231,7 @@ func (r *Results) drawTraces(dir string) *Results {
 		}
 		if err != nil {
 			out.Traces[run.DataID] = &RunTrace{NotTraced: "the trace could not be drawn: " + err.Error(),
-				Switches: rt.Switches, Threads: rt.Threads, Seconds: rt.Seconds}
+				Switches: rt.Switches, Threads: rt.Threads, Seconds: rt.Seconds, Uncounted: rt.Uncounted}
 		}
 	}
 	return &out

@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 
@@ -44,6 +45,10 @@ type RunTrace struct {
 	Switches int     `json:"switches,omitempty"`
 	Threads  int     `json:"threads,omitempty"`
 	Seconds  float64 `json:"seconds,omitempty"`
+	// Uncounted says why a trace's switches were not counted, such as
+	// "the trace lost 1200 kernel events"; "" when they were, or when
+	// there is no trace.
+	Uncounted string `json:"uncounted,omitempty"`
 }
 
 // workerPrefixes begin the names workload's locked workers and child
@@ -54,9 +59,19 @@ var workerPrefixes = []string{"serial/", "thread/", "gil-py2/", "gil-py3/", "pro
 // self is the experiment's own process id; children says whether a thread
 // of another process in the trace is one of the workload's.
 func (rt *RunTrace) countSwitches(self int, children bool) {
-	rt.Switches, rt.Threads, rt.Seconds = 0, 0, 0
+	rt.Switches, rt.Threads, rt.Seconds, rt.Uncounted = 0, 0, 0, ""
 	tr := rt.Trace
-	if tr == nil || tr.Duration <= 0 || tr.Lost.Kernel > 0 || tr.UnreportedShare() > schedtrace.MaxUnreportedShare {
+	switch {
+	case tr == nil:
+		return
+	case tr.Duration <= 0:
+		rt.Uncounted = "the trace is empty"
+		return
+	case tr.Lost.Kernel > 0:
+		rt.Uncounted = fmt.Sprintf("the trace lost %d kernel events", tr.Lost.Kernel)
+		return
+	case tr.UnreportedShare() > schedtrace.MaxUnreportedShare:
+		rt.Uncounted = fmt.Sprintf("the kernel left %.1f %% of the trace's switches unreported", 100*tr.UnreportedShare())
 		return
 	}
 	gil := map[int]bool{}
@@ -76,7 +91,7 @@ func (rt *RunTrace) countSwitches(self int, children bool) {
 	if rt.Threads > 0 {
 		rt.Seconds = tr.Duration.Seconds()
 	} else {
-		rt.Switches = 0
+		rt.Uncounted = "the trace holds none of the workload's threads"
 	}
 }
 

@@ -29,6 +29,7 @@ func TestCountSwitches(t *testing.T) {
 	type got struct {
 		Switches, Threads int
 		Seconds           float64
+		Uncounted         string
 	}
 	tests := []struct {
 		name     string
@@ -36,20 +37,22 @@ func TestCountSwitches(t *testing.T) {
 		children bool
 		want     got
 	}{
-		{"children followed", trace(func(*schedtrace.Trace) {}), true, got{300 + 200 + 4000 + 6000 + 7000, 5, 2}},
-		{"whole machine", trace(func(*schedtrace.Trace) {}), false, got{300 + 200 + 7000, 3, 2}},
-		{"lost kernel events", trace(func(tr *schedtrace.Trace) { tr.Lost.Kernel = 1 }), true, got{}},
+		{"children followed", trace(func(*schedtrace.Trace) {}), true, got{300 + 200 + 4000 + 6000 + 7000, 5, 2, ""}},
+		{"whole machine", trace(func(*schedtrace.Trace) {}), false, got{300 + 200 + 7000, 3, 2, ""}},
+		{"lost kernel events", trace(func(tr *schedtrace.Trace) { tr.Lost.Kernel = 12 }), true, got{Uncounted: "the trace lost 12 kernel events"}},
 		// 10 of 1000 slices is the most a verdict trusts; 11 is too many.
-		{"few unreported", trace(func(tr *schedtrace.Trace) { tr.Lost.Unmatched = 10 }), false, got{7500, 3, 2}},
-		{"many unreported", trace(func(tr *schedtrace.Trace) { tr.Lost.Unmatched = 11 }), true, got{}},
-		{"no worker", trace(func(tr *schedtrace.Trace) { tr.Threads, tr.GIL = threads[:1], nil }), false, got{}},
-		{"empty", &schedtrace.Trace{}, true, got{}},
+		{"few unreported", trace(func(tr *schedtrace.Trace) { tr.Lost.Unmatched = 10 }), false, got{7500, 3, 2, ""}},
+		{"many unreported", trace(func(tr *schedtrace.Trace) { tr.Lost.Unmatched = 11 }), true,
+			got{Uncounted: "the kernel left 1.1 % of the trace's switches unreported"}},
+		{"no worker", trace(func(tr *schedtrace.Trace) { tr.Threads, tr.GIL = threads[:1], nil }), false,
+			got{Uncounted: "the trace holds none of the workload's threads"}},
+		{"empty", &schedtrace.Trace{}, true, got{Uncounted: "the trace is empty"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rt := &RunTrace{Trace: tc.tr, Switches: -1, Threads: -1, Seconds: -1}
+			rt := &RunTrace{Trace: tc.tr, Switches: -1, Threads: -1, Seconds: -1, Uncounted: "stale"}
 			rt.countSwitches(self, tc.children)
-			if diff := cmp.Diff(tc.want, got{rt.Switches, rt.Threads, rt.Seconds}); diff != "" {
+			if diff := cmp.Diff(tc.want, got{rt.Switches, rt.Threads, rt.Seconds, rt.Uncounted}); diff != "" {
 				t.Errorf("countSwitches mismatch (-want +got):\n%s", diff)
 			}
 		})

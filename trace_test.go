@@ -81,9 +81,10 @@ func TestRunTracedGIL(t *testing.T) {
 
 // unreported skips the test when the kernel left more than
 // schedtrace.MaxUnreportedShare of a
-// trace's switches unreported. A quiet machine leaves a few a second (this
-// kind of VM's own service threads); a busy one, running other tests
-// beside this one, thousands, and each can hide a slice's start or end,
+// trace's switches unreported. With the kernel's context switch records
+// beside the tracepoint a quiet machine leaves a few a second; a kernel
+// without them (before 4.3) may leave thousands, and each can hide a
+// slice's start or end,
 // so the trace cannot be held to a peer's or its own events' times then.
 // It says so rather than hide it, as every picture made from the trace
 // does.

@@ -75,6 +75,14 @@ type threadAcc struct {
 	asleep     uint64
 }
 
+// commName returns the comm with interned id, "" for noComm.
+func commName(comms []string, id uint32) string {
+	if int64(id) >= int64(len(comms)) {
+		return ""
+	}
+	return comms[id]
+}
+
 // build turns recorded events into a Trace.
 func build(in buildInput) *Trace {
 	evs := in.events
@@ -157,7 +165,7 @@ func build(in buildInput) *Trace {
 		if th := live[tid]; th != nil {
 			return th
 		}
-		th := &threadAcc{key: cur(tid), first: t, cpu: -1, onCPU: make(map[int32]uint64)}
+		th := &threadAcc{key: cur(tid), first: t, name: noComm, cpu: -1, onCPU: make(map[int32]uint64)}
 		live[tid] = th
 		return th
 	}
@@ -166,7 +174,9 @@ func build(in buildInput) *Trace {
 		if th.ranAs == nil {
 			th.ranAs = make(map[uint32]uint64)
 		}
-		th.ranAs[th.name] += to - from
+		if th.name != noComm {
+			th.ranAs[th.name] += to - from
+		}
 		tr.Slices = append(tr.Slices, Slice{CPU: int(cpu), PID: int(tgid[th.key]), TID: int(th.tid),
 			Start: time.Duration(from), End: time.Duration(to)})
 	}
@@ -198,7 +208,9 @@ func build(in buildInput) *Trace {
 			}
 			if k := cur(e.a); followed(k) {
 				th := acc(e.a, t)
-				th.name = e.commA
+				if e.commA != noComm {
+					th.name = e.commA
+				}
 				var from uint64 // running since before the trace
 				switch {
 				case th.state == stRunning && th.cpu == c:
@@ -227,7 +239,9 @@ func build(in buildInput) *Trace {
 			}
 			if k := cur(e.b); followed(k) {
 				th := acc(e.b, t)
-				th.name = e.commB
+				if e.commB != noComm {
+					th.name = e.commB
+				}
 				leave(th, t)
 				if th.cpu >= 0 && th.cpu != c {
 					th.migrations++
@@ -238,7 +252,9 @@ func build(in buildInput) *Trace {
 		case evWaking:
 			if k := cur(e.a); followed(k) {
 				th := acc(e.a, t)
-				th.name = e.commA
+				if e.commA != noComm {
+					th.name = e.commA
+				}
 				if th.state == stAsleep || th.state == stUnknown {
 					leave(th, t)
 					th.state, th.since = stRunnable, t
@@ -259,7 +275,9 @@ func build(in buildInput) *Trace {
 			inc[e.b]++
 			if k := cur(e.b); followed(k) {
 				th := acc(e.b, t)
-				th.name = e.commA
+				if e.commA != noComm {
+					th.name = e.commA
+				}
 				// wake_up_new_task: a new task starts runnable.
 				th.state, th.since = stRunnable, t
 			}
@@ -288,7 +306,7 @@ func build(in buildInput) *Trace {
 			}
 		}
 		out := Thread{
-			TID: int(th.tid), PID: int(tgid[th.key]), Name: in.comms[name],
+			TID: int(th.tid), PID: int(tgid[th.key]), Name: commName(in.comms, name),
 			Switches: th.switches, Preempted: th.preempted, Migrations: th.migrations,
 			Runnable: time.Duration(th.runnable), Asleep: time.Duration(th.asleep),
 		}

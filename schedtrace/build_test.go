@@ -222,3 +222,41 @@ func TestBuildLeavesOutOwnThread(t *testing.T) {
 		t.Fatalf("the followed thread is lost too: %+v", tr)
 	}
 }
+
+// TestBuildSwitchRecordsNameNoComm builds a trace in which a thread's
+// switches in come only from the kernel's context switch records, which
+// carry no comm: its slices are exact, nothing is unmatched, and its name
+// is the one the tracepoints gave.
+func TestBuildSwitchRecordsNameNoComm(t *testing.T) {
+	in := buildInput{start: 0, end: 100 * ms, cpus: []int{1}, comms: testComms, all: true}
+	rec := func(t uint64, prev, next int32) event { // an arriving task's switch record
+		return event{time: t, kind: evSwitch, cpu: 1, pid: next, tid: next, a: prev, b: next, state: 1, commA: noComm, commB: noComm}
+	}
+	in.events = []event{
+		rec(10*ms, 0, 11),             // worker arrives from idle: no tracepoint
+		sw(30*ms, 1, 11, 11, 0, 0x1),  // and sleeps
+		rec(50*ms, 0, 11),             // again
+		sw(60*ms, 1, 11, 11, 0, 0x1),  // and sleeps
+		rec(70*ms, 0, 12),             // a thread never named by a tracepoint
+		sw(80*ms, 1, 12, 12, 0, 0x40), // TASK_PARKED, say: asleep
+	}
+	in.events[5].commA = noComm
+	tr := build(in)
+	want := []Slice{
+		{CPU: 1, PID: 11, TID: 11, Start: 10 * time.Millisecond, End: 30 * time.Millisecond},
+		{CPU: 1, PID: 11, TID: 11, Start: 50 * time.Millisecond, End: 60 * time.Millisecond},
+		{CPU: 1, PID: 12, TID: 12, Start: 70 * time.Millisecond, End: 80 * time.Millisecond},
+	}
+	if diff := cmp.Diff(want, tr.Slices); diff != "" {
+		t.Errorf("slices mismatch (-want +got):\n%s", diff)
+	}
+	if tr.Lost.Unmatched != 0 {
+		t.Errorf("Lost.Unmatched = %d, want 0", tr.Lost.Unmatched)
+	}
+	if th := tr.Thread(11); th == nil || th.Name != "worker" || th.Switches != 2 {
+		t.Errorf("Thread(11) = %+v, want worker with 2 switches", th)
+	}
+	if th := tr.Thread(12); th == nil || th.Name != "" {
+		t.Errorf("Thread(12) = %+v, want no name", th)
+	}
+}

@@ -8,9 +8,16 @@ import (
 
 // Kinds of perf ring-buffer record this package reads (linux/perf_event.h).
 const (
-	recordLost   = 2 // PERF_RECORD_LOST
-	recordSample = 9 // PERF_RECORD_SAMPLE
+	recordLost           = 2  // PERF_RECORD_LOST
+	recordSample         = 9  // PERF_RECORD_SAMPLE
+	recordSwitchCPUWide  = 15 // PERF_RECORD_SWITCH_CPU_WIDE
+	miscSwitchOut        = 1 << 13
+	miscSwitchOutPreempt = 1 << 14
 )
+
+// noComm stands for a comm the event did not carry: the kernel's context
+// switch records name no command.
+const noComm = ^uint32(0)
 
 // Trace flags of a raw record's common_flags (kernel/trace/trace.h): a
 // wake-up made in interrupt context has no waker thread.
@@ -202,11 +209,74 @@ func (d *decoder) decodeSample(body []byte) (ev event, ok bool, err error) {
 	return ev, true, nil
 }
 
+// ringState is what decoding one CPU's ring buffer carries from record to
+// record, across drains.
+type ringState struct {
+	// The last switch decoded from either source, prev → next: a context
+	// switch record naming the same switch is a duplicate.
+	prev, next int32
+	seen       bool
+	// keep, if set, says whether a switch between these tids passes the
+	// kernel filter the tracepoint events had; switch records, which the
+	// kernel cannot filter, are held to it here.
+	keep func(prev, next int32) bool
+}
+
+// switchRecord decodes a PERF_RECORD_SWITCH_CPU_WIDE body (next_prev
+// pid/tid, then the sample_id of PERF_SAMPLE_TID|TIME|CPU). It is the
+// kernel's other report of a context switch, made by the perf core around
+// the switch itself rather than by the sched_switch tracepoint; some
+// kernels leave the tracepoint out of a switch (this kind of VM's leaves
+// out every switch away from the idle task on some CPUs) while still
+// making these records. ok is false when the switch was already reported.
+func (st *ringState) switchRecord(misc uint16, body []byte) (ev event, ok bool, err error) {
+	const size = 4 + 4 + 4 + 4 + 8 + 4 + 4
+	if len(body) < size {
+		return ev, false, fmt.Errorf("%w: switch record of %d bytes, want at least %d", errRecord, len(body), size)
+	}
+	ne := binary.NativeEndian
+	other := int32(ne.Uint32(body[4:]))
+	ev.pid = int32(ne.Uint32(body[8:]))
+	ev.tid = int32(ne.Uint32(body[12:]))
+	ev.time = ne.Uint64(body[16:])
+	ev.cpu = int32(ne.Uint32(body[24:]))
+	ev.kind = evSwitch
+	ev.commA, ev.commB = noComm, noComm
+	if misc&miscSwitchOut != 0 {
+		// Written by the task leaving, naming the next one.
+		ev.a, ev.b = ev.tid, other
+		if misc&miscSwitchOutPreempt == 0 {
+			ev.state = 1 // not preempted: it blocked (TASK_INTERRUPTIBLE, say)
+		}
+	} else {
+		// Written by the task arriving, naming the previous one, whose
+		// state it does not know: taken for asleep.
+		ev.a, ev.b, ev.state = other, ev.tid, 1
+	}
+	if ev.a < 0 || ev.b < 0 {
+		// A task past its death (pid_alive false) has no tid to give:
+		// its last switch is the tracepoint's to report.
+		return ev, false, nil
+	}
+	if st.seen && st.prev == ev.a && st.next == ev.b {
+		return ev, false, nil
+	}
+	st.prev, st.next, st.seen = ev.a, ev.b, true
+	if st.keep != nil && !st.keep(ev.a, ev.b) {
+		return ev, false, nil
+	}
+	return ev, true, nil
+}
+
 // decodeRecords decodes the whole records in buf (perf_event_header +
 // body each), appending events to dst and adding PERF_RECORD_LOST counts
-// to *lost. A record that does not fit or makes no sense is an error: the
+// to *lost. st carries one ring's state between calls; nil treats buf
+// alone. A record that does not fit or makes no sense is an error: the
 // rest of the buffer cannot be trusted.
-func (d *decoder) decodeRecords(dst []event, buf []byte, lost *uint64) ([]event, error) {
+func (d *decoder) decodeRecords(dst []event, buf []byte, lost *uint64, st *ringState) ([]event, error) {
+	if st == nil {
+		st = &ringState{}
+	}
 	ne := binary.NativeEndian
 	for len(buf) > 0 {
 		if len(buf) < 8 {
@@ -221,6 +291,17 @@ func (d *decoder) decodeRecords(dst []event, buf []byte, lost *uint64) ([]event,
 		switch typ {
 		case recordSample:
 			ev, ok, err := d.decodeSample(body)
+			if err != nil {
+				return dst, err
+			}
+			if ok {
+				if ev.kind == evSwitch {
+					st.prev, st.next, st.seen = ev.a, ev.b, true
+				}
+				dst = append(dst, ev)
+			}
+		case recordSwitchCPUWide:
+			ev, ok, err := st.switchRecord(ne.Uint16(buf[4:]), body)
 			if err != nil {
 				return dst, err
 			}

@@ -110,6 +110,34 @@ func (e enc) forkRec(ev event, comm string) []byte {
 	return e.sample(ev, raw)
 }
 
+// switchCPUWide writes a PERF_RECORD_SWITCH_CPU_WIDE for the switch
+// ev.a → ev.b: the leaving task's (out) or the arriving one's, stamped
+// with ev's time and cpu; ev.pid is the writer's process.
+func switchCPUWide(out, preempt bool, ev event) []byte {
+	body := make([]byte, 32)
+	ne := binary.NativeEndian
+	self, other := ev.b, ev.a
+	if out {
+		self, other = ev.a, ev.b
+	}
+	ne.PutUint32(body[0:], uint32(other)) // next_prev_pid: taken as the tid's own
+	ne.PutUint32(body[4:], uint32(other))
+	ne.PutUint32(body[8:], uint32(ev.pid))
+	ne.PutUint32(body[12:], uint32(self))
+	ne.PutUint64(body[16:], ev.time)
+	ne.PutUint32(body[24:], uint32(ev.cpu))
+	rec := record(recordSwitchCPUWide, body)
+	var misc uint16
+	if out {
+		misc |= miscSwitchOut
+	}
+	if preempt {
+		misc |= miscSwitchOutPreempt
+	}
+	ne.PutUint16(rec[4:], misc)
+	return rec
+}
+
 func lostRec(n uint64) []byte {
 	body := make([]byte, 16)
 	binary.NativeEndian.PutUint64(body[8:], n)
@@ -165,7 +193,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 			buf = append(buf, e.wakingRec(event{time: 12, cpu: 0, a: 8, b: 1, irq: true}, "worker/0")...)
 			buf = append(buf, e.forkRec(event{time: 13, cpu: 1, pid: 7, tid: 8, a: 8, b: 20}, "child")...)
 			var lost uint64
-			got, err := d.decodeRecords(nil, buf, &lost)
+			got, err := d.decodeRecords(nil, buf, &lost, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,6 +216,106 @@ func TestDecodeRoundTrip(t *testing.T) {
 	}
 }
 
+// TestDecodeSwitchRecords checks how the kernel's context switch records
+// fill in the switches the sched_switch tracepoint left out, and are
+// dropped where they repeat it.
+func TestDecodeSwitchRecords(t *testing.T) {
+	d, err := fixtureDecoder(t, "linux-6.18")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := enc{d}
+	tp := func(time uint64, a, b int32) []byte {
+		return e.switchRec(event{time: time, cpu: 1, pid: 7, tid: a, a: a, b: b, state: 1}, "x", "y")
+	}
+	out := func(time uint64, a, b int32, preempt bool) []byte {
+		return switchCPUWide(true, preempt, event{time: time, cpu: 1, pid: 7, a: a, b: b})
+	}
+	in := func(time uint64, a, b int32) []byte {
+		return switchCPUWide(false, false, event{time: time, cpu: 1, pid: 7, a: a, b: b})
+	}
+	synth := func(time uint64, a, b int32, state int64) event {
+		tid := a
+		if time%10 != 0 { // written by the arriving task
+			tid = b
+		}
+		return event{time: time, kind: evSwitch, cpu: 1, pid: 7, tid: tid, a: a, b: b, state: state, commA: noComm, commB: noComm}
+	}
+	tests := []struct {
+		name string
+		recs [][]byte
+		keep func(prev, next int32) bool
+		want []int // indices into recs of the events wanted, -1 for none
+		synt []event
+	}{{
+		name: "tracepoint, then both records of the same switch",
+		recs: [][]byte{tp(100, 8, 9), out(110, 8, 9, false), in(121, 8, 9)},
+		want: []int{0},
+	}, {
+		name: "the switch away from idle has no tracepoint",
+		recs: [][]byte{tp(100, 8, 0), out(110, 8, 0, false), in(121, 8, 0), in(301, 0, 8), tp(400, 8, 9)},
+		want: []int{0, -1, 4},
+		synt: []event{synth(301, 0, 8, 1)},
+	}, {
+		name: "an out record alone keeps its preemption",
+		recs: [][]byte{out(200, 8, 9, true), in(211, 8, 9), out(300, 9, 8, false)},
+		want: []int{-1, -1},
+		synt: []event{synth(200, 8, 9, 0), synth(300, 9, 8, 1)},
+	}, {
+		name: "a dying task's records name no tid",
+		recs: [][]byte{tp(100, 8, 9), out(110, -1, 9, false), in(121, -1, 9)},
+		want: []int{0},
+	}, {
+		name: "held to the kernel filter",
+		recs: [][]byte{in(101, 0, 5), in(201, 5, 8), in(301, 8, 5)},
+		keep: func(prev, next int32) bool { return prev == 8 || next == 8 },
+		want: []int{-1, -1},
+		synt: []event{synth(201, 5, 8, 1), synth(301, 8, 5, 1)},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf []byte
+			for _, r := range tt.recs {
+				buf = append(buf, r...)
+			}
+			var lost uint64
+			st := &ringState{keep: tt.keep}
+			got, err := d.decodeRecords(nil, buf, &lost, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []event
+			synt := tt.synt
+			for _, i := range tt.want {
+				if i < 0 {
+					want = append(want, synt[0])
+					synt = synt[1:]
+					continue
+				}
+				evs, err := d.decodeRecords(nil, tt.recs[i], &lost, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, evs...)
+			}
+			if diff := cmp.Diff(want, got, cmp.AllowUnexported(event{})); diff != "" {
+				t.Errorf("events mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// Split across drains, the ring's state carries the last switch over.
+	st := &ringState{}
+	var lost uint64
+	first, err := d.decodeRecords(nil, tp(100, 8, 9), &lost, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := d.decodeRecords(nil, append(out(110, 8, 9, false), in(121, 8, 9)...), &lost, st)
+	if err != nil || len(first) != 1 || len(second) != 0 {
+		t.Errorf("across drains: %d then %d events (%v), want 1 then 0", len(first), len(second), err)
+	}
+}
+
 func TestDecodeMalformed(t *testing.T) {
 	d, err := fixtureDecoder(t, "linux-6.18")
 	if err != nil {
@@ -206,11 +334,15 @@ func TestDecodeMalformed(t *testing.T) {
 		}(),
 		"short switch": enc{d}.sample(event{}, enc{d}.raw(d.switchID, 30)),
 		"short lost":   record(recordLost, make([]byte, 8)),
+		"short switch record": func() []byte {
+			b := switchCPUWide(true, false, event{a: 1, b: 2})
+			return record(recordSwitchCPUWide, b[8:len(b)-8])
+		}(),
 	}
 	for name, buf := range tests {
 		t.Run(name, func(t *testing.T) {
 			var lost uint64
-			_, err := d.decodeRecords(nil, buf, &lost)
+			_, err := d.decodeRecords(nil, buf, &lost, nil)
 			if err == nil || !strings.HasPrefix(err.Error(), "schedtrace: malformed perf record") {
 				t.Fatalf("error = %v, want a malformed-record error", err)
 			}
@@ -248,14 +380,15 @@ func FuzzDecodeRecords(f *testing.F) {
 	f.Add(e.switchRec(event{a: 1, b: 2, state: 1}, "a", "b"))
 	f.Add(append(e.forkRec(event{a: 1, b: 2}, "c"), lostRec(3)...))
 	f.Add(e.wakingRec(event{a: 1, b: 2}, "w"))
+	f.Add(append(switchCPUWide(true, true, event{a: 1, b: 2}), switchCPUWide(false, false, event{a: 2, b: 1})...))
 	f.Fuzz(func(t *testing.T, buf []byte) {
 		var lost uint64
-		evs, err := d.decodeRecords(nil, buf, &lost)
+		evs, err := d.decodeRecords(nil, buf, &lost, nil)
 		if err != nil && len(evs) > len(buf)/8 {
 			t.Fatalf("%d events from %d bytes", len(evs), len(buf))
 		}
 		for _, ev := range evs {
-			if int(ev.commA) >= len(d.comms) || int(ev.commB) >= len(d.comms) {
+			if (ev.commA != noComm && int(ev.commA) >= len(d.comms)) || (ev.commB != noComm && int(ev.commB) >= len(d.comms)) {
 				t.Fatalf("comm id out of range: %+v", ev)
 			}
 		}

@@ -69,6 +69,7 @@ type filtered struct {
 
 // ring is one CPU's mmap'd perf ring buffer.
 type ring struct {
+	st      ringState
 	fd      int
 	mem     []byte
 	meta    *unix.PerfEventMmapPage
@@ -187,6 +188,18 @@ func (t *Tracer) Start() (*Recording, error) {
 			r.wrapAt = 0
 		}
 	}
+	// The kernel's context switch records cannot be filtered: hold them
+	// to the tracepoints' filter here, while it is in place.
+	passes := make(map[int32]bool, len(explicit))
+	for _, t := range explicit {
+		passes[t] = true
+	}
+	keep := func(prev, next int32) bool { // called with r.mu held, by drain
+		if r.wrapAt == 0 {
+			return true
+		}
+		return prev >= r.wrapAt || next >= r.wrapAt || passes[prev] || passes[next]
+	}
 	pageSize := os.Getpagesize()
 	for _, cpu := range cpus {
 		lead, err := openTracepoint(sw.id, cpu, pages)
@@ -207,6 +220,7 @@ func (t *Tracer) Start() (*Recording, error) {
 			off, size = uint64(pageSize), uint64(pages*pageSize)
 		}
 		rg.data = mem[off : off+size]
+		rg.st.keep = keep
 		r.rings = append(r.rings, rg)
 		if swFilter != "" {
 			if err := setFilter(lead, swFilter); err != nil {
@@ -232,6 +246,18 @@ func (t *Tracer) Start() (*Recording, error) {
 				}
 				r.filters = append(r.filters, filtered{fd, cpu, lead})
 			}
+		}
+		// The perf core's own record of each switch on this CPU, beside
+		// the tracepoint's: it fills in the switches the tracepoint
+		// leaves out (see ringState.switchRecord). Kernels before 4.3
+		// have none; the tracepoint is then all there is.
+		if fd, err := openSwitchRecords(cpu); err == nil {
+			r.fds = append(r.fds, fd)
+			if err := unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_SET_OUTPUT, lead); err != nil {
+				return nil, fmt.Errorf("schedtrace: redirecting cpu%d's switch records into its buffer: %w", cpu, err)
+			}
+		} else if !errors.Is(err, unix.EINVAL) {
+			return nil, accessError(err, procRoot)
 		}
 		r.cpus = append(r.cpus, cpu)
 	}
@@ -339,7 +365,7 @@ func (r *Recording) drain() bool {
 		r.bytes += uint64(len(buf))
 		n := len(r.events)
 		var err error
-		r.events, err = r.dec.decodeRecords(r.events, buf, &r.lost)
+		r.events, err = r.dec.decodeRecords(r.events, buf, &r.lost, &rg.st)
 		rg.consume(head)
 		if err != nil {
 			r.err = err
@@ -466,6 +492,25 @@ func openTracepoint(id uint64, cpu, pages int) (int, error) {
 	fd, err := unix.PerfEventOpen(&attr, -1, cpu, -1, unix.PERF_FLAG_FD_CLOEXEC)
 	if err != nil {
 		return -1, fmt.Errorf("perf_event_open(tracepoint %d, cpu %d): %w", id, cpu, err)
+	}
+	return fd, nil
+}
+
+// openSwitchRecords opens a CPU-wide dummy event, disabled, that writes a
+// PERF_RECORD_SWITCH_CPU_WIDE for every context switch on cpu, stamped
+// like the tracepoints' samples.
+func openSwitchRecords(cpu int) (int, error) {
+	attr := unix.PerfEventAttr{
+		Type:        unix.PERF_TYPE_SOFTWARE,
+		Size:        uint32(unsafe.Sizeof(unix.PerfEventAttr{})),
+		Config:      unix.PERF_COUNT_SW_DUMMY,
+		Sample_type: unix.PERF_SAMPLE_TID | unix.PERF_SAMPLE_TIME | unix.PERF_SAMPLE_CPU,
+		Bits:        unix.PerfBitDisabled | unix.PerfBitUseClockID | unix.PerfBitContextSwitch | unix.PerfBitSampleIDAll,
+		Clockid:     unix.CLOCK_MONOTONIC,
+	}
+	fd, err := unix.PerfEventOpen(&attr, -1, cpu, -1, unix.PERF_FLAG_FD_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("perf_event_open(context switch records, cpu %d): %w", cpu, err)
 	}
 	return fd, nil
 }

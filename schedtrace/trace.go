@@ -150,8 +150,9 @@ type Lost struct {
 	// switch-in reported on that CPU, or one that started running and
 	// was never reported leaving. Each such slice is bounded by the
 	// CPU's neighbouring reported switches, so it is exact to within
-	// that gap. Some virtual machines' own service threads never report
-	// their switch-outs (perf sees the same).
+	// that gap. The tracepoint's gaps are filled from the kernel's
+	// context switch records, so this is the few switches neither
+	// reported: a handful in a busy second on this project's VM.
 	Unmatched uint64 `json:"unmatched,omitempty"`
 }
 

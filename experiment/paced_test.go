@@ -125,8 +125,9 @@ func TestFidelityPaced(t *testing.T) {
 			name: "traced",
 			edit: func(r *experiment.Results) {
 				r.Traces = map[string]*experiment.RunTrace{
-					"threading-py2:2 CPython 2.7.18":          {Switches: 60000, Threads: 3, Seconds: 5},
-					"threading-py2:2 paced to CPython 2.7.18": {Switches: 30000, Threads: 2, Seconds: 4},
+					"threading-py2:2 CPython 2.7.18": {Switches: 60000, Threads: 3, Seconds: 5},
+					// The trace is longer than the run: the rate is over the wall.
+					"threading-py2:2 paced to CPython 2.7.18": {Switches: 30000, Threads: 2, Seconds: 5.5},
 				}
 			},
 			wantEmulated: "threading-py2:2 paced to CPython 2.7.18",
@@ -151,6 +152,18 @@ func TestFidelityPaced(t *testing.T) {
 				{"cores used", 1.8, 1.7, "matches: emulation -0.10 cores (target ±0.15 cores)", ""},
 				{"system share", 100 * 6.0 / 9, 100 * 4 / 6.8, "matches: emulation -8 points (target ±10 points)", ""},
 				{"context switches a second", 12000, 9000, "same order: emulation 0.75× the real rate", "real: scheduler trace; emulated: rusage, as the trace lost 12 kernel events"},
+			},
+		},
+		{
+			// A difference that rounds to zero is not "-0.00".
+			name:         "rounds to zero",
+			edit:         func(r *experiment.Results) { r.Runs[5].CoresUsed = 1.797 },
+			wantEmulated: "threading-py2:2 paced to CPython 2.7.18",
+			want: []m{
+				{"speed-up", 0.1, 0.1, "matches: emulation +0 % (target ±15 %)", ""},
+				{"cores used", 1.8, 1.797, "matches: emulation +0.00 cores (target ±0.15 cores)", ""},
+				{"system share", 100 * 6.0 / 9, 100 * 4 / 6.8, "matches: emulation -8 points (target ±10 points)", ""},
+				{"context switches a second", 10000, 9000, "same order: emulation 0.90× the real rate", "rusage"},
 			},
 		},
 		{

@@ -203,10 +203,15 @@ const (
 
 // switchRate returns run's context switches a second and where they came
 // from: its scheduler trace's count of the workload's threads' switches
-// where it has one, else the rusage count over the wall time.
+// where it has one, else the rusage count, over the run's wall time. The
+// trace's own length is the fallback denominator only: it also covers
+// the model's set-up and tear-down (a pace's calibration, collecting a
+// GIL's events), when the workers hardly switch.
 func (r *Results) switchRate(run *corescope.Result) (float64, string) {
 	rt := r.Traces[run.DataID]
 	switch {
+	case rt != nil && rt.Threads > 0 && run.WallSeconds > 0:
+		return float64(rt.Switches) / run.WallSeconds, sourceTrace
 	case rt != nil && rt.Threads > 0 && rt.Seconds > 0:
 		return float64(rt.Switches) / rt.Seconds, sourceTrace
 	case rt != nil && rt.Uncounted != "":

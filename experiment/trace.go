@@ -33,7 +33,9 @@ type RunTrace struct {
 	NotTraced string `json:"not_traced,omitempty"`
 	// Switches counts the context switches of the workload's own threads
 	// in the trace — the sum of their schedtrace Thread.Switches — and
-	// Threads how many threads that is, over Seconds, the trace's length.
+	// Threads how many threads that is, and Seconds the trace's length
+	// (which may exceed the run's wall: it also covers the model's set-up
+	// and tear-down).
 	// The workload's threads are those named as workload names its
 	// workers ("gil-py2/0", …), those that recorded GIL events, and,
 	// when the trace followed this process and its children rather than

@@ -31,7 +31,7 @@ func TestRunFollowsCommand(t *testing.T) {
 		t.Fatalf("Run = %v, %v; want the cancellation and a recording", res, err)
 	}
 	pids := map[int]bool{}
-	for _, s := range res.Recording.Samples {
+	for _, s := range res.Recording.All() {
 		for _, th := range s.Threads {
 			if th.Name == "sh" {
 				pids[th.PID] = true

@@ -37,7 +37,7 @@ func TestRunThreads(t *testing.T) {
 	if res.Kernel != "native" || res.Workload != m.String() {
 		t.Errorf("Kernel, Workload = %q, %q; want native, %q", res.Kernel, res.Workload, m.String())
 	}
-	if res.WallSeconds <= 0 || res.CoresUsed < 0 || res.Recording == nil || len(res.Recording.Samples) < 2 {
+	if res.WallSeconds <= 0 || res.CoresUsed < 0 || res.Recording == nil || res.Recording.Len() < 2 {
 		t.Errorf("wall %v, cores used %v, recording %+v: want a positive wall and at least lead+trail samples", res.WallSeconds, res.CoresUsed, res.Recording)
 	}
 	if res.GIL != nil {

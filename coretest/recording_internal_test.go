@@ -83,7 +83,8 @@ func (m machine) recording(t testing.TB) *Recording {
 	for id := range m.cpus {
 		s.Cores = append(s.Cores, cpuwatch.CoreUsage{ID: id})
 	}
-	rec := &cpuwatch.Recording{Interval: time.Second, Start: start, RunStart: start, RunEnd: start.Add(time.Second), Samples: []cpuwatch.Sample{s}}
+	rec := &cpuwatch.Recording{Interval: time.Second, Start: start, RunStart: start, RunEnd: start.Add(time.Second)}
+	rec.Append(s)
 	r := &Recording{
 		t:    t,
 		name: "the recorded function",

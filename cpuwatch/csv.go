@@ -45,8 +45,10 @@ func (r *Recording) WriteCSV(w io.Writer) error {
 		)
 		return cw.Write(row)
 	}
-	for i := range r.Samples {
-		s := &r.Samples[i]
+	var smp Sample
+	for i := range r.Len() {
+		s := &smp
+		r.SampleInto(i, s)
 		if err := put(s, "all", s.Total); err != nil {
 			return fmt.Errorf("cpuwatch: write CSV: %w", err)
 		}

@@ -26,7 +26,10 @@
 // in tests), and how much idle time Record keeps around the run; the zero
 // Watcher samples /proc every [DefaultInterval] (one second). A
 // [Recording] round-trips through encoding/json and can be written as CSV
-// with [Recording.WriteCSV].
+// with [Recording.WriteCSV]. It keeps the tick deltas the kernel gave, a
+// few bytes per core and sample, and computes the fractions when they are
+// read ([Recording.Sample], [Recording.All]), bit for bit the ones the
+// watch gave.
 //
 // # Recordings on disk
 //

@@ -79,18 +79,17 @@ func exampleRecording() *cpuwatch.Recording {
 	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	busy := cpuwatch.Usage{User: 0.9, System: 0.1}
 	idle := cpuwatch.Usage{Idle: 1}
-	return &cpuwatch.Recording{
+	rec := &cpuwatch.Recording{
 		Interval: time.Second,
 		Start:    t0,
 		RunStart: t0.Add(500 * time.Millisecond),
 		RunEnd:   t0.Add(2 * time.Second),
-		Samples: []cpuwatch.Sample{
-			{Time: t0.Add(time.Second), Elapsed: time.Second, Total: cpuwatch.Usage{User: 0.45, System: 0.05, Idle: 0.5},
-				Cores: []cpuwatch.CoreUsage{{ID: 0, Usage: busy}, {ID: 1, Usage: idle}}},
-			{Time: t0.Add(2 * time.Second), Elapsed: time.Second, Total: busy,
-				Cores: []cpuwatch.CoreUsage{{ID: 0, Usage: busy}, {ID: 1, Usage: busy}}},
-		},
 	}
+	rec.Append(cpuwatch.Sample{Time: t0.Add(time.Second), Elapsed: time.Second, Total: cpuwatch.Usage{User: 0.45, System: 0.05, Idle: 0.5},
+		Cores: []cpuwatch.CoreUsage{{ID: 0, Usage: busy}, {ID: 1, Usage: idle}}})
+	rec.Append(cpuwatch.Sample{Time: t0.Add(2 * time.Second), Elapsed: time.Second, Total: busy,
+		Cores: []cpuwatch.CoreUsage{{ID: 0, Usage: busy}, {ID: 1, Usage: busy}}})
+	return rec
 }
 
 // Summary averages over the run window, weighting each sample by how much
@@ -109,8 +108,8 @@ func ExampleRecording_Summary() {
 }
 
 func ExampleRecording_WriteCSV() {
-	rec := exampleRecording()
-	rec.Samples = rec.Samples[:1]
+	var rec cpuwatch.Recording
+	rec.Append(exampleRecording().Sample(0))
 	if err := rec.WriteCSV(os.Stdout); err != nil {
 		log.Fatal(err)
 	}

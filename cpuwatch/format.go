@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"math/bits"
 	"time"
 )
 
@@ -99,6 +100,17 @@ type codec struct {
 	ids       []int
 	cores     []deltas
 	names     []string
+	// floats says, for the sample last decoded, which usages were kept as
+	// floats: the total at 0, then each core; the others are the deltas
+	// in prevTotal and cores.
+	floats []bool
+	// For a sample decoded raw, into no Sample's Cores: whether Cores is
+	// nil, and the usages kept as floats, in order.
+	rawNil    bool
+	rawFloats []Usage
+	// skimmed is the first of the Cores that the last Skim set, which
+	// the next one keeps if the ids did not change.
+	skimmed *CoreUsage
 }
 
 func (c *codec) init(h Header) {
@@ -393,7 +405,12 @@ type Decoder struct {
 	runEnd   time.Time
 	payload  []byte
 	skim     bool // Skim was called: usage state is not kept
-	err      error
+	// raw says the sample being decoded goes to a Recording, which keeps
+	// its deltas: its fractions are not computed.
+	raw     bool
+	scratch Sample // DecodeTo's
+	last    bool   // the last DecodeTo read a sample, in scratch and c
+	err     error
 }
 
 // NewDecoder returns a Decoder that reads from r. It reads ahead of what
@@ -518,6 +535,7 @@ func (d *Decoder) Decode(s *Sample) error {
 	if d.skim {
 		return errors.New("cpuwatch: Decode after Skim")
 	}
+	d.last = false
 	return d.decode(s)
 }
 
@@ -536,7 +554,7 @@ func (d *Decoder) decode(s *Sample) error {
 		}
 		switch k {
 		case blockSample:
-			if err := d.c.decodeSample(p, s, d.skim); err != nil {
+			if err := d.c.decodeSample(p, s, d.skim, d.raw); err != nil {
 				return d.fail(off, fmt.Errorf("%w: sample: %v", ErrCorrupt, err))
 			}
 			return nil
@@ -552,13 +570,108 @@ func (d *Decoder) decode(s *Sample) error {
 	}
 }
 
+// DecodeTo reads the next sample as Decode does and appends it to rec,
+// which keeps the tick deltas the stream holds as they are: it computes
+// no fraction, so it costs a part of a Decode, and rec's Sample returns
+// what Decode would have. A reader that handles one sample at a time
+// calls rec.DropSamples before each DecodeTo, and so reuses one
+// Recording's memory. rec's facts are left alone.
+//
+// A nil rec reads the sample without keeping it, for LastCoreIDs,
+// LastCoreLoads and LastSample: the cheapest way through a stream.
+func (d *Decoder) DecodeTo(rec *Recording) error {
+	if d.skim {
+		return errors.New("cpuwatch: DecodeTo after Skim")
+	}
+	d.raw = true
+	d.last = false
+	err := d.decode(&d.scratch)
+	d.raw = false
+	if err != nil {
+		return err
+	}
+	d.last = true
+	if rec != nil {
+		rec.appendDecoded(&d.scratch, &d.c)
+	}
+	return nil
+}
+
+// LastCoreIDs returns the ids of the cores of the sample the last
+// DecodeTo read, in order (nil if its Cores is nil, or if the last call
+// failed). The slice is valid until the next call of the Decoder.
+func (d *Decoder) LastCoreIDs() []int {
+	if !d.last || d.c.rawNil {
+		return nil
+	}
+	return d.c.ids
+}
+
+// LastCoreLoads is Recording.CoreLoads for the sample the last DecodeTo
+// read: it fills, for each of LastCoreIDs, busy, user and system (nil
+// slices skipped), and reports false when some core usage of the sample
+// is kept as floats, for which LastSample gives the whole sample.
+func (d *Decoder) LastCoreLoads(busy, user, system []float64) bool {
+	if !d.last {
+		return false
+	}
+	for k := range d.LastCoreIDs() {
+		if d.c.floats[k+1] {
+			return false
+		}
+		loadsOfDeltas(&d.c.cores[k], k, busy, user, system)
+	}
+	return true
+}
+
+// LastSample sets *s to the sample the last DecodeTo read, as Decode
+// would have, reusing the arrays behind s.Cores and s.Threads.
+func (d *Decoder) LastSample(s *Sample) {
+	if !d.last {
+		*s = Sample{}
+		return
+	}
+	c := &d.c
+	src := &d.scratch
+	s.Time, s.Elapsed = src.Time, src.Elapsed
+	s.Total = src.Total
+	if !c.floats[0] {
+		s.Total = c.prevTotal.usage()
+	}
+	if c.rawNil {
+		s.Cores = nil
+	} else {
+		if s.Cores == nil || cap(s.Cores) < len(c.ids) {
+			s.Cores = make([]CoreUsage, len(c.ids))
+		}
+		s.Cores = s.Cores[:len(c.ids)]
+		fl := c.rawFloats
+		for k, id := range c.ids {
+			s.Cores[k].ID = id
+			if c.floats[k+1] {
+				s.Cores[k].Usage, fl = fl[0], fl[1:]
+			} else {
+				s.Cores[k].Usage = c.cores[k].usage()
+			}
+		}
+	}
+	if src.Threads == nil {
+		s.Threads = nil
+	} else {
+		s.Threads = append(s.Threads[:0], src.Threads...)
+	}
+}
+
 // Skim reads the next sample as Decode does but decodes only its shape:
 // it sets s.Time, s.Elapsed and the ID of each of s.Cores, and leaves the
 // usage zero and Threads nil. A pass that needs only where the samples lie
 // in time and which cores they hold costs a small part of a Decode's.
 // The checksums are checked all the same, but not the usage, so Skim may
 // read on past a block whose usage Decode would reject. Once a Decoder has
-// skimmed a sample, its Decode returns an error.
+// skimmed a sample, its Decode returns an error. While the core ids stay
+// the same, a Skim into the Sample the last Skim filled leaves its Cores
+// as they are, so that a pass over many cores costs little: a caller that
+// changes them between calls passes a fresh Sample.
 func (d *Decoder) Skim(s *Sample) error {
 	d.skim = true
 	return d.decode(s)
@@ -654,7 +767,7 @@ func (r *payloadReader) end() error {
 	return r.err
 }
 
-func (c *codec) decodeSample(p []byte, s *Sample, skim bool) error {
+func (c *codec) decodeSample(p []byte, s *Sample, skim, raw bool) error {
 	r := payloadReader{b: p}
 	flags := r.uvarint()
 	if flags&^sfAllFlags != 0 {
@@ -696,6 +809,10 @@ func (c *codec) decodeSample(p []byte, s *Sample, skim bool) error {
 	}
 	if skim {
 		s.Total = Usage{}
+		s.Threads = nil
+		if flags&sfSameIDs != 0 && len(s.Cores) == len(c.ids) && len(c.ids) > 0 && &s.Cores[0] == c.skimmed {
+			return r.err // the cores the last Skim set, as they are
+		}
 		s.Cores = s.Cores[:0]
 		if flags&sfCoresNil != 0 {
 			s.Cores = nil
@@ -705,11 +822,29 @@ func (c *codec) decodeSample(p []byte, s *Sample, skim bool) error {
 		for _, id := range c.ids {
 			s.Cores = append(s.Cores, CoreUsage{ID: id})
 		}
-		s.Threads = nil
+		c.skimmed = nil
+		if len(s.Cores) > 0 {
+			c.skimmed = &s.Cores[0]
+		}
 		return r.err
 	}
-	r.usage(&s.Total, &c.prevTotal)
-	if flags&sfCoresNil != 0 {
+	c.floats = append(c.floats[:0], !r.usage(&s.Total, &c.prevTotal, raw))
+	if raw {
+		// Into the deltas alone: DecodeTo keeps them, and the ids.
+		c.rawNil = flags&sfCoresNil != 0
+		if c.rawNil && len(c.ids) != 0 {
+			return errors.New("nil cores with ids")
+		}
+		c.rawFloats = c.rawFloats[:0]
+		for i := range c.ids {
+			var u Usage
+			ticks := r.usage(&u, &c.cores[i], true)
+			c.floats = append(c.floats, !ticks)
+			if !ticks {
+				c.rawFloats = append(c.rawFloats, u)
+			}
+		}
+	} else if flags&sfCoresNil != 0 {
 		if len(c.ids) != 0 {
 			return errors.New("nil cores with ids")
 		}
@@ -721,7 +856,7 @@ func (c *codec) decodeSample(p []byte, s *Sample, skim bool) error {
 		s.Cores = s.Cores[:0]
 		for i, id := range c.ids {
 			s.Cores = append(s.Cores, CoreUsage{ID: id})
-			r.usage(&s.Cores[i].Usage, &c.cores[i])
+			c.floats = append(c.floats, !r.usage(&s.Cores[i].Usage, &c.cores[i], raw))
 		}
 	}
 	if flags&sfThreads == 0 {
@@ -763,8 +898,35 @@ func (c *codec) decodeSample(p []byte, s *Sample, skim bool) error {
 	return r.end()
 }
 
-// usage reads what appendUsage wrote.
-func (r *payloadReader) usage(u *Usage, ref *deltas) {
+// usage reads what appendUsage wrote, and reports whether it was ticks.
+// With raw set it leaves u as it is for ticks, whose deltas are in ref.
+func (r *payloadReader) usage(u *Usage, ref *deltas, raw bool) bool {
+	if b := r.b; len(b) > 0 && b[0] < 0x80 {
+		// A mask of the first seven fields, and values of one byte
+		// mostly: read without the general varint code.
+		mask := uint64(b[0])
+		b = b[1:]
+		for m := mask; m != 0; m &= m - 1 {
+			var v int64
+			if len(b) > 0 && b[0] < 0x80 {
+				x := uint64(b[0])
+				v, b = int64(x>>1)^-int64(x&1), b[1:]
+			} else {
+				var n int
+				if v, n = binary.Varint(b); n <= 0 {
+					r.bad("bad varint")
+					return false
+				}
+				b = b[n:]
+			}
+			ref[maskOrder[bits.TrailingZeros64(m)]] += v
+		}
+		r.b = b
+		if !raw {
+			*u = ref.usage()
+		}
+		return true
+	}
 	mask := r.uvarint()
 	if mask == escapeBit {
 		var f [numFields]float64
@@ -772,18 +934,21 @@ func (r *payloadReader) usage(u *Usage, ref *deltas) {
 			f[i] = r.float()
 		}
 		u.setFields(&f)
-		return
+		return false
 	}
 	if mask >= escapeBit {
 		r.bad("bad usage mask")
-		return
+		return false
 	}
 	for j, f := range maskOrder {
 		if mask&(1<<j) != 0 {
 			ref[f] += r.varint()
 		}
 	}
-	*u = ref.usage()
+	if !raw {
+		*u = ref.usage()
+	}
+	return true
 }
 
 func (r *payloadReader) threadTime(elapsed time.Duration) float64 {
@@ -811,8 +976,10 @@ func WriteRecording(w io.Writer, rec *Recording) error {
 			return err
 		}
 	}
-	for i := range rec.Samples {
-		if err := e.Encode(rec.Samples[i]); err != nil {
+	var s Sample
+	for i := range rec.Len() {
+		rec.SampleInto(i, &s)
+		if err := e.Encode(s); err != nil {
 			return err
 		}
 	}
@@ -834,8 +1001,7 @@ func ReadRecording(r io.Reader) (*Recording, error) {
 	}
 	rec := &Recording{DataID: h.DataID, Interval: h.Interval, Start: h.Start, Host: h.Host}
 	for {
-		var s Sample
-		err := d.Decode(&s)
+		err := d.DecodeTo(rec)
 		if err != nil {
 			rec.RunStart, rec.RunEnd = d.Run()
 			if err == io.EOF {
@@ -843,6 +1009,5 @@ func ReadRecording(r io.Reader) (*Recording, error) {
 			}
 			return rec, err
 		}
-		rec.Samples = append(rec.Samples, s)
 	}
 }

@@ -300,17 +300,17 @@ func FuzzSamplePayload(f *testing.F) {
 			var s Sample
 			serr := d.Skim(&s)
 			if serr != nil {
-				if i < len(rec.Samples) {
-					t.Fatalf("Skim failed at sample %d of %d: %v", i, len(rec.Samples), serr)
+				if i < rec.Len() {
+					t.Fatalf("Skim failed at sample %d of %d: %v", i, rec.Len(), serr)
 				}
 				break
 			}
-			if i >= len(rec.Samples) {
+			if i >= rec.Len() {
 				// Skim reads no usage, so it may pass a block whose
 				// usage Decode rejects.
 				continue
 			}
-			if !s.Time.Equal(rec.Samples[i].Time) || s.Elapsed != rec.Samples[i].Elapsed || len(s.Cores) != len(rec.Samples[i].Cores) {
+			if !s.Time.Equal(rec.Sample(i).Time) || s.Elapsed != rec.Sample(i).Elapsed || len(s.Cores) != len(rec.Sample(i).Cores) {
 				t.Fatalf("Skim sample %d differs from Decode's", i)
 			}
 		}

@@ -52,7 +52,7 @@ func oldResults(t *testing.T) []*cpuwatch.Recording {
 	}
 	var recs []*cpuwatch.Recording
 	for _, r := range res.Runs {
-		if r.Recording == nil || len(r.Recording.Samples) == 0 {
+		if r.Recording == nil || r.Recording.Len() == 0 {
 			t.Fatal("old results.json run has no samples")
 		}
 		recs = append(recs, r.Recording)
@@ -64,8 +64,8 @@ func TestBinaryRoundTrip(t *testing.T) {
 	recs := map[string]*cpuwatch.Recording{
 		"hand-built":  testRecording(),
 		"empty":       {Interval: time.Second},
-		"zero times":  {Samples: []cpuwatch.Sample{{Elapsed: time.Second, Cores: []cpuwatch.CoreUsage{{ID: 3}}}, {Cores: []cpuwatch.CoreUsage{}}, {}}},
-		"threads nil": {Interval: time.Second, Samples: []cpuwatch.Sample{{Time: at(1), Elapsed: time.Second, Threads: []cpuwatch.ThreadUsage{}}}},
+		"zero times":  withSamples(cpuwatch.Recording{}, []cpuwatch.Sample{{Elapsed: time.Second, Cores: []cpuwatch.CoreUsage{{ID: 3}}}, {Cores: []cpuwatch.CoreUsage{}}, {}}),
+		"threads nil": withSamples(cpuwatch.Recording{Interval: time.Second}, []cpuwatch.Sample{{Time: at(1), Elapsed: time.Second, Threads: []cpuwatch.ThreadUsage{}}}),
 	}
 	for i, r := range oldResults(t) {
 		recs["old results.json "+string(rune('a'+i))] = r
@@ -84,7 +84,7 @@ func TestBinaryRoundTrip(t *testing.T) {
 	for name, want := range recs {
 		t.Run(name, func(t *testing.T) {
 			got, b := binaryRoundTrip(t, want)
-			if d := cmp.Diff(want, got); d != "" {
+			if d := cmp.Diff(want, got, viewRecordings); d != "" {
 				t.Errorf("binary round trip mismatch (-want +got):\n%s", d)
 			}
 			// JSON → binary → JSON gives the same JSON.
@@ -104,8 +104,8 @@ func TestBinaryRoundTrip(t *testing.T) {
 			if !bytes.Equal(js, js2) {
 				t.Errorf("JSON → binary → JSON changed the JSON:\n%s\n%s", js, js2)
 			}
-			if n := len(want.Samples); n > 0 && len(want.Samples[0].Cores) > 0 {
-				t.Logf("%d bytes, %.1f per core-sample", len(b), float64(len(b))/float64(n*len(want.Samples[0].Cores)))
+			if n := want.Len(); n > 0 && len(want.Sample(0).Cores) > 0 {
+				t.Logf("%d bytes, %.1f per core-sample", len(b), float64(len(b))/float64(n*len(want.Sample(0).Cores)))
 			}
 		})
 	}
@@ -125,19 +125,19 @@ func TestBinaryTruncated(t *testing.T) {
 			if err != nil {
 				t.Fatalf("whole file: %v", err)
 			}
-			if len(got.Samples) != len(want.Samples) {
-				t.Fatalf("whole file: %d samples, want %d", len(got.Samples), len(want.Samples))
+			if got.Len() != want.Len() {
+				t.Fatalf("whole file: %d samples, want %d", got.Len(), want.Len())
 			}
 			break
 		}
 		var fe *cpuwatch.FormatError
 		if !errors.As(err, &fe) || !errors.Is(err, cpuwatch.ErrTruncated) {
 			// A cut exactly between blocks is a shorter, intact file.
-			if err == nil && got != nil && len(got.Samples) >= prevSamples {
-				if d := cmp.Diff(want.Samples[:len(got.Samples)], got.Samples, cmpopts.EquateEmpty()); d != "" {
+			if err == nil && got != nil && got.Len() >= prevSamples {
+				if d := cmp.Diff(samplesOf(want)[:got.Len()], samplesOf(got), cmpopts.EquateEmpty()); d != "" {
 					t.Fatalf("cut at %d: samples differ (-want +got):\n%s", n, d)
 				}
-				prevSamples = len(got.Samples)
+				prevSamples = got.Len()
 				continue
 			}
 			t.Fatalf("cut at %d: error %v, want a truncation FormatError", n, err)
@@ -152,15 +152,15 @@ func TestBinaryTruncated(t *testing.T) {
 			}
 			continue
 		}
-		if len(got.Samples) < prevSamples {
-			t.Fatalf("cut at %d: %d samples, fewer than a shorter cut's %d", n, len(got.Samples), prevSamples)
+		if got.Len() < prevSamples {
+			t.Fatalf("cut at %d: %d samples, fewer than a shorter cut's %d", n, got.Len(), prevSamples)
 		}
-		if len(got.Samples) > prevSamples {
-			if d := cmp.Diff(want.Samples[:len(got.Samples)], got.Samples, cmpopts.EquateEmpty()); d != "" {
+		if got.Len() > prevSamples {
+			if d := cmp.Diff(samplesOf(want)[:got.Len()], samplesOf(got), cmpopts.EquateEmpty()); d != "" {
 				t.Fatalf("cut at %d: samples differ (-want +got):\n%s", n, d)
 			}
 		}
-		prevSamples = len(got.Samples)
+		prevSamples = got.Len()
 	}
 }
 
@@ -182,7 +182,7 @@ func TestBinaryCorrupt(t *testing.T) {
 			t.Fatalf("byte %d flipped: damage reported at %d, after it", i, fe.Offset)
 		}
 		if got != nil {
-			if d := cmp.Diff(want.Samples[:len(got.Samples)], got.Samples, cmpopts.EquateEmpty()); d != "" {
+			if d := cmp.Diff(samplesOf(want)[:got.Len()], samplesOf(got), cmpopts.EquateEmpty()); d != "" {
 				t.Fatalf("byte %d flipped: samples differ (-want +got):\n%s", i, d)
 			}
 		}
@@ -199,7 +199,7 @@ func TestDecoderStream(t *testing.T) {
 	if err := enc.WriteRun(want.RunStart, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range want.Samples {
+	for _, s := range want.All() {
 		if err := enc.Encode(s); err != nil {
 			t.Fatal(err)
 		}
@@ -219,11 +219,11 @@ func TestDecoderStream(t *testing.T) {
 		t.Errorf("header mismatch (-want +got):\n%s", d)
 	}
 	var s cpuwatch.Sample
-	for i := range want.Samples {
+	for i := range want.Len() {
 		if err := dec.Decode(&s); err != nil {
 			t.Fatal(err)
 		}
-		if d := cmp.Diff(want.Samples[i], s); d != "" {
+		if d := cmp.Diff(want.Sample(i), s); d != "" {
 			t.Errorf("sample %d mismatch (-want +got):\n%s", i, d)
 		}
 		if start, end := dec.Run(); !start.Equal(want.RunStart) || !end.IsZero() {
@@ -266,9 +266,9 @@ func idleRecording(cores, n int) *cpuwatch.Recording {
 		all := float64(100 * cores)
 		s.Total = cpuwatch.Usage{User: float64(tu) / all, System: float64(ts) / all, Idle: float64(100*cores-tu-ts) / all}
 		if i > 0 {
-			s.Elapsed = s.Time.Sub(rec.Samples[i-1].Time)
+			s.Elapsed = s.Time.Sub(rec.Sample(i - 1).Time)
 		}
-		rec.Samples = append(rec.Samples, s)
+		rec.Append(s)
 	}
 	return rec
 }
@@ -279,10 +279,10 @@ func TestBinarySize(t *testing.T) {
 	for _, cores := range []int{64, 1024} {
 		rec := idleRecording(cores, 60)
 		got, b := binaryRoundTrip(t, rec)
-		if d := cmp.Diff(rec, got); d != "" {
+		if d := cmp.Diff(rec, got, viewRecordings); d != "" {
 			t.Fatalf("round trip mismatch (-want +got):\n%s", d)
 		}
-		per := float64(len(b)) / float64(cores*len(rec.Samples))
+		per := float64(len(b)) / float64(cores*rec.Len())
 		t.Logf("%d cores: %.2f bytes per core-sample", cores, per)
 		if per > 4 {
 			t.Errorf("%d idle cores take %.2f bytes per core-sample, want ≤ 4", cores, per)
@@ -309,6 +309,18 @@ func FuzzDecoder(f *testing.F) {
 		if rec == nil {
 			return
 		}
+		// DecodeTo(nil) and LastSample read the same samples.
+		d := cpuwatch.NewDecoder(bytes.NewReader(b))
+		var s cpuwatch.Sample
+		for i := range rec.Len() {
+			if err := d.DecodeTo(nil); err != nil {
+				t.Fatalf("DecodeTo(nil) of sample %d: %v, which ReadRecording read", i, err)
+			}
+			d.LastSample(&s)
+			if diff := cmp.Diff(rec.Sample(i), s, cmp.Comparer(func(a, b float64) bool { return a == b || a != a && b != b })); diff != "" {
+				t.Fatalf("LastSample of sample %d differs (-ReadRecording +LastSample):\n%s", i, diff)
+			}
+		}
 		// Whatever decoded must encode and decode to the same values.
 		var buf bytes.Buffer
 		if err := cpuwatch.WriteRecording(&buf, rec); err != nil {
@@ -318,7 +330,7 @@ func FuzzDecoder(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encoded recording does not decode: %v", err)
 		}
-		if d := cmp.Diff(rec, again, cmp.Comparer(func(a, b float64) bool { return a == b || a != a && b != b })); d != "" {
+		if d := cmp.Diff(rec, again, viewRecordings, cmp.Comparer(func(a, b float64) bool { return a == b || a != a && b != b })); d != "" {
 			t.Fatalf("re-encoding changed the recording (-first +second):\n%s", d)
 		}
 	})
@@ -347,8 +359,8 @@ func TestRecordTo(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	if head.Samples != nil {
-		t.Errorf("RecordTo kept %d samples", len(head.Samples))
+	if head.Len() != 0 {
+		t.Errorf("RecordTo kept %d samples", head.Len())
 	}
 	got, err := cpuwatch.ReadRecording(&file)
 	if err != nil {
@@ -356,20 +368,19 @@ func TestRecordTo(t *testing.T) {
 	}
 	// The two watches ran at different real times: compare offsets.
 	shift := func(r *cpuwatch.Recording) *cpuwatch.Recording {
-		c := *r
-		c.Samples = nil
+		c := cpuwatch.Recording{DataID: r.DataID, Interval: r.Interval, Host: r.Host}
 		base := r.Start
 		c.Start, c.RunStart, c.RunEnd = at(0), at(r.RunStart.Sub(base).Seconds()), at(r.RunEnd.Sub(base).Seconds())
-		for _, s := range r.Samples {
+		for _, s := range r.All() {
 			s.Time = at(s.Time.Sub(base).Seconds())
-			c.Samples = append(c.Samples, s)
+			c.Append(s)
 		}
 		return &c
 	}
-	if len(want.Samples) < 10 {
-		t.Fatalf("Record took %d samples, want 10", len(want.Samples))
+	if want.Len() < 10 {
+		t.Fatalf("Record took %d samples, want 10", want.Len())
 	}
-	if d := cmp.Diff(shift(want), shift(got)); d != "" {
+	if d := cmp.Diff(shift(want), shift(got), viewRecordings); d != "" {
 		t.Errorf("RecordTo's file differs from Record's recording (-want +got):\n%s", d)
 	}
 	if !head.RunEnd.Equal(got.RunEnd) || !head.Start.Equal(got.Start) {
@@ -399,12 +410,13 @@ func TestRecordToWriteError(t *testing.T) {
 }
 
 func TestDecoderSkim(t *testing.T) {
-	want := idleRecording(5, 20)
-	want.Samples[7].Cores = want.Samples[7].Cores[1:] // ids change, and back
+	samples := samplesOf(idleRecording(5, 20))
+	samples[7].Cores = samples[7].Cores[1:] // ids change, and back
+	want := withSamples(cpuwatch.Recording{Interval: time.Second, Start: at(0), Host: cpuwatch.Host{UserHZ: 100}}, samples)
 	_, b := binaryRoundTrip(t, want)
 	dec := cpuwatch.NewDecoder(bytes.NewReader(b))
 	var s cpuwatch.Sample
-	for i, w := range want.Samples {
+	for i, w := range want.All() {
 		if err := dec.Skim(&s); err != nil {
 			t.Fatal(err)
 		}

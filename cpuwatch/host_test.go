@@ -55,8 +55,8 @@ func TestRecordDescribesHost(t *testing.T) {
 			if h.Limits == nil || h.Limits.UsableCPUs != 0 {
 				t.Errorf("Host.Limits = %v, want empty limits", h.Limits)
 			}
-			if len(rec.Samples) == 0 || len(rec.Samples[0].Threads) != 2 {
-				t.Fatalf("Samples = %+v, want at least one with the fixture's 2 threads", rec.Samples)
+			if rec.Len() == 0 || len(rec.Sample(0).Threads) != 2 {
+				t.Fatalf("Samples = %+v, want at least one with the fixture's 2 threads", samplesOf(rec))
 			}
 
 			// Everything new round-trips through JSON.
@@ -71,7 +71,7 @@ func TestRecordDescribesHost(t *testing.T) {
 			if diff := cmp.Diff(rec.Host, back.Host); diff != "" {
 				t.Errorf("Host after JSON round trip mismatch (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(rec.Samples[0].Threads, back.Samples[0].Threads); diff != "" {
+			if diff := cmp.Diff(rec.Sample(0).Threads, back.Sample(0).Threads); diff != "" {
 				t.Errorf("Threads after JSON round trip mismatch (-want +got):\n%s", diff)
 			}
 		})

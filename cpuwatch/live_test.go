@@ -99,7 +99,7 @@ func TestLiveRecordSeesBusyCore(t *testing.T) {
 		t.Fatal(err)
 	}
 	ec := rec.EffectiveCores()
-	t.Logf("EffectiveCores() = %.2f over %d samples", ec, len(rec.Samples))
+	t.Logf("EffectiveCores() = %.2f over %d samples", ec, rec.Len())
 	if ec < 0.5 {
 		t.Errorf("EffectiveCores() = %.2f for a run spinning one core, want >= 0.5", ec)
 	}

@@ -12,8 +12,15 @@ import (
 
 // Recording is what Record saw: the samples of a watch, when the recorded
 // function ran, and facts about the host. It round-trips through
-// encoding/json. A Recording that holds nothing but Samples is valid; its
-// run window is then the whole recording.
+// encoding/json. A Recording that holds nothing but samples is valid; its
+// run window is then the whole recording; the zero Recording is an empty
+// one, ready for Append.
+//
+// A Recording keeps its samples compactly, as the tick deltas the kernel
+// gave (a few bytes per core-sample rather than the 88 of a CoreUsage),
+// and computes their fractions when they are read, bit for bit the ones
+// the watch gave: read them with Len, Sample, SampleInto and All. Copying a
+// Recording value shares its samples, as copying a slice shares its array.
 type Recording struct {
 	// DataID names the recording, such as "multiprocessing:4"; renderers
 	// use it as a title.
@@ -27,10 +34,12 @@ type Recording struct {
 	// when the recording did not run one.
 	RunStart time.Time `json:"run_start"`
 	RunEnd   time.Time `json:"run_end"`
-	// Samples are in time order; each owns its Cores.
-	Samples []Sample `json:"samples"`
 	// Host describes the machine the recording was made on.
 	Host Host `json:"host"`
+
+	// store holds the samples, in time order; in JSON they are "samples",
+	// a list of Sample between run_end and host.
+	store sampleStore
 }
 
 // Host holds facts about the recording machine that help to read it.
@@ -91,9 +100,10 @@ func (w *Watcher) RecordTo(ctx context.Context, enc *Encoder, run func(context.C
 // A recordSink keeps what record sees. Its methods are called with
 // record's lock held, one at a time.
 type recordSink interface {
-	// sample keeps s, whose slices are reused after it returns; rec's
-	// facts are set, Start included.
-	sample(rec *Recording, s Sample) error
+	// sample keeps s, computed from the readings prev and cur, whose
+	// slices are reused after it returns; rec's facts are set, Start
+	// included.
+	sample(rec *Recording, s Sample, prev, cur *reading) error
 	// run keeps the run window as it stands: start only, then both.
 	run(rec *Recording) error
 	// end is called once the watch is over, unless a call failed.
@@ -103,8 +113,8 @@ type recordSink interface {
 // memorySink appends every sample to the recording.
 type memorySink struct{}
 
-func (memorySink) sample(rec *Recording, s Sample) error {
-	rec.Samples = append(rec.Samples, s.Clone())
+func (memorySink) sample(rec *Recording, s Sample, prev, cur *reading) error {
+	rec.appendWatched(&s, prev, cur)
 	return nil
 }
 func (memorySink) run(*Recording) error { return nil }
@@ -128,7 +138,7 @@ func (e *encoderSink) writeHeader(rec *Recording) error {
 	return e.run(rec)
 }
 
-func (e *encoderSink) sample(rec *Recording, s Sample) error {
+func (e *encoderSink) sample(rec *Recording, s Sample, _, _ *reading) error {
 	if err := e.writeHeader(rec); err != nil {
 		return err
 	}
@@ -180,7 +190,7 @@ func (w *Watcher) record(ctx context.Context, run func(context.Context) error, k
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go func() {
-		err := w.Watch(wctx, func(s Sample) {
+		err := w.watch(wctx, func(s Sample, prev, cur *reading) {
 			if w.OnSample != nil {
 				w.OnSample(s) // outside mu: a slow hook must not stall run's waits
 			}
@@ -192,7 +202,7 @@ func (w *Watcher) record(ctx context.Context, run func(context.Context) error, k
 			if n == 0 {
 				rec.Start = s.Start()
 			}
-			if kerr = keep.sample(rec, s); kerr != nil {
+			if kerr = keep.sample(rec, s, prev, cur); kerr != nil {
 				stop()
 				return
 			}
@@ -295,10 +305,13 @@ func (r *Recording) Window() (from, to time.Time) {
 	if !r.RunStart.IsZero() {
 		return r.RunStart, r.RunEnd
 	}
-	if len(r.Samples) == 0 {
+	n := r.Len()
+	if n == 0 {
 		return time.Time{}, time.Time{}
 	}
-	return r.Samples[0].Start(), r.Samples[len(r.Samples)-1].Time
+	t, e := r.SampleTime(0)
+	last, _ := r.SampleTime(n - 1)
+	return t.Add(-e), last
 }
 
 // Summary is a recording's usage averaged over its window.
@@ -331,7 +344,7 @@ func (r *Recording) Summary() Summary {
 		}{}
 		ids []int
 	)
-	for _, s := range r.Samples {
+	for _, s := range r.All() {
 		lo, hi := s.Start(), s.Time
 		if lo.Before(from) {
 			lo = from

@@ -36,7 +36,7 @@ func shapeOf(start, returned time.Time, rec *cpuwatch.Recording) recordShape {
 		return t.Sub(start)
 	}
 	sh := recordShape{RunStart: off(rec.RunStart), RunEnd: off(rec.RunEnd), Returned: returned.Sub(start)}
-	for _, s := range rec.Samples {
+	for _, s := range rec.All() {
 		sh.Samples = append(sh.Samples, s.Time.Sub(start))
 	}
 	return sh
@@ -149,10 +149,10 @@ func TestRecordZeroWatcher(t *testing.T) {
 		}
 		// run returns at once, at the end of the lead's last sample, which
 		// therefore covers that moment; DefaultTrail more follow it.
-		if got, want := len(rec.Samples), cpuwatch.DefaultLead+cpuwatch.DefaultTrail; got != want {
+		if got, want := rec.Len(), cpuwatch.DefaultLead+cpuwatch.DefaultTrail; got != want {
 			t.Errorf("got %d samples, want %d", got, want)
 		}
-		for i, s := range rec.Samples {
+		for i, s := range rec.All() {
 			if s.Elapsed != cpuwatch.DefaultInterval {
 				t.Errorf("sample %d: Elapsed = %v, want %v", i, s.Elapsed, cpuwatch.DefaultInterval)
 			}
@@ -182,7 +182,7 @@ func TestRecordSeesRun(t *testing.T) {
 		}
 		// The lead and trail show the machine idle.
 		for _, i := range []int{0, 1, 6, 7} {
-			if b := rec.Samples[i].BusyCores(); b != 0 {
+			if b := rec.Sample(i).BusyCores(); b != 0 {
 				t.Errorf("sample %d: BusyCores() = %v, want 0", i, b)
 			}
 		}
@@ -224,7 +224,7 @@ func TestRecordOnSample(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(rec.Samples, hooked); diff != "" {
+		if diff := cmp.Diff(samplesOf(rec), hooked); diff != "" {
 			t.Errorf("OnSample saw other samples than the recording holds (-recorded +hooked):\n%s", diff)
 		}
 	})
@@ -309,7 +309,7 @@ func TestRecordErrors(t *testing.T) {
 				if err == nil || !strings.HasPrefix(err.Error(), "cpuwatch: ") || !strings.Contains(err.Error(), tt.contains) {
 					t.Errorf("Record error = %v, want one containing %q", err, tt.contains)
 				}
-				if ran || rec == nil || len(rec.Samples) != 0 {
+				if ran || rec == nil || rec.Len() != 0 {
 					t.Errorf("run called %v, recording %+v; want run not called and an empty recording", ran, rec)
 				}
 			})
@@ -344,12 +344,12 @@ func TestSummary(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		rec  cpuwatch.Recording
+		rec  *cpuwatch.Recording
 		want cpuwatch.Summary
 	}{
 		{
 			name: "no run: every sample",
-			rec:  cpuwatch.Recording{Samples: samples},
+			rec:  withSamples(cpuwatch.Recording{}, samples),
 			want: cpuwatch.Summary{
 				Window: 5 * time.Second, EffectiveCores: 4.0 / 5,
 				Total: cpuwatch.Usage{User: 0.4, Idle: 0.6},
@@ -358,7 +358,7 @@ func TestSummary(t *testing.T) {
 		},
 		{
 			name: "run on sample boundaries",
-			rec:  cpuwatch.Recording{Samples: samples, RunStart: at(1), RunEnd: at(3)},
+			rec:  withSamples(cpuwatch.Recording{RunStart: at(1), RunEnd: at(3)}, samples),
 			want: cpuwatch.Summary{
 				Window: 2 * time.Second, EffectiveCores: 3.5 / 2,
 				Total: cpuwatch.Usage{User: 3.5 / 4, Idle: 0.5 / 4},
@@ -369,7 +369,7 @@ func TestSummary(t *testing.T) {
 			// Half of the sample ending at 2 s and a quarter of the one
 			// ending at 4 s lie in the window: weights 0.5, 1, 0.25.
 			name: "run across partial samples",
-			rec:  cpuwatch.Recording{Samples: samples, RunStart: at(1.5), RunEnd: at(3.25)},
+			rec:  withSamples(cpuwatch.Recording{RunStart: at(1.5), RunEnd: at(3.25)}, samples),
 			want: cpuwatch.Summary{
 				Window: 1750 * time.Millisecond, EffectiveCores: (0.5*1.5 + 1*2 + 0.25*0.5) / 1.75,
 				Total: cpuwatch.Usage{User: (0.5*0.75 + 1 + 0.25*0.25) / 1.75, Idle: (0.5*0.25 + 0.25*0.75) / 1.75},
@@ -378,7 +378,7 @@ func TestSummary(t *testing.T) {
 		},
 		{
 			name: "run inside one sample",
-			rec:  cpuwatch.Recording{Samples: samples, RunStart: at(2.2), RunEnd: at(2.4)},
+			rec:  withSamples(cpuwatch.Recording{RunStart: at(2.2), RunEnd: at(2.4)}, samples),
 			want: cpuwatch.Summary{
 				Window: 200 * time.Millisecond, EffectiveCores: 2,
 				Total: cpuwatch.Usage{User: 1}, Cores: []cpuwatch.CoreUsage{core(0, 1), core(2, 1)},
@@ -387,9 +387,9 @@ func TestSummary(t *testing.T) {
 		{
 			// A core missing from a sample is averaged over the others.
 			name: "core missing from a sample",
-			rec: cpuwatch.Recording{Samples: []cpuwatch.Sample{
+			rec: withSamples(cpuwatch.Recording{}, []cpuwatch.Sample{
 				sample(1, 1, 1), {Time: at(2), Elapsed: time.Second, Total: cpuwatch.Usage{Idle: 1}, Cores: []cpuwatch.CoreUsage{core(2, 0)}},
-			}},
+			}),
 			want: cpuwatch.Summary{
 				Window: 2 * time.Second, EffectiveCores: 1,
 				Total: cpuwatch.Usage{User: 0.5, Idle: 0.5}, Cores: []cpuwatch.CoreUsage{core(0, 1), core(2, 0.5)},
@@ -398,17 +398,17 @@ func TestSummary(t *testing.T) {
 		{
 			// A coalesced sample weighs by the span it covers.
 			name: "long sample weighs more",
-			rec: cpuwatch.Recording{Samples: []cpuwatch.Sample{
+			rec: withSamples(cpuwatch.Recording{}, []cpuwatch.Sample{
 				sample(1, 1), {Time: at(4), Elapsed: 3 * time.Second, Total: cpuwatch.Usage{Idle: 1}, Cores: []cpuwatch.CoreUsage{core(0, 0)}},
-			}},
+			}),
 			want: cpuwatch.Summary{
 				Window: 4 * time.Second, EffectiveCores: 0.25,
 				Total: cpuwatch.Usage{User: 0.25, Idle: 0.75}, Cores: []cpuwatch.CoreUsage{core(0, 0.25)},
 			},
 		},
-		{"run outside the samples", cpuwatch.Recording{Samples: samples, RunStart: at(10), RunEnd: at(11)}, cpuwatch.Summary{}},
-		{"empty run", cpuwatch.Recording{Samples: samples, RunStart: at(2), RunEnd: at(2)}, cpuwatch.Summary{}},
-		{"no samples", cpuwatch.Recording{}, cpuwatch.Summary{}},
+		{"run outside the samples", withSamples(cpuwatch.Recording{RunStart: at(10), RunEnd: at(11)}, samples), cpuwatch.Summary{}},
+		{"empty run", withSamples(cpuwatch.Recording{RunStart: at(2), RunEnd: at(2)}, samples), cpuwatch.Summary{}},
+		{"no samples", &cpuwatch.Recording{}, cpuwatch.Summary{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -429,15 +429,14 @@ func testRecording() *cpuwatch.Recording {
 	s := []cpuwatch.Sample{sample(1, 0.1, 1.0/3), sample(2, 0.7, 0), sample(5, 2.0/3, 0.123456789)}
 	s[2].Elapsed = 3 * time.Second
 	s[1].Cores[0].Usage = cpuwatch.Usage{User: 0.1, Nice: 0.05, System: 0.2, Idle: 0.3, IOWait: 0.05, IRQ: 0.01, SoftIRQ: 0.04, Steal: 0.05, Guest: 0.15, GuestNice: 0.05}
-	return &cpuwatch.Recording{
+	return withSamples(cpuwatch.Recording{
 		DataID:   "multiprocessing:2",
 		Interval: time.Second,
 		Start:    at(0),
 		RunStart: at(1.25),
 		RunEnd:   at(4.5),
-		Samples:  s,
 		Host:     cpuwatch.Host{Hostname: "box", NumCPU: 6, GOMAXPROCS: 4, UserHZ: 100},
-	}
+	}, s)
 }
 
 func TestRecordingJSONRoundTrip(t *testing.T) {
@@ -456,7 +455,7 @@ func checkJSONRoundTrip(t *testing.T, want *cpuwatch.Recording) {
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want, &got); diff != "" {
+	if diff := cmp.Diff(want, &got, viewRecordings); diff != "" {
 		t.Errorf("JSON round trip mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -523,7 +522,7 @@ func TestRecordingWriteCSV(t *testing.T) {
 		}
 		last.Cores = append(last.Cores, cpuwatch.CoreUsage{ID: id, Usage: u})
 	}
-	if diff := cmp.Diff(rec.Samples, got); diff != "" {
+	if diff := cmp.Diff(samplesOf(rec), got); diff != "" {
 		t.Errorf("samples read back from CSV mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -536,5 +535,96 @@ func TestRecordingWriteCSVError(t *testing.T) {
 	err := testRecording().WriteCSV(failWriter{})
 	if err == nil || !strings.HasPrefix(err.Error(), "cpuwatch: write CSV: ") || !strings.Contains(err.Error(), "disk full") {
 		t.Errorf("WriteCSV = %v, want a cpuwatch error wrapping the writer's", err)
+	}
+}
+
+// oldShape is Recording as it was declared when its samples were an
+// exported slice: the JSON of a Recording must stay byte for byte the
+// JSON of this.
+type oldShape struct {
+	DataID   string            `json:"data_id,omitempty"`
+	Interval time.Duration     `json:"interval"`
+	Start    time.Time         `json:"start"`
+	RunStart time.Time         `json:"run_start"`
+	RunEnd   time.Time         `json:"run_end"`
+	Samples  []cpuwatch.Sample `json:"samples"`
+	Host     cpuwatch.Host     `json:"host"`
+}
+
+func oldShapeOf(r *cpuwatch.Recording) oldShape {
+	return oldShape{r.DataID, r.Interval, r.Start, r.RunStart, r.RunEnd, samplesOf(r), r.Host}
+}
+
+func TestRecordingJSONShape(t *testing.T) {
+	empty := withSamples(cpuwatch.Recording{Interval: time.Second}, nil)
+	var emptyList cpuwatch.Recording
+	if err := json.Unmarshal([]byte(`{"samples":[]}`), &emptyList); err != nil {
+		t.Fatal(err)
+	}
+	for name, rec := range map[string]*cpuwatch.Recording{
+		"hand-built":       testRecording(),
+		"idle":             idleRecording(4, 5),
+		"zero":             {},
+		"no samples":       empty,
+		"empty list":       &emptyList,
+		"old results.json": oldResults(t)[0],
+	} {
+		t.Run(name, func(t *testing.T) {
+			old := oldShapeOf(rec)
+			if name == "empty list" {
+				old.Samples = []cpuwatch.Sample{}
+			}
+			for _, indent := range []bool{false, true} {
+				marshal := json.Marshal
+				if indent {
+					marshal = func(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }
+				}
+				want, err := marshal(old)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := marshal(rec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("JSON (indent %v) differs from the old shape's:\n got %s\nwant %s", indent, got, want)
+				}
+				// A Recording held by value encodes whole too.
+				byValue, err := marshal(struct{ R cpuwatch.Recording }{*rec})
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantValue, _ := marshal(struct{ R oldShape }{old})
+				if !bytes.Equal(byValue, wantValue) {
+					t.Errorf("JSON of a Recording value (indent %v) differs from the old shape's", indent)
+				}
+			}
+		})
+	}
+}
+
+func TestZeroRecording(t *testing.T) {
+	var rec cpuwatch.Recording
+	if rec.Len() != 0 {
+		t.Errorf("Len() = %d, want 0", rec.Len())
+	}
+	for i := range rec.All() {
+		t.Errorf("All() yielded sample %d", i)
+	}
+	if from, to := rec.Window(); !from.IsZero() || !to.IsZero() {
+		t.Errorf("Window() = %v, %v, want zero", from, to)
+	}
+	if d := cmp.Diff(cpuwatch.Summary{}, rec.Summary()); d != "" {
+		t.Errorf("Summary() mismatch (-want +got):\n%s", d)
+	}
+	s := sample(1, 0.25, 0.5)
+	rec.Append(s)
+	if d := cmp.Diff([]cpuwatch.Sample{s}, samplesOf(&rec)); d != "" {
+		t.Errorf("after Append (-want +got):\n%s", d)
+	}
+	rec.DropSamples()
+	if rec.Len() != 0 {
+		t.Errorf("Len() after DropSamples = %d, want 0", rec.Len())
 	}
 }

@@ -89,7 +89,7 @@ func TestFollowSelfFindsSpinningThreads(t *testing.T) {
 	for _, tid := range tids {
 		var busy time.Duration
 		cpus := map[int]bool{}
-		for _, s := range rec.Samples {
+		for _, s := range rec.All() {
 			for _, th := range s.Threads {
 				if th.TID != tid {
 					continue
@@ -153,7 +153,7 @@ func TestFollowChildrenFindsChildProcess(t *testing.T) {
 	}
 	var busy float64
 	seen := 0
-	for _, s := range rec.Samples {
+	for _, s := range rec.All() {
 		for _, th := range s.Threads {
 			if th.PID == childPID {
 				seen++
@@ -172,7 +172,7 @@ func TestFollowChildrenFindsChildProcess(t *testing.T) {
 	if busy < used.Seconds()/2 {
 		t.Errorf("child %d seen busy for %.3fs in total, want ≥ half of the %v it used", childPID, busy, used)
 	}
-	last := rec.Samples[len(rec.Samples)-1]
+	last := rec.Sample(rec.Len() - 1)
 	for _, th := range last.Threads {
 		if th.PID == childPID {
 			t.Errorf("child %d still listed after it exited and was reaped", childPID)

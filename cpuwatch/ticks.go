@@ -89,6 +89,13 @@ const maxDenominator = 1 << 40
 // is lost when it differs from expect's.
 func recoverDeltas(u *Usage, expect float64) (deltas, bool) {
 	f := u.fields()
+	// Most often the ticks sum to expect itself: one try, without the
+	// search for the fractions' denominators.
+	if e := math.Round(expect); e >= 1 && e < 1<<40 {
+		if d, ok := deltasSumming(u, &f, int64(e)); ok {
+			return d, true
+		}
+	}
 	var d deltas
 	lcm := int64(1)
 	for _, v := range f {
@@ -108,19 +115,27 @@ func recoverDeltas(u *Usage, expect float64) (deltas, bool) {
 	if expect > float64(lcm) && expect < 1<<40 {
 		k = int64(math.Round(expect / float64(lcm)))
 	}
-	sum := lcm * k
+	return deltasSumming(u, &f, lcm*k)
+}
+
+// deltasSumming returns the deltas of sum ticks in all whose usage is u,
+// whose fields are f, if there are any.
+func deltasSumming(u *Usage, f *[numFields]float64, sum int64) (deltas, bool) {
 	var a [numFields]int64
 	var total int64
 	for i, v := range f {
+		if v < 0 || v > 1 {
+			return deltas{}, false
+		}
 		a[i] = int64(math.Round(v * float64(sum)))
 		total += a[i]
 	}
 	if total != sum {
-		return d, false
+		return deltas{}, false
 	}
 	// Raw deltas from usageOf's folded counts: guest time back into user
 	// and nice, where the kernel counts it too.
-	d = deltas(a)
+	d := deltas(a)
 	d[fUser] += a[fGuest]
 	d[fNice] += a[fGuestNice]
 	if got := d.usage(); !sameBits(&got, u) {

@@ -107,12 +107,21 @@ func Watch(ctx context.Context, interval time.Duration, fn func(Sample)) error {
 // Watch blocks until ctx is done and then returns ctx.Err(), or returns the
 // first error reading the proc tree. It starts no goroutines.
 func (w *Watcher) Watch(ctx context.Context, fn func(Sample)) error {
-	interval, err := w.interval()
-	if err != nil {
+	if _, err := w.interval(); err != nil {
 		return err
 	}
 	if fn == nil {
 		return errors.New("cpuwatch: nil callback")
+	}
+	return w.watch(ctx, func(s Sample, _, _ *reading) { fn(s) })
+}
+
+// watch is Watch with fn also given the two readings each sample was
+// computed from, which are reused after it returns.
+func (w *Watcher) watch(ctx context.Context, fn func(s Sample, prev, cur *reading)) error {
+	interval, err := w.interval()
+	if err != nil {
+		return err
 	}
 	sr, err := openStat(w.ProcRoot)
 	if err != nil {
@@ -173,9 +182,9 @@ func (w *Watcher) Watch(ctx context.Context, fn func(Sample)) error {
 			}
 			s.Threads = threads
 		}
+		fn(s, &prev, &cur)
 		prev, cur = cur, prev
 		prevAt = now
-		fn(s)
 
 		// Next reading: the first point of the schedule start + k·Interval
 		// that has not passed yet. Points missed while fn ran are skipped.

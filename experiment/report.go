@@ -129,7 +129,7 @@ func hasThreads(run *corescope.Result) bool {
 	if run.Recording == nil || run.Workers == 0 {
 		return false
 	}
-	for _, s := range run.Recording.Samples {
+	for _, s := range run.Recording.All() {
 		for _, t := range s.Threads {
 			if t.User+t.System > 0 {
 				return true

@@ -23,6 +23,12 @@ import (
 // core 0 is busy with the given user and system fractions during the run
 // (samples 2 … n-3) and idle around it.
 func recording(id string, n int, user, system float64) *cpuwatch.Recording {
+	return recordingWith(id, n, user, system, nil)
+}
+
+// recordingWith is recording with, if threads is not nil, threads(i) in
+// sample i.
+func recordingWith(id string, n int, user, system float64, threads func(i int) []cpuwatch.ThreadUsage) *cpuwatch.Recording {
 	start := time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC)
 	rec := &cpuwatch.Recording{DataID: id, Interval: time.Second, Start: start,
 		RunStart: start.Add(2 * time.Second), RunEnd: start.Add(time.Duration(n-2) * time.Second),
@@ -33,10 +39,14 @@ func recording(id string, n int, user, system float64) *cpuwatch.Recording {
 		if busy {
 			c0 = cpuwatch.Usage{User: user, System: system, Idle: 1 - user - system}
 		}
-		rec.Samples = append(rec.Samples, cpuwatch.Sample{
+		s := cpuwatch.Sample{
 			Time: start.Add(time.Duration(i+1) * time.Second), Elapsed: time.Second,
 			Cores: []cpuwatch.CoreUsage{{ID: 0, Usage: c0}, {ID: 1, Usage: cpuwatch.Usage{Idle: 1}}},
-		})
+		}
+		if threads != nil {
+			s.Threads = threads(i)
+		}
+		rec.Append(s)
 	}
 	return rec
 }
@@ -45,17 +55,20 @@ func TestWriteReport(t *testing.T) {
 	r := synthetic()
 	r.Interval = time.Second
 	r.Host = cpuwatch.Host{Hostname: "<test>", NumCPU: 2, GOMAXPROCS: 2, UserHZ: 100}
-	for _, run := range r.Runs {
-		run.Recording = recording(run.DataID, 8, 0.6, 0.3)
+	for k, run := range r.Runs {
+		// The GIL run followed its threads: two workers taking turns on cpu0.
+		var threads func(i int) []cpuwatch.ThreadUsage
+		if k == 3 {
+			threads = func(i int) []cpuwatch.ThreadUsage {
+				return []cpuwatch.ThreadUsage{
+					{PID: 100, TID: 101, Name: "worker", User: float64(i % 2), CPU: 0},
+					{PID: 100, TID: 102, Name: "worker", User: float64(1 - i%2), CPU: 0},
+				}
+			}
+		}
+		run.Recording = recordingWith(run.DataID, 8, 0.6, 0.3, threads)
 	}
 	r.Runs[3].DataID = "threading-py2:4<script>" // must be escaped, and make a safe file name
-	// The GIL run followed its threads: two workers taking turns on cpu0.
-	for i := range r.Runs[3].Recording.Samples {
-		r.Runs[3].Recording.Samples[i].Threads = []cpuwatch.ThreadUsage{
-			{PID: 100, TID: 101, Name: "worker", User: float64(i % 2), CPU: 0},
-			{PID: 100, TID: 102, Name: "worker", User: float64(1 - i%2), CPU: 0},
-		}
-	}
 	dir := filepath.Join(t.TempDir(), "report")
 	if err := r.WriteReport(dir); err != nil {
 		t.Fatalf("WriteReport() error = %v", err)
@@ -136,7 +149,7 @@ func TestWriteReport(t *testing.T) {
 		t.Fatalf("results.json does not decode: %v", err)
 	}
 	if len(back.Runs) != len(r.Runs) || back.Runs[3].GIL == nil || back.Runs[3].GIL.Switches != 500 ||
-		len(back.Runs[1].Recording.Samples) != 8 || back.Runs[2].Results[3] != 4950 {
+		back.Runs[1].Recording.Len() != 8 || back.Runs[2].Results[3] != 4950 {
 		t.Errorf("results.json does not hold the runs: %s", b[:min(len(b), 300)])
 	}
 }

@@ -19,7 +19,7 @@ import (
 func benchRec(cores, n int) *cpuwatch.Recording {
 	rec := benchFacts(n)
 	for i := range n {
-		rec.Samples = append(rec.Samples, benchSample(i, make([]cpuwatch.CoreUsage, cores)))
+		rec.Append(benchSample(i, make([]cpuwatch.CoreUsage, cores)))
 	}
 	return rec
 }
@@ -96,12 +96,12 @@ func BenchmarkPNG(b *testing.B) {
 func BenchmarkReadInput(b *testing.B) {
 	rec := benchRec(1024, 3600)
 	b.ReportAllocs()
-	b.SetBytes(int64(len(rec.Samples)) * int64(len(rec.Samples[0].Cores)) * int64(unsafe.Sizeof(cpuwatch.CoreUsage{})))
+	b.SetBytes(int64(rec.Len()) * int64(len(rec.Sample(0).Cores)) * int64(unsafe.Sizeof(cpuwatch.CoreUsage{})))
 	var sink float64
 	for b.Loop() {
 		var sum float64
-		for i := range rec.Samples {
-			cs := rec.Samples[i].Cores
+		for i := range rec.Len() {
+			cs := rec.Sample(i).Cores
 			for k := range cs {
 				sum += cs[k].Idle + cs[k].IOWait
 			}

@@ -324,7 +324,7 @@ func TestByCoreLiveIsAnError(t *testing.T) {
 	rec := eightOnFour(1, func(_, _ int) float64 { return 0.5 })
 	var buf bytes.Buffer
 	l := NewLive(&buf, TerminalOptions{GroupByCore: true, Color: NoColor})
-	if err := l.Add(rec.Samples[0]); !errors.Is(err, ErrNoTopology) || !strings.Contains(err.Error(), "Live cannot GroupByCore") {
+	if err := l.Add(rec.Sample(0)); !errors.Is(err, ErrNoTopology) || !strings.Contains(err.Error(), "Live cannot GroupByCore") {
 		t.Errorf("Live.Add with GroupByCore: error = %v, want ErrNoTopology saying Live cannot GroupByCore", err)
 	}
 	if buf.Len() != 0 {

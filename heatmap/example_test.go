@@ -23,7 +23,7 @@ func recording() *cpuwatch.Recording {
 	}
 	for i := range 10 {
 		ramp := min(float64(i)/8, 1)
-		rec.Samples = append(rec.Samples, cpuwatch.Sample{
+		rec.Append(cpuwatch.Sample{
 			Time:    start.Add(time.Duration(i+1) * time.Second),
 			Elapsed: time.Second,
 			Cores: []cpuwatch.CoreUsage{

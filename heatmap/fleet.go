@@ -155,25 +155,29 @@ func fleetChart(recs []*cpuwatch.Recording, opts Options, hover bool, m medium) 
 		if rec == nil {
 			return nil, badRecording("fleet recording %d is nil", i)
 		}
-		if len(rec.Samples) == 0 {
+		n := rec.Len()
+		if n == 0 {
 			return nil, badRecording("%s: recording has no samples", fleetName(rec, i))
 		}
-		for k, s := range rec.Samples {
-			if s.Time.IsZero() {
+		var prev time.Time
+		for k := range n {
+			t, _ := rec.SampleTime(k)
+			if t.IsZero() {
 				return nil, badRecording("%s: sample %d has no time, which a fleet needs to place it", fleetName(rec, i), k)
 			}
-			if k > 0 && s.Time.Before(rec.Samples[k-1].Time) {
-				return nil, badRecording("%s: sample %d ends at %v, before sample %d", fleetName(rec, i), k, s.Time, k-1)
+			if k > 0 && t.Before(prev) {
+				return nil, badRecording("%s: sample %d ends at %v, before sample %d", fleetName(rec, i), k, t, k-1)
 			}
+			prev = t
 		}
-		first, end := sampleStart(rec, 0), rec.Samples[len(rec.Samples)-1].Time
+		first, end := sampleStart(rec, 0), prev
 		if origin.IsZero() || first.Before(origin) {
 			origin = first
 		}
 		if end.After(last) {
 			last = end
 		}
-		if d := end.Sub(first) / time.Duration(len(rec.Samples)); d > 0 && (finest == 0 || d < finest) {
+		if d := end.Sub(first) / time.Duration(n); d > 0 && (finest == 0 || d < finest) {
 			finest = d
 		}
 	}
@@ -361,15 +365,14 @@ func fleetName(rec *cpuwatch.Recording, i int) string {
 // sampleStart returns when sample k of rec began: Time − Elapsed, or one
 // Interval (else one second) before Time when Elapsed is unknown.
 func sampleStart(rec *cpuwatch.Recording, k int) time.Time {
-	s := &rec.Samples[k]
-	d := s.Elapsed
+	t, d := rec.SampleTime(k)
 	if d <= 0 {
 		d = rec.Interval
 	}
 	if d <= 0 {
 		d = time.Second
 	}
-	return s.Time.Add(-d)
+	return t.Add(-d)
 }
 
 // resampleOnto is resample onto given columns: cols equal slices of
@@ -378,16 +381,16 @@ func resampleOnto(rec *cpuwatch.Recording, ids []int, origin time.Time, span flo
 	if rec.Interval < 0 {
 		return nil, badRecording("negative interval %v", rec.Interval)
 	}
-	n := len(rec.Samples)
+	n := rec.Len()
 	start, end := make([]float64, n), make([]float64, n)
-	for i := range rec.Samples {
-		s := &rec.Samples[i]
-		if s.Elapsed < 0 {
-			return nil, badRecording("sample %d has negative elapsed time %v", i, s.Elapsed)
+	for i := range n {
+		t, elapsed := rec.SampleTime(i)
+		if elapsed < 0 {
+			return nil, badRecording("sample %d has negative elapsed time %v", i, elapsed)
 		}
-		end[i] = s.Time.Sub(origin).Seconds()
+		end[i] = t.Sub(origin).Seconds()
 		if i > 0 && end[i] < end[i-1] {
-			return nil, badRecording("sample %d ends at %v, before sample %d", i, s.Time, i-1)
+			return nil, badRecording("sample %d ends at %v, before sample %d", i, t, i-1)
 		}
 		start[i] = sampleStart(rec, i).Sub(origin).Seconds()
 	}

@@ -23,7 +23,7 @@ func fleetRec(host string, ids []int, busy []float64, n int, step, offset time.D
 		for k, id := range ids {
 			s.Cores = append(s.Cores, cpuwatch.CoreUsage{ID: id, Usage: cpuwatch.Usage{User: busy[k], Idle: 1 - busy[k]}})
 		}
-		rec.Samples = append(rec.Samples, s)
+		rec.Append(s)
 	}
 	return rec
 }
@@ -137,9 +137,9 @@ func TestHostName(t *testing.T) {
 
 func TestFleetChartErrors(t *testing.T) {
 	noTime := fleetRec("x", []int{0}, []float64{1}, 3, time.Second, 0)
-	noTime.Samples[1].Time = time.Time{}
+	mutate(noTime, func(ss []cpuwatch.Sample) { ss[1].Time = time.Time{} })
 	backwards := fleetRec("y", []int{0}, []float64{1}, 3, time.Second, 0)
-	backwards.Samples[2].Time = fleetT0
+	mutate(backwards, func(ss []cpuwatch.Sample) { ss[2].Time = fleetT0 })
 	badFrac := fleetRec("z", []int{0}, []float64{1.5}, 3, time.Second, 0)
 	tests := []struct {
 		name string

@@ -29,7 +29,7 @@ func fleet(hosts, cores, n int, name func(h int) string) []*cpuwatch.Recording {
 				}
 				s.Cores = append(s.Cores, cpuwatch.CoreUsage{ID: k, Usage: u})
 			}
-			rec.Samples = append(rec.Samples, s)
+			rec.Append(s)
 		}
 		recs = append(recs, rec)
 	}

@@ -62,7 +62,7 @@ func fuzzRec(data []byte) (*cpuwatch.Recording, Options) {
 			u, sy := val(), val()
 			s.Cores = append(s.Cores, cpuwatch.CoreUsage{ID: c * int(next()%3), Usage: cpuwatch.Usage{User: u, System: sy, Idle: 1 - u - sy, IOWait: val() / 8}})
 		}
-		rec.Samples = append(rec.Samples, s)
+		rec.Append(s)
 	}
 	return rec, opts
 }

@@ -18,8 +18,10 @@ import (
 func textRec(id, thread string) *cpuwatch.Recording {
 	rec := makeRec([]int{0, 1}, 3, func(i, id int) (float64, float64) { return 0.25 * float64(i+id), 0.1 })
 	rec.DataID = id
-	for i := range rec.Samples {
-		rec.Samples[i].Threads = []cpuwatch.ThreadUsage{{PID: 3, TID: 3, Name: thread, CPU: i % 2, User: 0.5}}
+	for i := range rec.Len() {
+		mutate(rec, func(ss []cpuwatch.Sample) {
+			ss[i].Threads = []cpuwatch.ThreadUsage{{PID: 3, TID: 3, Name: thread, CPU: i % 2, User: 0.5}}
+		})
 	}
 	return rec
 }
@@ -48,7 +50,7 @@ func FuzzTerminalText(f *testing.F) {
 		l := NewLive(&buf, TerminalOptions{Title: title, Color: TrueColor})
 		inPlace := os.Getenv("TERM") != "dumb" // as Live decides
 		prev := 0
-		for i, s := range rec.Samples {
+		for i, s := range rec.All() {
 			buf.Reset()
 			if err := l.Add(s); err != nil {
 				t.Fatal(err)

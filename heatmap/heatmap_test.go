@@ -29,7 +29,7 @@ func makeRec(ids []int, n int, usage func(i, id int) (user, sys float64)) *cpuwa
 			u, sy := usage(i, id)
 			s.Cores = append(s.Cores, cpuwatch.CoreUsage{ID: id, Usage: cpuwatch.Usage{User: u, System: sy, Idle: 1 - u - sy}})
 		}
-		rec.Samples = append(rec.Samples, s)
+		rec.Append(s)
 	}
 	return rec
 }
@@ -216,12 +216,12 @@ func TestWideRecordingAveragesColumns(t *testing.T) {
 func TestRecordingOfOnlySamples(t *testing.T) {
 	full := makeRec([]int{3}, 3, func(i, id int) (float64, float64) { return 0.5, 0 })
 	for name, rec := range map[string]*cpuwatch.Recording{
-		"timed samples": {Samples: full.Samples},
-		"untimed samples": {Samples: []cpuwatch.Sample{
+		"timed samples": recOf(samplesOf(full)),
+		"untimed samples": recOf([]cpuwatch.Sample{
 			{Cores: []cpuwatch.CoreUsage{{ID: 0, Usage: cpuwatch.Usage{User: 1}}}},
 			{Cores: []cpuwatch.CoreUsage{{ID: 0, Usage: cpuwatch.Usage{Idle: 1}}}},
-		}},
-		"one sample, no elapsed": {Samples: []cpuwatch.Sample{{Time: t0, Cores: full.Samples[0].Cores}}},
+		}),
+		"one sample, no elapsed": recOf([]cpuwatch.Sample{{Time: t0, Cores: full.Sample(0).Cores}}),
 	} {
 		t.Run(name, func(t *testing.T) {
 			img, err := Render(rec, Options{})
@@ -249,36 +249,36 @@ func TestBadInput(t *testing.T) {
 		{"nil recording", func() *cpuwatch.Recording { return nil }, Options{}, "nil recording", ErrBadRecording},
 		{"no samples", func() *cpuwatch.Recording { return &cpuwatch.Recording{} }, Options{}, "no samples", ErrBadRecording},
 		{"no cores", func() *cpuwatch.Recording {
-			return &cpuwatch.Recording{Samples: []cpuwatch.Sample{{Time: t0}}}
+			return recOf([]cpuwatch.Sample{{Time: t0}})
 		}, Options{}, "no cores", ErrBadRecording},
 		{"negative elapsed", func() *cpuwatch.Recording {
 			r := good()
-			r.Samples[1].Elapsed = -time.Second
+			mutate(r, func(ss []cpuwatch.Sample) { ss[1].Elapsed = -time.Second })
 			return r
 		}, Options{}, "negative elapsed", ErrBadRecording},
 		{"time backwards", func() *cpuwatch.Recording {
 			r := good()
-			r.Samples[2].Time = t0
+			mutate(r, func(ss []cpuwatch.Sample) { ss[2].Time = t0 })
 			return r
 		}, Options{}, "before sample", ErrBadRecording},
 		{"user above 1", func() *cpuwatch.Recording {
 			r := good()
-			r.Samples[1].Cores[0].User = 7
+			mutate(r, func(ss []cpuwatch.Sample) { ss[1].Cores[0].User = 7 })
 			return r
 		}, Options{Mode: User}, "out of [0, 1]", ErrBadRecording},
 		{"NaN idle", func() *cpuwatch.Recording {
 			r := good()
-			r.Samples[0].Cores[1].Idle = math.NaN()
+			mutate(r, func(ss []cpuwatch.Sample) { ss[0].Cores[1].Idle = math.NaN() })
 			return r
 		}, Options{}, "out of [0, 1]", ErrBadRecording},
 		{"duplicate cpu", func() *cpuwatch.Recording {
 			r := good()
-			r.Samples[0].Cores[1].ID = 0
+			mutate(r, func(ss []cpuwatch.Sample) { ss[0].Cores[1].ID = 0 })
 			return r
 		}, Options{}, "twice", ErrBadRecording},
 		{"negative cpu", func() *cpuwatch.Recording {
 			r := good()
-			r.Samples[0].Cores[0].ID = -1
+			mutate(r, func(ss []cpuwatch.Sample) { ss[0].Cores[0].ID = -1 })
 			return r
 		}, Options{}, "negative cpu", ErrBadRecording},
 		{"unknown mode", good, Options{Mode: 42}, "unknown mode", nil},
@@ -514,12 +514,12 @@ func TestHotplug(t *testing.T) {
 	sample := func(i int, cores ...cpuwatch.CoreUsage) cpuwatch.Sample {
 		return cpuwatch.Sample{Time: t0.Add(time.Duration(i+1) * time.Second), Elapsed: time.Second, Cores: cores}
 	}
-	rec := &cpuwatch.Recording{Samples: []cpuwatch.Sample{
+	rec := recOf([]cpuwatch.Sample{
 		sample(0, cu(0, 1), cu(1, 0)),
 		sample(1, cu(0, 1)),           // cpu1 offline
 		sample(2, cu(0, 1), cu(4, 1)), // cpu4 new, cpu1 still gone
 		sample(3, cu(0, 0), cu(1, 1), cu(4, 0)),
-	}}
+	})
 	opts := Options{CellWidth: 20, CellHeight: 20}
 	img := decodePNG(t, rec, opts)
 	c, l := layoutOf(t, rec, opts)
@@ -540,7 +540,7 @@ func TestHotplug(t *testing.T) {
 		}
 	}
 
-	rec.Samples[3].Cores[2].ID = 1 // cpu1 twice
+	mutate(rec, func(ss []cpuwatch.Sample) { ss[3].Cores[2].ID = 1 }) // cpu1 twice
 	if _, err := Render(rec, opts); err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("Render with a duplicate core: error %v, want one about cpu1 twice", err)
 	}
@@ -553,11 +553,11 @@ func TestCoresOutOfOrder(t *testing.T) {
 	cu := func(id int, busy float64) cpuwatch.CoreUsage {
 		return cpuwatch.CoreUsage{ID: id, Usage: cpuwatch.Usage{User: busy, Idle: 1 - busy}}
 	}
-	rec := &cpuwatch.Recording{Samples: []cpuwatch.Sample{
+	rec := recOf([]cpuwatch.Sample{
 		{Time: t0.Add(time.Second), Elapsed: time.Second, Cores: []cpuwatch.CoreUsage{cu(0, 1), cu(1, 0), cu(2, 1)}},
 		{Time: t0.Add(2 * time.Second), Elapsed: time.Second, Cores: []cpuwatch.CoreUsage{cu(0, 0), cu(2, 0), cu(1, 1)}},
 		{Time: t0.Add(3 * time.Second), Elapsed: time.Second, Cores: []cpuwatch.CoreUsage{cu(0, 1), cu(1, 1), cu(2, 1)}},
-	}}
+	})
 	opts := Options{CellWidth: 20, CellHeight: 20}
 	img := decodePNG(t, rec, opts)
 	c, l := layoutOf(t, rec, opts)

@@ -25,13 +25,15 @@ func TestResampleParallelMatchesSerial(t *testing.T) {
 	}
 	ragged := func() *cpuwatch.Recording {
 		rec := benchRec(cores, n)
-		s := &rec.Samples[700]
-		s.Cores = append(s.Cores[:10:10], s.Cores[11:]...) // cpu 10 missing
+		mutate(rec, func(ss []cpuwatch.Sample) {
+			s := &ss[700]
+			s.Cores = append(s.Cores[:10:10], s.Cores[11:]...) // cpu 10 missing
+		})
 		return rec
 	}
 	bad := func() *cpuwatch.Recording {
 		rec := benchRec(cores, n)
-		rec.Samples[900].Cores[5].Idle = 1.5
+		mutate(rec, func(ss []cpuwatch.Sample) { ss[900].Cores[5].Idle = 1.5 })
 		return rec
 	}
 	for _, tc := range []struct {

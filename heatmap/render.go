@@ -223,7 +223,7 @@ func seriesFor(rec *cpuwatch.Recording, o resolved, extra field) (*series, int, 
 	for retry := false; ; retry = true {
 		s, err := resampleFor(rec, ids, o, extra)
 		if err != errNewCore || retry {
-			return s, len(rec.Samples), err
+			return s, rec.Len(), err
 		}
 		if ids, err = coreIDs(rec); err != nil {
 			return nil, 0, err

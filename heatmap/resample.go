@@ -122,8 +122,8 @@ func resample(rec *cpuwatch.Recording, ids []int, maxCols int, need field) (*ser
 // that share no column, so every sum is added up in the same order.
 // split reports whether the parallel path made the result.
 func resampleN(rec *cpuwatch.Recording, ids []int, maxCols int, need field, workers int) (sr *series, split bool, err error) {
-	n := len(rec.Samples)
-	sp, err := spansOf(rec)
+	n := rec.Len()
+	sp, err := spansOf(rec, rec.Interval)
 	if err != nil {
 		return nil, false, err
 	}
@@ -156,44 +156,61 @@ type timeSpans struct {
 	t0, t1     float64
 }
 
-// spansOf places rec's samples in time, reading only their Time and
-// Elapsed, or says why it cannot.
-func spansOf(rec *cpuwatch.Recording) (timeSpans, error) {
-	n := len(rec.Samples)
-	if rec.Interval < 0 {
-		return timeSpans{}, badRecording("negative interval %v", rec.Interval)
+// sampleTimes is where a sequence of samples lies in time: a
+// *cpuwatch.Recording, or the times of samples read from a stream.
+type sampleTimes interface {
+	Len() int
+	SampleTime(i int) (time.Time, time.Duration)
+}
+
+// timeList is the sampleTimes of samples read one at a time.
+type timeList struct {
+	time    []time.Time
+	elapsed []time.Duration
+}
+
+func (l *timeList) Len() int { return len(l.time) }
+func (l *timeList) SampleTime(i int) (time.Time, time.Duration) {
+	return l.time[i], l.elapsed[i]
+}
+
+// spansOf places samples in time, reading only their Time and Elapsed, or
+// says why it cannot. interval is the recording's.
+func spansOf(rec sampleTimes, interval time.Duration) (timeSpans, error) {
+	n := rec.Len()
+	if interval < 0 {
+		return timeSpans{}, badRecording("negative interval %v", interval)
 	}
 
 	// Each sample covers [start, end] in seconds since origin.
 	start := make([]float64, n)
 	end := make([]float64, n)
 	allZero := true
-	for i := range rec.Samples {
-		if !rec.Samples[i].Time.IsZero() {
+	for i := range n {
+		if t, _ := rec.SampleTime(i); !t.IsZero() {
 			allZero = false
 			break
 		}
 	}
-	def := rec.Interval
+	def := interval
 	if def <= 0 {
 		def = cpuwatch.DefaultInterval
 	}
 	var origin time.Time
 	if !allZero {
-		s0 := &rec.Samples[0]
-		d0 := s0.Elapsed
+		t, d0 := rec.SampleTime(0)
 		if d0 <= 0 {
 			d0 = def
 		}
-		origin = s0.Time.Add(-d0)
+		origin = t.Add(-d0)
 	}
-	for i := range rec.Samples {
-		s := &rec.Samples[i]
-		if s.Elapsed < 0 {
-			return timeSpans{}, badRecording("sample %d has negative elapsed time %v", i, s.Elapsed)
+	for i := range n {
+		sTime, sElapsed := rec.SampleTime(i)
+		if sElapsed < 0 {
+			return timeSpans{}, badRecording("sample %d has negative elapsed time %v", i, sElapsed)
 		}
 		if allZero {
-			d := s.Elapsed
+			d := sElapsed
 			if d <= 0 {
 				d = def
 			}
@@ -203,18 +220,18 @@ func spansOf(rec *cpuwatch.Recording) (timeSpans, error) {
 			end[i] = start[i] + d.Seconds()
 			continue
 		}
-		if s.Time.IsZero() {
+		if sTime.IsZero() {
 			return timeSpans{}, badRecording("sample %d has no time but others have", i)
 		}
-		end[i] = s.Time.Sub(origin).Seconds()
+		end[i] = sTime.Sub(origin).Seconds()
 		if i > 0 && end[i] < end[i-1] {
-			return timeSpans{}, badRecording("sample %d ends at %v, before sample %d", i, s.Time, i-1)
+			return timeSpans{}, badRecording("sample %d ends at %v, before sample %d", i, sTime, i-1)
 		}
-		d := s.Elapsed.Seconds()
+		d := sElapsed.Seconds()
 		if i == 0 {
 			d = end[0] // origin is one interval before the first sample
-		} else if s.Elapsed == 0 {
-			d = rec.Interval.Seconds()
+		} else if sElapsed == 0 {
+			d = interval.Seconds()
 			if d <= 0 || d > end[i]-end[i-1] {
 				d = end[i] - end[i-1]
 			}
@@ -270,7 +287,13 @@ type accumulation struct {
 	rec *cpuwatch.Recording
 	// cur, when set, is the sample run reads whatever its index: a
 	// sample read from a stream, one at a time, instead of rec's.
-	cur        *cpuwatch.Sample
+	cur *cpuwatch.Sample
+	// src, when set, is where run reads the usage of sample i as of
+	// its index i − off, instead of rec: the last sample a Decoder read.
+	src loadSource
+	off int
+	// fast, when set, is run's fastLoads, kept from call to call.
+	fast       *fastLoads
 	start, end []float64 // each sample's span, seconds since origin
 	t0, dt     float64   // left edge and width of the columns
 	need       field
@@ -319,11 +342,12 @@ func (a *accumulation) run(i0, i1, c0, c1 int, serial bool) error {
 	var rowOf map[int]int
 	var spans []span
 	var seen []bool // for a ragged sample: rows already filled
+	fast := a.fast
+	if fast == nil {
+		fast = &fastLoads{}
+	}
+	var scratch cpuwatch.Sample
 	for i := i0; i < i1; i++ {
-		s := a.cur
-		if s == nil {
-			s = &rec.Samples[i]
-		}
 		// The columns this sample overlaps, and by how much (in columns).
 		var ok bool
 		spans, ok = a.spans(i, c1, spans)
@@ -332,6 +356,18 @@ func (a *accumulation) run(i0, i1, c0, c1 int, serial bool) error {
 		}
 		if len(spans) == 0 {
 			continue
+		}
+		s := a.cur
+		if s == nil {
+			var src loadSource = rec
+			if a.src != nil {
+				src = a.src
+			}
+			if fast.add(src, i-a.off, sr, need, spans) {
+				continue
+			}
+			src.SampleInto(i-a.off, &scratch)
+			s = &scratch
 		}
 
 		// A sample whose cores are ids, position by position, needs no
@@ -458,4 +494,108 @@ func (a *accumulation) run(i0, i1, c0, c1 int, serial bool) error {
 		}
 	}
 	return nil
+}
+
+// loadSource is where resample reads a sample's usage: a Recording, or
+// the sample a Decoder read last (lastDecoded).
+type loadSource interface {
+	CoreIDs(i int) []int
+	CoreLoads(i int, busy, user, system []float64) bool
+	SampleInto(i int, s *cpuwatch.Sample)
+}
+
+// lastDecoded is the loadSource of the sample a Decoder's DecodeTo read
+// last, whatever the index.
+type lastDecoded struct{ d *cpuwatch.Decoder }
+
+func (l lastDecoded) CoreIDs(int) []int { return l.d.LastCoreIDs() }
+func (l lastDecoded) CoreLoads(_ int, busy, user, system []float64) bool {
+	return l.d.LastCoreLoads(busy, user, system)
+}
+func (l lastDecoded) SampleInto(_ int, s *cpuwatch.Sample) { l.d.LastSample(s) }
+
+// fastLoads adds up the samples of a Recording that hold exactly the
+// series' cores, whose usage it kept as ticks: cpuwatch's CoreLoads
+// computes the sums without building a Sample, so each core costs a
+// few bytes of reading and two or three divisions.
+type fastLoads struct {
+	busy, user, sys []float64
+	// ids is the last id list seen, and same whether it is the series'.
+	ids  []int
+	same bool
+}
+
+// add adds sample i of rec into sr's columns spans, as run's general loop
+// would, and reports true; or reports false, having added nothing, for a
+// sample the general loop must read.
+func (f *fastLoads) add(rec loadSource, i int, sr *series, need field, spans []span) bool {
+	ids := rec.CoreIDs(i)
+	rows := len(sr.ids)
+	if len(ids) != rows || rows == 0 {
+		return false
+	}
+	if &ids[0] != f.idsAt() || len(ids) != len(f.ids) {
+		f.ids, f.same = ids, slices.Equal(ids, sr.ids)
+	}
+	if !f.same {
+		return false
+	}
+	if f.busy == nil {
+		f.busy, f.user, f.sys = make([]float64, rows), make([]float64, rows), make([]float64, rows)
+	}
+	b, u, y := f.busy, f.user, f.sys
+	if need&fBusy == 0 {
+		b = nil
+	}
+	if need&fUser == 0 {
+		u = nil
+	}
+	if need&fSys == 0 {
+		y = nil
+	}
+	if !rec.CoreLoads(i, b, u, y) {
+		return false
+	}
+	busyA, userA, sysA, cw := sr.busy, sr.user, sr.sys, sr.cellWeight
+	for _, sp := range spans {
+		base := sp.col * rows
+		w := sp.w
+		if busyA != nil {
+			dst := busyA[base : base+rows]
+			for k, v := range b[:rows] {
+				dst[k] += w * clampFrac(v)
+			}
+		}
+		if userA != nil {
+			dst := userA[base : base+rows]
+			for k, v := range u[:rows] {
+				dst[k] += w * clampFrac(v)
+			}
+		}
+		if sysA != nil {
+			dst := sysA[base : base+rows]
+			for k, v := range y[:rows] {
+				dst[k] += w * clampFrac(v)
+			}
+		}
+		if cw != nil {
+			dst := cw[base : base+rows]
+			for k := range dst {
+				dst[k] += w
+			}
+		}
+	}
+	if cw == nil {
+		for _, sp := range spans {
+			sr.colWeight[sp.col] += sp.w
+		}
+	}
+	return true
+}
+
+func (f *fastLoads) idsAt() *int {
+	if len(f.ids) == 0 {
+		return nil
+	}
+	return &f.ids[0]
 }

@@ -88,7 +88,7 @@ func TestLiveTitleWithNewlines(t *testing.T) {
 	t.Setenv("TERM", "xterm-256color") // Live redraws in place
 	l := NewLive(&buf, TerminalOptions{Title: hostile, Color: TrueColor})
 	prevLines := 0
-	for i, s := range rec.Samples {
+	for i, s := range rec.All() {
 		buf.Reset()
 		if err := l.Add(s); err != nil {
 			t.Fatal(err)
@@ -111,8 +111,10 @@ func TestLiveTitleWithNewlines(t *testing.T) {
 func TestHTMLSanitisesText(t *testing.T) {
 	rec := makeRec([]int{0, 1}, 4, func(i, id int) (float64, float64) { return 0.5, 0 })
 	rec.DataID = hostile
-	for i := range rec.Samples {
-		rec.Samples[i].Threads = []cpuwatch.ThreadUsage{{PID: 7, TID: 7, Name: hostile, CPU: 1, User: 0.5}}
+	for i := range rec.Len() {
+		mutate(rec, func(ss []cpuwatch.Sample) {
+			ss[i].Threads = []cpuwatch.ThreadUsage{{PID: 7, TID: 7, Name: hostile, CPU: 1, User: 0.5}}
+		})
 	}
 	for name, write := range map[string]func(*bytes.Buffer) error{
 		"cores":   func(b *bytes.Buffer) error { return WriteHTML(b, rec, Options{}) },
@@ -141,8 +143,10 @@ func TestHTMLSanitisesText(t *testing.T) {
 func TestPictureTextsAreSanitised(t *testing.T) {
 	rec := makeRec([]int{0, 1}, 4, func(i, id int) (float64, float64) { return 0.5, 0 })
 	rec.DataID = hostile
-	for i := range rec.Samples {
-		rec.Samples[i].Threads = []cpuwatch.ThreadUsage{{PID: 7, TID: 7, Name: hostile, CPU: 1, User: 0.5}}
+	for i := range rec.Len() {
+		mutate(rec, func(ss []cpuwatch.Sample) {
+			ss[i].Threads = []cpuwatch.ThreadUsage{{PID: 7, TID: 7, Name: hostile, CPU: 1, User: 0.5}}
+		})
 	}
 	cs := []*chart{}
 	o, _ := Options{}.resolve()
@@ -189,7 +193,7 @@ func TestTerminalTicksBoundedForAnySpan(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &cpuwatch.Recording{Interval: time.Second}
 			for _, at := range []time.Time{tc.a, tc.b} {
-				rec.Samples = append(rec.Samples, cpuwatch.Sample{Time: at, Elapsed: tc.elapsed,
+				rec.Append(cpuwatch.Sample{Time: at, Elapsed: tc.elapsed,
 					Cores: []cpuwatch.CoreUsage{{ID: 0, Usage: cpuwatch.Usage{User: 0.5, Idle: 0.5}}}})
 			}
 			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
@@ -200,7 +204,7 @@ func TestTerminalTicksBoundedForAnySpan(t *testing.T) {
 				err := WriteTerminal(&out, rec, TerminalOptions{Color: NoColor})
 				if err == nil {
 					l := NewLive(&bytes.Buffer{}, TerminalOptions{Color: NoColor})
-					for _, s := range rec.Samples {
+					for _, s := range rec.All() {
 						if err = l.Add(s); err != nil {
 							break
 						}
@@ -276,9 +280,9 @@ func TestThreadsAndCoresShareColumns(t *testing.T) {
 			s.Threads = []cpuwatch.ThreadUsage{{PID: 9, TID: 9, Name: "proc/0", CPU: 0, User: 1}}
 		}
 		s.Cores = []cpuwatch.CoreUsage{{ID: 0, Usage: cpuwatch.Usage{User: u, Idle: 1 - u}}, {ID: 1, Usage: cpuwatch.Usage{Idle: 1}}}
-		rec.Samples = append(rec.Samples, s)
+		rec.Append(s)
 	}
-	rec.RunStart, rec.RunEnd = rec.Samples[2].Time, rec.Samples[7].Time
+	rec.RunStart, rec.RunEnd = rec.Sample(2).Time, rec.Sample(7).Time
 	for _, cellW := range []int{12, 5} { // 5: fewer columns than samples
 		t.Run(fmt.Sprint("cell width ", cellW), func(t *testing.T) {
 			width := cellW * n

@@ -20,26 +20,30 @@ type source struct {
 	// short, if set, reports whether the second reading may end early:
 	// a file whose damage the first pass, reading no usage, did not see.
 	short func() bool
+	// decoded, if set, is the second reading, of the same samples: a
+	// Decoder after the DecodeTo of each in turn, whose tick deltas
+	// resample reads without building a Sample.
+	decoded func() iter.Seq[*cpuwatch.Decoder]
 }
 
 // series reads the samples twice: their times and core ids, then their
 // usage, added up as resample adds up a Recording's, in the same order,
 // so that the grid is bit for bit the one of the whole recording.
 func (src *source) series(facts *cpuwatch.Recording, o resolved, extra field) (*series, error) {
-	skel := *facts
-	skel.Samples = nil
+	var times timeList
 	seen := map[int]bool{}
 	var ids []int
 	var last []cpuwatch.CoreUsage
 	for s := range src.samples() {
-		skel.Samples = append(skel.Samples, cpuwatch.Sample{Time: s.Time, Elapsed: s.Elapsed})
+		times.time = append(times.time, s.Time)
+		times.elapsed = append(times.elapsed, s.Elapsed)
 		if sameIDs(last, s.Cores) {
 			continue
 		}
 		last = append(last[:0], s.Cores...)
 		for _, c := range s.Cores {
 			if c.ID < 0 {
-				return nil, badRecording("sample %d has negative cpu id %d", len(skel.Samples)-1, c.ID)
+				return nil, badRecording("sample %d has negative cpu id %d", times.Len()-1, c.ID)
 			}
 			if !seen[c.ID] {
 				seen[c.ID] = true
@@ -50,7 +54,7 @@ func (src *source) series(facts *cpuwatch.Recording, o resolved, extra field) (*
 			return nil, badRecording("more than %d cores", maxRows)
 		}
 	}
-	src.n = len(skel.Samples)
+	src.n = times.Len()
 	if src.n == 0 {
 		return nil, badRecording("no samples")
 	}
@@ -58,14 +62,34 @@ func (src *source) series(facts *cpuwatch.Recording, o resolved, extra field) (*
 		return nil, badRecording("no cores in any sample")
 	}
 	slices.Sort(ids)
-	sp, err := spansOf(&skel)
+	sp, err := spansOf(&times, facts.Interval)
 	if err != nil {
 		return nil, err
 	}
-	skel.Samples = nil // only the spans are needed from here on
+	times = timeList{} // only the spans are needed from here on
 	need, maxCols := needFor(o, len(ids), extra)
 	a := newAccumulation(facts, &sp, ids, maxCols, need)
+	a.fast = &fastLoads{}
 	i := 0
+	if src.decoded != nil {
+		for d := range src.decoded() {
+			if i == src.n {
+				return nil, errors.New("heatmap: the samples changed between two readings")
+			}
+			a.src, a.off = lastDecoded{d}, i
+			if err := a.run(i, i+1, 0, a.sr.cols, true); err != nil {
+				if err == errNewCore {
+					err = errors.New("heatmap: the samples changed between two readings")
+				}
+				return nil, err
+			}
+			i++
+		}
+		if i != src.n && (src.short == nil || !src.short()) {
+			return nil, errors.New("heatmap: the samples changed between two readings")
+		}
+		return a.sr, nil
+	}
 	for s := range src.samples() {
 		if i == src.n {
 			return nil, errors.New("heatmap: the samples changed between two readings")
@@ -95,12 +119,13 @@ func (src *source) series(facts *cpuwatch.Recording, o resolved, extra field) (*
 // (their usage may be left zero, as cpuwatch's Decoder.Skim leaves it),
 // then for everything. A sample it yields may reuse the slices of the one
 // before, as a Decoder's do. Memory is the picture's grid, 12 bytes per
-// core and column, and 16 bytes per sample, whatever the number of cores.
+// core and column, and 16 bytes per sample (48 while the first pass
+// runs), whatever the number of cores.
 func WriteFrom(w io.Writer, f Format, facts *cpuwatch.Recording, samples func() iter.Seq[cpuwatch.Sample], opts Options) error {
-	return writeFrom(w, f, facts, samples, nil, opts)
+	return writeFrom(w, f, facts, &source{samples: samples}, opts)
 }
 
-func writeFrom(w io.Writer, f Format, facts *cpuwatch.Recording, samples func() iter.Seq[cpuwatch.Sample], short func() bool, opts Options) error {
+func writeFrom(w io.Writer, f Format, facts *cpuwatch.Recording, src *source, opts Options) error {
 	if facts == nil {
 		return badRecording("nil recording")
 	}
@@ -120,7 +145,7 @@ func writeFrom(w io.Writer, f Format, facts *cpuwatch.Recording, samples func() 
 	if err != nil {
 		return err
 	}
-	o.from = &source{samples: samples, short: short}
+	o.from = src
 	var extra field
 	if hover {
 		extra = fAll
@@ -184,12 +209,35 @@ func WriteFileFrom(out, in string, opts Options) error {
 			}
 		}
 	}
+	// The second pass reads each sample's tick deltas and keeps none:
+	// resample takes what it needs from the Decoder.
+	decoded := func() iter.Seq[*cpuwatch.Decoder] {
+		return func(yield func(*cpuwatch.Decoder) bool) {
+			if _, err := file.Seek(0, io.SeekStart); err != nil {
+				readErr = fmt.Errorf("heatmap: %w", err)
+				return
+			}
+			d := cpuwatch.NewDecoder(bufio.NewReaderSize(file, 1<<20))
+			for {
+				if err := d.DecodeTo(nil); err != nil {
+					if err != io.EOF {
+						readErr = err
+					}
+					return
+				}
+				if !yield(d) {
+					return
+				}
+			}
+		}
+	}
 	err = writeFile(out, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<16)
 		// A usage the first pass skimmed may fail the second: the
 		// picture then ends there, and the error says why.
 		short := func() bool { return readErr != nil }
-		if err := writeFrom(bw, f, facts, samples, short, opts); err != nil {
+		src := &source{samples: samples, decoded: decoded, short: short}
+		if err := writeFrom(bw, f, facts, src, opts); err != nil {
 			return err
 		}
 		return bw.Flush()

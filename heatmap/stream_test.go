@@ -19,7 +19,7 @@ func seqOf(rec *cpuwatch.Recording) func() iter.Seq[cpuwatch.Sample] {
 	return func() iter.Seq[cpuwatch.Sample] {
 		return func(yield func(cpuwatch.Sample) bool) {
 			var buf []cpuwatch.CoreUsage
-			for _, s := range rec.Samples {
+			for _, s := range rec.All() {
 				buf = append(buf[:0], s.Cores...)
 				if s.Cores == nil {
 					buf = nil
@@ -35,9 +35,8 @@ func seqOf(rec *cpuwatch.Recording) func() iter.Seq[cpuwatch.Sample] {
 
 // factsOf is rec without its samples.
 func factsOf(rec *cpuwatch.Recording) *cpuwatch.Recording {
-	f := *rec
-	f.Samples = nil
-	return &f
+	return &cpuwatch.Recording{DataID: rec.DataID, Interval: rec.Interval, Start: rec.Start,
+		RunStart: rec.RunStart, RunEnd: rec.RunEnd, Host: rec.Host}
 }
 
 // TestWriteFromMatchesWrite checks that drawing from a sequence of samples
@@ -45,15 +44,19 @@ func factsOf(rec *cpuwatch.Recording) *cpuwatch.Recording {
 func TestWriteFromMatchesWrite(t *testing.T) {
 	ragged := benchRec(8, 3000)
 	// A core that goes offline for a while, a gap, and a long sample.
+	ss := samplesOf(ragged)
 	for i := 500; i < 900; i++ {
-		ragged.Samples[i].Cores = ragged.Samples[i].Cores[1:]
+		ss[i].Cores = ss[i].Cores[1:]
 	}
-	ragged.Samples = append(ragged.Samples[:1200], ragged.Samples[1300:]...)
-	ragged.Samples[2000].Elapsed = 7 * time.Second
+	ss = append(ss[:1200], ss[1300:]...)
+	ss[2000].Elapsed = 7 * time.Second
+	setSamples(ragged, ss)
 	zero := benchRec(3, 50)
-	for i := range zero.Samples {
-		zero.Samples[i].Time = time.Time{}
-	}
+	mutate(zero, func(ss []cpuwatch.Sample) {
+		for i := range ss {
+			ss[i].Time = time.Time{}
+		}
+	})
 	zero.RunStart, zero.RunEnd = time.Time{}, time.Time{}
 	tests := []struct {
 		name string
@@ -109,6 +112,18 @@ func TestWriteFileFrom(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(whole)
+	// SVG reads user and system time too, for its hover texts.
+	svg := filepath.Join(dir, "r.svg")
+	if err := WriteFileFrom(svg, in, Options{Mode: Split}); err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := WriteSVG(&want, whole, Options{Mode: Split}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(svg); err != nil || !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("WriteFileFrom's SVG differs from WriteSVG's (%v)", err)
+	}
 	// Cut the file inside its last sample: the rest is drawn, and the
 	// damage reported.
 	b, err := os.ReadFile(in)
@@ -123,8 +138,8 @@ func TestWriteFileFrom(t *testing.T) {
 	if !errors.As(err, &fe) || !errors.Is(err, cpuwatch.ErrTruncated) {
 		t.Fatalf("WriteFileFrom of a cut file = %v, want a truncation FormatError", err)
 	}
-	short := *whole
-	short.Samples = whole.Samples[:len(whole.Samples)-1]
+	short := *factsOf(whole)
+	setSamples(&short, samplesOf(whole)[:whole.Len()-1])
 	check(&short)
 	// Not a binary recording: no picture.
 	if err := os.WriteFile(in, []byte(`{"samples":[]}`), 0o644); err != nil {
@@ -142,13 +157,13 @@ func TestWriteFileFrom(t *testing.T) {
 func TestWriteFromErrors(t *testing.T) {
 	for name, rec := range map[string]*cpuwatch.Recording{
 		"empty":    {},
-		"no cores": {Samples: []cpuwatch.Sample{{Time: t0, Elapsed: time.Second}}},
-		"bad fraction": {Samples: []cpuwatch.Sample{{Time: t0, Elapsed: time.Second,
-			Cores: []cpuwatch.CoreUsage{{ID: 0, Usage: cpuwatch.Usage{Idle: 2}}}}}},
-		"negative id": {Samples: []cpuwatch.Sample{{Time: t0, Elapsed: time.Second, Cores: []cpuwatch.CoreUsage{{ID: -1}}}}},
-		"backwards": {Samples: []cpuwatch.Sample{
+		"no cores": recOf([]cpuwatch.Sample{{Time: t0, Elapsed: time.Second}}),
+		"bad fraction": recOf([]cpuwatch.Sample{{Time: t0, Elapsed: time.Second,
+			Cores: []cpuwatch.CoreUsage{{ID: 0, Usage: cpuwatch.Usage{Idle: 2}}}}}),
+		"negative id": recOf([]cpuwatch.Sample{{Time: t0, Elapsed: time.Second, Cores: []cpuwatch.CoreUsage{{ID: -1}}}}),
+		"backwards": recOf([]cpuwatch.Sample{
 			{Time: t0.Add(time.Second), Elapsed: time.Second, Cores: []cpuwatch.CoreUsage{{Usage: cpuwatch.Usage{Idle: 1}}}},
-			{Time: t0, Elapsed: time.Second, Cores: []cpuwatch.CoreUsage{{Usage: cpuwatch.Usage{Idle: 1}}}}}},
+			{Time: t0, Elapsed: time.Second, Cores: []cpuwatch.CoreUsage{{Usage: cpuwatch.Usage{Idle: 1}}}}}),
 	} {
 		var buf bytes.Buffer
 		if err := WriteFrom(&buf, PNG, factsOf(rec), seqOf(rec), Options{}); !errors.Is(err, ErrBadRecording) {
@@ -160,7 +175,7 @@ func TestWriteFromErrors(t *testing.T) {
 	calls := 0
 	grow := func() iter.Seq[cpuwatch.Sample] {
 		calls++
-		return slices.Values(rec.Samples[:9+calls%2])
+		return slices.Values(samplesOf(rec)[:9+calls%2])
 	}
 	if err := WriteFrom(&bytes.Buffer{}, PNG, factsOf(rec), grow, Options{}); err == nil {
 		t.Error("WriteFrom of a sequence that changed succeeded")

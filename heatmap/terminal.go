@@ -400,8 +400,8 @@ type Live struct {
 	opts    TerminalOptions
 	cs      ColorSupport
 	inPlace bool
-	rec     cpuwatch.Recording
-	lines   int // lines of the last frame
+	samples []cpuwatch.Sample // the last Width
+	lines   int               // lines of the last frame
 }
 
 // NewLive returns a Live that draws to w, usually os.Stdout.
@@ -420,18 +420,24 @@ func (l *Live) Add(s cpuwatch.Sample) error {
 	if l.opts.GroupByCore {
 		return fmt.Errorf("%w: Live cannot GroupByCore, samples carry none (use WriteTerminal on a recording)", ErrNoTopology)
 	}
-	l.rec.Samples = append(l.rec.Samples, s.Clone())
-	if extra := len(l.rec.Samples) - l.opts.Width; extra > 0 {
-		l.rec.Samples = append(l.rec.Samples[:0], l.rec.Samples[extra:]...)
+	l.samples = append(l.samples, s.Clone())
+	if extra := len(l.samples) - l.opts.Width; extra > 0 {
+		l.samples = append(l.samples[:0], l.samples[extra:]...)
 	}
 	o, err := l.opts.options().resolve()
 	if err != nil {
 		return err
 	}
-	c, err := buildChart(&l.rec, o, 0)
+	// The view holds at most Width samples: a Recording of them, made
+	// afresh, costs little next to drawing it.
+	var rec cpuwatch.Recording
+	for _, s := range l.samples {
+		rec.Append(s)
+	}
+	c, err := buildChart(&rec, o, 0)
 	if err != nil {
 		// Drop the sample, so that one bad sample does not end the view.
-		l.rec.Samples = l.rec.Samples[:len(l.rec.Samples)-1]
+		l.samples = l.samples[:len(l.samples)-1]
 		return err
 	}
 	return buffered(l.w, func(bw *bufio.Writer) error {

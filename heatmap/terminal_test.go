@@ -110,7 +110,7 @@ func TestLive(t *testing.T) {
 			setTermEnv(t, map[string]string{"TERM": tc.term})
 			l := NewLive(&buf, TerminalOptions{Width: 3})
 			var frames []string
-			for _, s := range rec.Samples {
+			for _, s := range rec.All() {
 				buf.Reset()
 				if err := l.Add(s); err != nil {
 					t.Fatal(err)
@@ -170,7 +170,7 @@ func TestLiveDropsBadSample(t *testing.T) {
 			t.Errorf("Add at %v: error %v, want error %v", st.at, err, st.wantErr)
 		}
 	}
-	if got := len(l.rec.Samples); got != 2 {
+	if got := len(l.samples); got != 2 {
 		t.Errorf("Live keeps %d samples, want 2 (the backwards one dropped)", got)
 	}
 }

@@ -191,7 +191,7 @@ func buildThreadChart(rec *cpuwatch.Recording, opts ThreadOptions) (*chart, erro
 	rowOf := map[key]int{}
 	var rows []threadRow
 	cpuSet := map[int]bool{}
-	for i, smp := range rec.Samples {
+	for i, smp := range rec.All() {
 		for _, th := range smp.Threads {
 			if th.CPU < 0 {
 				return nil, badRecording("sample %d thread %d: negative cpu %d", i, th.TID, th.CPU)
@@ -257,7 +257,7 @@ func buildThreadChart(rec *cpuwatch.Recording, opts ThreadOptions) (*chart, erro
 	a := accumulation{sr: s, rec: rec, start: start, end: end, t0: s.t0, dt: dt}
 	var spans []span
 	colTime := make([]float64, nc) // in columns: the samples' weight
-	for i, smp := range rec.Samples {
+	for i, smp := range rec.All() {
 		spans, _ = a.spans(i, nc, spans)
 		for _, sp := range spans {
 			w := float64(sp.w)
@@ -379,7 +379,7 @@ func buildThreadChart(rec *cpuwatch.Recording, opts ThreadOptions) (*chart, erro
 	}
 
 	per := "1 column = " + seconds(dt)
-	if nc < len(rec.Samples) {
+	if nc < rec.Len() {
 		per += " (averaged)"
 	}
 	c.subtitle = "hue: CPU the thread last ran on · strength: share of the interval it ran · " + per

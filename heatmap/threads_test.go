@@ -18,8 +18,8 @@ import (
 // whose samples carry the threads th(i) returns.
 func threadRec(n int, th func(i int) []cpuwatch.ThreadUsage) *cpuwatch.Recording {
 	rec := makeRec([]int{0, 1}, n, func(i, id int) (float64, float64) { return 0, 0 })
-	for i := range rec.Samples {
-		rec.Samples[i].Threads = th(i)
+	for i := range rec.Len() {
+		mutate(rec, func(ss []cpuwatch.Sample) { ss[i].Threads = th(i) })
 	}
 	return rec
 }
@@ -265,9 +265,9 @@ func TestThreadTimelineRealTimes(t *testing.T) {
 	// Samples of a live 10 ms watch: times on the clock, not from zero.
 	rec := gilRec()
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	for i := range rec.Samples {
-		rec.Samples[i].Time = start.Add(time.Duration(i+1) * 10 * time.Millisecond)
-		rec.Samples[i].Elapsed = 10 * time.Millisecond
+	for i := range rec.Len() {
+		mutate(rec, func(ss []cpuwatch.Sample) { ss[i].Time = start.Add(time.Duration(i+1) * 10 * time.Millisecond) })
+		mutate(rec, func(ss []cpuwatch.Sample) { ss[i].Elapsed = 10 * time.Millisecond })
 	}
 	rec.Interval = 10 * time.Millisecond
 	_, c, _ := decodeThreadsPNG(t, rec, ThreadOptions{})

@@ -44,22 +44,20 @@ func firstIDs(rec *cpuwatch.Recording) ([]int, error) {
 	if rec == nil {
 		return nil, badRecording("nil recording")
 	}
-	for i := range rec.Samples {
-		cs := rec.Samples[i].Cores
+	for i := range rec.Len() {
+		cs := rec.CoreIDs(i)
 		if len(cs) == 0 {
 			continue
 		}
 		if len(cs) > maxRows {
 			return nil, badRecording("more than %d cores", maxRows)
 		}
-		ids := make([]int, len(cs))
-		for k := range cs {
-			ids[k] = cs[k].ID
-			if ids[k] < 0 || (k > 0 && ids[k] <= ids[k-1]) {
+		for k, id := range cs {
+			if id < 0 || (k > 0 && id <= cs[k-1]) {
 				return coreIDs(rec)
 			}
 		}
-		return ids, nil
+		return slices.Clone(cs), nil
 	}
 	return coreIDs(rec)
 }
@@ -70,30 +68,30 @@ func coreIDs(rec *cpuwatch.Recording) ([]int, error) {
 	if rec == nil {
 		return nil, badRecording("nil recording")
 	}
-	samples := rec.Samples
-	if len(samples) == 0 {
+	if rec.Len() == 0 {
 		return nil, badRecording("no samples")
 	}
 	var ids []int
-	var prev []cpuwatch.CoreUsage
+	var prev []int
 	seen := map[int]bool{}
-	for i, s := range samples {
-		if sameIDs(prev, s.Cores) {
+	for i := range rec.Len() {
+		cs := rec.CoreIDs(i)
+		if sameIDList(prev, cs) {
 			continue
 		}
-		prev = s.Cores
-		here := make(map[int]bool, len(s.Cores))
-		for _, c := range s.Cores {
-			if c.ID < 0 {
-				return nil, badRecording("sample %d has negative cpu id %d", i, c.ID)
+		prev = cs
+		here := make(map[int]bool, len(cs))
+		for _, id := range cs {
+			if id < 0 {
+				return nil, badRecording("sample %d has negative cpu id %d", i, id)
 			}
-			if here[c.ID] {
-				return nil, badRecording("sample %d names cpu %d twice", i, c.ID)
+			if here[id] {
+				return nil, badRecording("sample %d names cpu %d twice", i, id)
 			}
-			here[c.ID] = true
-			if !seen[c.ID] {
-				seen[c.ID] = true
-				ids = append(ids, c.ID)
+			here[id] = true
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
 			}
 		}
 		if len(seen) > maxRows {
@@ -117,4 +115,9 @@ func sameIDs(a, b []cpuwatch.CoreUsage) bool {
 		}
 	}
 	return true
+}
+
+// sameIDList is sameIDs for the id lists of a Recording.
+func sameIDList(a, b []int) bool {
+	return a != nil && slices.Equal(a, b)
 }

@@ -212,7 +212,7 @@ func BenchmarkFleet(b *testing.B) {
 	for _, h := range fleetHosts(b, end) {
 		recs = append(recs, h.recording())
 	}
-	if len(recs) != benchHosts || len(recs[0].Samples) != int(benchSpan/benchStep) || len(recs[0].Samples[0].Cores) != benchCores {
+	if len(recs) != benchHosts || recs[0].Len() != int(benchSpan/benchStep) || len(recs[0].Sample(0).Cores) != benchCores {
 		b.Fatalf("%d recordings, want %d of %d samples of %d cores", len(recs), benchHosts, benchSpan/benchStep, benchCores)
 	}
 	b.Run("render", func(b *testing.B) {

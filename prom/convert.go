@@ -285,8 +285,9 @@ func (h *host) recording() *cpuwatch.Recording {
 		total, _ := cpuwatch.UsageBetween(totPrev, totCur)
 		appendSample(rec, cpuwatch.Sample{Time: h.g.at(k), Elapsed: h.g.step, Total: total, Cores: cu})
 	}
-	if len(rec.Samples) > 0 {
-		rec.Start = rec.Samples[0].Start()
+	if rec.Len() > 0 {
+		t, elapsed := rec.SampleTime(0)
+		rec.Start = t.Add(-elapsed)
 	}
 	rec.Host.Notes = append(rec.Host.Notes, "read from Prometheus: NumCPU counts the cpu labels; topology and limits unknown")
 	if len(h.labels) > 0 {
@@ -307,7 +308,7 @@ func (h *host) recording() *cpuwatch.Recording {
 // appendSample adds s to rec. It is the one place that knows how a
 // Recording stores its samples.
 func appendSample(rec *cpuwatch.Recording, s cpuwatch.Sample) {
-	rec.Samples = append(rec.Samples, s)
+	rec.Append(s)
 }
 
 func addCounters(a, b cpuwatch.Counters) cpuwatch.Counters {

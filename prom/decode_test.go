@@ -65,10 +65,10 @@ func TestDecodeAnswers(t *testing.T) {
 			switch {
 			case err != nil:
 				got = err.Error()
-			case len(recs[0].Samples) == 0:
+			case recs[0].Len() == 0:
 				got = "no sample"
 			default:
-				got = trimFloat(recs[0].Samples[0].Cores[0].Busy())
+				got = trimFloat(recs[0].Sample(0).Cores[0].Busy())
 			}
 			if !strings.Contains(got, tt.want) {
 				t.Errorf("got %q, want %q", got, tt.want)
@@ -107,7 +107,7 @@ func TestDecodeIsQueryRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, viewRecordings); diff != "" {
 		t.Errorf("Source differs from QueryRange + FromMatrix (-want +got):\n%s", diff)
 	}
 }

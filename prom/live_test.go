@@ -7,12 +7,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"iter"
 	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -346,7 +348,7 @@ func TestLive(t *testing.T) {
 					win[1] = end
 				}
 			}
-			p, w := meanUsage(r.Samples, win), meanUsage(watched[hi], win)
+			p, w := meanUsage(r.All(), win), meanUsage(slices.All(watched[hi]), win)
 			if len(p) != h.cores || len(w) != h.cores {
 				t.Errorf("%s phase %d: means of %d cores from Prometheus and %d from cpuwatch, want %d", h.name, phase, len(p), len(w), h.cores)
 				continue
@@ -382,7 +384,7 @@ func checkPatterns(t *testing.T, recs []*cpuwatch.Recording, swapAt, idleStop ti
 			t.Fatalf("no recording for %s", h.name)
 		}
 		checked := 0
-		for _, s := range r.Samples {
+		for _, s := range r.All() {
 			// A step that holds the swap, give or take a scrape and the
 			// 50 ms the trees lag, mixes both phases.
 			if s.Start().Before(swapAt.Add(1100*time.Millisecond)) && s.Time.After(swapAt.Add(-1100*time.Millisecond)) {
@@ -405,10 +407,10 @@ func checkPatterns(t *testing.T, recs []*cpuwatch.Recording, swapAt, idleStop ti
 			}
 		}
 		if checked < 5 {
-			t.Errorf("%s: only %d steps checked of %d samples", h.name, checked, len(r.Samples))
+			t.Errorf("%s: only %d steps checked of %d samples", h.name, checked, r.Len())
 		}
 		if h.name == "idle" {
-			last := r.Samples[len(r.Samples)-1].Time
+			last := r.Sample(r.Len() - 1).Time
 			if last.After(idleStop.Add(step + 1500*time.Millisecond)) {
 				t.Errorf("idle host: samples until %v, after its exporter stopped at %v", last, idleStop)
 			}
@@ -418,7 +420,7 @@ func checkPatterns(t *testing.T, recs []*cpuwatch.Recording, swapAt, idleStop ti
 
 // meanUsage averages each core's usage over the samples that lie inside
 // win.
-func meanUsage(samples []cpuwatch.Sample, win [2]time.Time) map[int]cpuwatch.Usage {
+func meanUsage(samples iter.Seq2[int, cpuwatch.Sample], win [2]time.Time) map[int]cpuwatch.Usage {
 	sum := map[int][]cpuwatch.Usage{}
 	for _, s := range samples {
 		if s.Start().Before(win[0]) || s.Time.After(win[1]) {

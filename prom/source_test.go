@@ -21,7 +21,7 @@ func constBusy(b float64) func(int) float64 { return func(int) float64 { return 
 // sample lacks it.
 func busyOf(rec *cpuwatch.Recording, id int) []float64 {
 	var out []float64
-	for _, s := range rec.Samples {
+	for _, s := range rec.All() {
 		v := math.NaN()
 		for _, c := range s.Cores {
 			if c.ID == id {
@@ -75,14 +75,14 @@ func TestRecordings(t *testing.T) {
 		t.Fatalf("instances mismatch (-want +got):\n%s", diff)
 	}
 	r := recs[0]
-	if len(r.Samples) != 10 {
-		t.Fatalf("%d samples, want 10 (20 s at 2 s)", len(r.Samples))
+	if r.Len() != 10 {
+		t.Fatalf("%d samples, want 10 (20 s at 2 s)", r.Len())
 	}
-	if diff := cmp.Diff([]int{2, 10}, ids(r.Samples[0])); diff != "" {
+	if diff := cmp.Diff([]int{2, 10}, ids(r.Sample(0))); diff != "" {
 		t.Errorf("core ids mismatch (-want +got):\n%s", diff)
 	}
-	if r.Interval != 2*time.Second || r.Samples[0].Elapsed != 2*time.Second || !r.Samples[0].Time.Equal(t0.Add(2*time.Second)) || !r.Start.Equal(t0) {
-		t.Errorf("interval %v, first sample %v at %v, start %v; want 2s, 2s at t0+2s, t0", r.Interval, r.Samples[0].Elapsed, r.Samples[0].Time, r.Start)
+	if r.Interval != 2*time.Second || r.Sample(0).Elapsed != 2*time.Second || !r.Sample(0).Time.Equal(t0.Add(2*time.Second)) || !r.Start.Equal(t0) {
+		t.Errorf("interval %v, first sample %v at %v, start %v; want 2s, 2s at t0+2s, t0", r.Interval, r.Sample(0).Elapsed, r.Sample(0).Time, r.Start)
 	}
 	if r.Host.Hostname != "node2:9100" || r.Host.NumCPU != 2 || r.Host.UserHZ != 100 {
 		t.Errorf("host %+v", r.Host)
@@ -92,7 +92,7 @@ func TestRecordings(t *testing.T) {
 	}
 	// cpu10 is pinned; cpu2 is busy every other second at 50 %: 25 % over
 	// each 2 s step, half of it in a guest.
-	for i, s := range r.Samples {
+	for i, s := range r.All() {
 		c2, c10 := s.Cores[0], s.Cores[1]
 		if math.Abs(c10.Busy()-1) > 1e-9 || math.Abs(c2.Busy()-0.25) > 1e-9 {
 			t.Fatalf("sample %d: busy cpu2 %v cpu10 %v, want 0.25 and 1", i, c2.Busy(), c10.Busy())
@@ -139,7 +139,7 @@ func TestRecordingsSplitsRange(t *testing.T) {
 	if diff := cmp.Diff([]int{25, 25, 11}, f.queries); diff != "" {
 		t.Errorf("split queries' points mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, viewRecordings); diff != "" {
 		t.Errorf("split recording differs (-one query +split):\n%s", diff)
 	}
 }
@@ -353,10 +353,10 @@ func TestRecordingsManyCores(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := recs[0]
-	if len(r.Samples) != 2 || len(r.Samples[1].Cores) != cores || r.Host.NumCPU != cores {
-		t.Fatalf("%d samples, %d cores, NumCPU %d; want 2, %d, %d", len(r.Samples), len(r.Samples[1].Cores), r.Host.NumCPU, cores, cores)
+	if r.Len() != 2 || len(r.Sample(1).Cores) != cores || r.Host.NumCPU != cores {
+		t.Fatalf("%d samples, %d cores, NumCPU %d; want 2, %d, %d", r.Len(), len(r.Sample(1).Cores), r.Host.NumCPU, cores, cores)
 	}
-	for k, c := range r.Samples[1].Cores {
+	for k, c := range r.Sample(1).Cores {
 		if c.ID != k || math.Abs(c.Busy()-float64(k%5)/4) > 1e-6 {
 			t.Fatalf("core %d: id %d busy %v, want %d and %v", k, c.ID, c.Busy(), k, float64(k%5)/4)
 		}

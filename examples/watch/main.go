@@ -230,14 +230,14 @@ func plan(c *config, in *cli.Interrupts) (cpuwatch.Watcher, string, *job) {
 // save writes the heatmap and, when following, the thread timeline, each
 // whole or not at all, and says what the recording holds.
 func save(c *config, w cpuwatch.Watcher, rec *cpuwatch.Recording, title string) error {
-	if rec == nil || len(rec.Samples) == 0 {
+	if rec == nil || rec.Len() == 0 {
 		return errors.New("nothing recorded: stopped before the first sample")
 	}
 	rec.DataID = title
 	if err := heatmap.WriteFile(c.out, rec, heatmap.Options{}); err != nil {
 		return err
 	}
-	fmt.Printf("%.2f cores busy over %d samples\nSaved %s\n", rec.EffectiveCores(), len(rec.Samples), c.out)
+	fmt.Printf("%.2f cores busy over %d samples\nSaved %s\n", rec.EffectiveCores(), rec.Len(), c.out)
 	if !following(c) {
 		return nil
 	}

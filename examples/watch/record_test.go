@@ -71,7 +71,7 @@ func samplesIn(t *testing.T, file string) (*cpuwatch.Recording, int) {
 	if err != nil && !errors.Is(err, cpuwatch.ErrTruncated) {
 		t.Fatalf("%s: %v, want at worst a truncated tail", file, err)
 	}
-	for i, s := range rec.Samples {
+	for i, s := range rec.All() {
 		if len(s.Cores) != 1024 {
 			t.Fatalf("sample %d has %d cores, want 1024", i, len(s.Cores))
 		}
@@ -82,12 +82,12 @@ func samplesIn(t *testing.T, file string) (*cpuwatch.Recording, int) {
 		}
 		// Nothing is missing between two samples in the file.
 		if i > 0 {
-			if gap := s.Start().Sub(rec.Samples[i-1].Time); gap > time.Millisecond || gap < -time.Millisecond {
+			if gap := s.Start().Sub(rec.Sample(i - 1).Time); gap > time.Millisecond || gap < -time.Millisecond {
 				t.Fatalf("sample %d starts %v after sample %d ends", i, gap, i-1)
 			}
 		}
 	}
-	return rec, len(rec.Samples)
+	return rec, rec.Len()
 }
 
 // TestRecordCrash kills a recording command at random moments, 20 times,
@@ -150,8 +150,8 @@ func TestRecordReplay(t *testing.T) {
 	if err != nil {
 		t.Fatalf("after a clean stop: %v", err)
 	}
-	if len(want.Samples) == 0 || want.RunStart.IsZero() || want.RunEnd.IsZero() {
-		t.Fatalf("recording has %d samples, run %v to %v", len(want.Samples), want.RunStart, want.RunEnd)
+	if want.Len() == 0 || want.RunStart.IsZero() || want.RunEnd.IsZero() {
+		t.Fatalf("recording has %d samples, run %v to %v", want.Len(), want.RunStart, want.RunEnd)
 	}
 	replay := func(in, out string) string {
 		t.Helper()
@@ -176,8 +176,8 @@ func TestRecordReplay(t *testing.T) {
 			}
 		case ".csv":
 			// A header row, then one "all" row and 1024 core rows a sample.
-			if n := strings.Count(string(b), "\n"); n != 1+len(want.Samples)*1025 {
-				t.Errorf("out.csv has %d rows, want %d", n, 1+len(want.Samples)*1025)
+			if n := strings.Count(string(b), "\n"); n != 1+want.Len()*1025 {
+				t.Errorf("out.csv has %d rows, want %d", n, 1+want.Len()*1025)
 			}
 		case ".svg", ".html":
 			if !bytes.Contains(b, []byte("<svg")) {
@@ -192,10 +192,26 @@ func TestRecordReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(want, got); d != "" {
+	if d := cmp.Diff(want, got, viewRecording); d != "" {
 		t.Errorf("binary → JSON → binary changed the recording (-want +got):\n%s", d)
 	}
 }
+
+// viewRecording makes cmp compare Recordings by their facts and samples.
+var viewRecording = cmp.Transformer("recording", func(r *cpuwatch.Recording) any {
+	if r == nil {
+		return nil
+	}
+	var samples []cpuwatch.Sample
+	for _, s := range r.All() {
+		samples = append(samples, s.Clone())
+	}
+	return struct {
+		Facts            cpuwatch.Header
+		RunStart, RunEnd time.Time
+		Samples          []cpuwatch.Sample
+	}{r.Header(), r.RunStart, r.RunEnd, samples}
+})
 
 // TestReplayDamagedTail replays a file cut inside its last sample: the
 // complete samples are drawn, a warning names the offset, the exit is 0.
@@ -205,7 +221,7 @@ func TestReplayDamagedTail(t *testing.T) {
 	file := filepath.Join(dir, "rec.csrec")
 	rec := &cpuwatch.Recording{Interval: time.Second, Start: time.Unix(1e9, 0)}
 	for i := range 5 {
-		rec.Samples = append(rec.Samples, cpuwatch.Sample{Time: time.Unix(1e9+int64(i)+1, 0), Elapsed: time.Second,
+		rec.Append(cpuwatch.Sample{Time: time.Unix(1e9+int64(i)+1, 0), Elapsed: time.Second,
 			Total: cpuwatch.Usage{User: 0.25, Idle: 0.75}, Cores: []cpuwatch.CoreUsage{{ID: 0, Usage: cpuwatch.Usage{User: 0.25, Idle: 0.75}}}})
 	}
 	if err := rec.WriteFile(file); err != nil {

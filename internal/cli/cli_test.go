@@ -121,11 +121,14 @@ func TestCheckWritable(t *testing.T) {
 }
 
 func TestThreadUse(t *testing.T) {
-	rec := &cpuwatch.Recording{Samples: []cpuwatch.Sample{
+	rec := &cpuwatch.Recording{}
+	for _, s := range []cpuwatch.Sample{
 		{Elapsed: time.Second, Threads: []cpuwatch.ThreadUsage{{PID: 1, TID: 1, User: 0.5}, {PID: 1, TID: 2}}},
 		{Elapsed: 2 * time.Second, Threads: []cpuwatch.ThreadUsage{{PID: 1, TID: 1, System: 0.25}}},
 		{Elapsed: time.Second},
-	}}
+	} {
+		rec.Append(s)
+	}
 	n, cpu := ThreadUse(rec)
 	if n != 2 || cpu != time.Second {
 		t.Errorf("ThreadUse = %d threads, %v; want 2, 1s", n, cpu)

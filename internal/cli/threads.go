@@ -14,7 +14,7 @@ func ThreadUse(rec *cpuwatch.Recording) (threads int, cpu time.Duration) {
 	type key struct{ pid, tid int }
 	seen := map[key]bool{}
 	var sec float64
-	for _, s := range rec.Samples {
+	for _, s := range rec.All() {
 		for _, th := range s.Threads {
 			seen[key{th.PID, th.TID}] = true
 			sec += th.Busy() * s.Elapsed.Seconds()

@@ -91,7 +91,7 @@ func run() error {
 	// cannot be drawn; say so rather than fail the picture.
 	drawn := recs[:0:0]
 	for _, r := range recs {
-		if len(r.Samples) == 0 {
+		if r.Len() == 0 {
 			fmt.Fprintf(os.Stderr, "fleet: %s has no samples in the range: left out of the picture\n", r.DataID)
 			continue
 		}

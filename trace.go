@@ -10,17 +10,23 @@ import (
 	"github.com/corescope/corescope/workload"
 )
 
-// defaultGILEvents is how many GIL events each emulated GIL thread keeps
-// when RunTraced traces a workload.GIL whose Events is zero.
-const defaultGILEvents = 1 << 20
+// DefaultGILEvents is the most GIL events RunTraced keeps of a
+// workload.GIL run whose Events is zero: 2^24, about 8 s of the Python 2
+// GIL's storm (2 million events a second, whatever the number of
+// threads). Its memory is bounded with it: the threads' buffers grow to
+// at most 128 MiB (workload.GILEventBytes an event) while the run lasts,
+// and the Trace keeps 32 bytes an event, 512 MiB at the cap. The default
+// experiment's GIL runs stay well under it.
+const DefaultGILEvents = 1 << 24
 
 // RunTraced is Run with a scheduler trace of the model's run: t records
 // from just before the model starts until it returns, and the Result's
 // Trace holds what it saw, with a GIL model's own events (want, take,
-// drop, failed wake-ups, drop requests, forced switches) in Trace.GIL. A
-// workload.GIL whose Events is zero keeps 2^20 events a thread (16 MiB,
-// about two seconds of the Python 2 GIL's hand-offs); the rest are counted
-// in Trace.Lost.GIL.
+// drop, failed wake-ups, drop requests, forced switches) in Trace.GIL,
+// moved there from Result.Report.GILEvents, which is left nil so that
+// they are not held twice. A workload.GIL whose Events is zero keeps up
+// to DefaultGILEvents; the rest are counted in Trace.Lost.GIL, and the
+// pictures and summaries made from the trace say so.
 //
 // A nil t is Run. A Tracer that follows nothing is made to follow this
 // process and its children, where every model runs. When tracing cannot
@@ -34,19 +40,6 @@ func RunTraced(ctx context.Context, w *cpuwatch.Watcher, t *schedtrace.Tracer, m
 	if !tc.All && !tc.FollowSelf && len(tc.FollowPIDs) == 0 {
 		tc.FollowSelf, tc.FollowChildren = true, true
 	}
-	switch g := m.(type) {
-	case workload.GIL:
-		if g.Events == 0 {
-			g.Events = defaultGILEvents
-		}
-		m = g
-	case *workload.GIL:
-		if g != nil && g.Events == 0 {
-			c := *g
-			c.Events = defaultGILEvents
-			m = c
-		}
-	}
 	var tr *schedtrace.Trace
 	var traceErr error
 	res, err := run(ctx, w, m, func(ctx context.Context, m workload.Model) (workload.Report, error) {
@@ -55,7 +48,7 @@ func RunTraced(ctx context.Context, w *cpuwatch.Watcher, t *schedtrace.Tracer, m
 			traceErr = err
 			return m.Run(ctx)
 		}
-		rep, err := m.Run(ctx)
+		rep, err := withGILEvents(m).Run(ctx)
 		tr, traceErr = rec.Stop()
 		return rep, err
 	})
@@ -66,9 +59,29 @@ func RunTraced(ctx context.Context, w *cpuwatch.Watcher, t *schedtrace.Tracer, m
 		if tr != nil {
 			addGIL(tr, res.Report)
 			res.Trace = tr
+			res.Report.GILEvents = nil
 		}
 	}
 	return res, err
+}
+
+// withGILEvents returns m, a workload.GIL with Events zero made to
+// record up to DefaultGILEvents.
+func withGILEvents(m workload.Model) workload.Model {
+	switch g := m.(type) {
+	case workload.GIL:
+		if g.Events == 0 {
+			g.Events = DefaultGILEvents
+		}
+		return g
+	case *workload.GIL:
+		if g != nil && g.Events == 0 {
+			c := *g
+			c.Events = DefaultGILEvents
+			return c
+		}
+	}
+	return m
 }
 
 // addGIL converts a GIL run's own events into the trace's, on its clock.

@@ -66,8 +66,8 @@
 // scheduler events, where a heatmap's columns are half a second: lanes of
 // CPUs with each slice in its thread's colour ([TolMuted]), lanes of
 // threads running in their CPU's colour ([OkabeIto]), runnable or asleep,
-// and for an emulated GIL the lock held and wanted and every failed
-// wake-up. The zero [TraceOptions] show the trace's default window, about a
+// and for an emulated GIL the lock held and wanted, every failed
+// wake-up, and Python 3's drop requests and forced switches. The zero [TraceOptions] show the trace's default window, about a
 // dozen GIL hand-offs where the run is steady ([schedtrace.Trace.DefaultWindow]).
 // [WriteTraceHTML] embeds the whole trace in a page that zooms with the
 // wheel and pans by dragging, with no network and no external script.

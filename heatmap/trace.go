@@ -69,6 +69,10 @@ var (
 	colWanted   = color.RGBA{0xbb, 0xbb, 0xbb, 0xff}
 	colFailed   = color.RGBA{0xe4, 0x1a, 0x1c, 0xff}
 	colLaneBG   = color.RGBA{0xf6, 0xf6, 0xf6, 0xff}
+	// Python 3's drop requests and forced switches are pointers, told
+	// apart from the CPU colours of the running bars by their shape.
+	colDropRequest = color.RGBA{0x6a, 0x3d, 0x9a, 0xff} // violet
+	colForced      = color.RGBA{0x8c, 0x51, 0x0a, 0xff} // brown
 )
 
 // Swatch indices of a trace picture: fixed colours first, then the CPU
@@ -80,6 +84,8 @@ const (
 	swHeld
 	swWanted
 	swFailed
+	swDropRequest
+	swForced
 	swFixed
 )
 
@@ -130,7 +136,12 @@ type traceLanes struct {
 // height in the colour of the CPU it ran on ([OkabeIto]) while running, a
 // grey bar while runnable (woken or preempted, waiting for a CPU), a thin
 // line while asleep; for a GIL run, a band beneath shows the lock held
-// (dark) or wanted (light), and a red tick each failed wake-up. The time
+// (dark) or wanted (light), a red tick each failed wake-up, and Python 3's
+// drop requests and forced switches as pointers: a violet one pointing
+// down from the top of the waiter's lane where it asked the holder to
+// drop the lock, a brown one pointing up from the bottom of the holder's
+// lane where, having dropped it on request, it waits for another thread to
+// take it. The time
 // axis is in µs, ms or s, as the window's length suits. When the trace lost
 // events a line under the title says how many.
 //
@@ -330,7 +341,7 @@ func layoutTrace(tr *schedtrace.Trace, opts TraceOptions, lanes traceLanes, f *f
 	maxThreads := cmp.Or(opts.MaxThreads, DefaultMaxTraceThreads)
 
 	sh := &traceShape{title: cmp.Or(opts.Title, "Scheduler trace"), win: win, gw: gw, cpus: tr.CPUs}
-	sh.swatches = []color.RGBA{colLaneBG, colRunnable, colAsleep, colHeld, colWanted, colFailed}
+	sh.swatches = []color.RGBA{colLaneBG, colRunnable, colAsleep, colHeld, colWanted, colFailed, colDropRequest, colForced}
 	// CPU hues.
 	okabe := OkabeIto()
 	sh.cpuHue = map[int]uint8{}
@@ -525,12 +536,22 @@ func layoutTrace(tr *schedtrace.Trace, opts TraceOptions, lanes traceLanes, f *f
 		}
 		for _, e := range tr.GIL {
 			i, ok := row[e.TID]
-			if e.Kind != schedtrace.GILFailedWake || !ok || e.Time < win.From || e.Time >= win.To {
+			if !ok || e.Time < win.From || e.Time >= win.To {
 				continue
 			}
-			x := xOf(e.Time)
-			tip := fmt.Sprintf("%s · failed wake-up at %s", threadLabel(tr, e.TID), schedtrace.FormatDuration(e.Time))
-			sh.rects = append(sh.rects, trect{x - 1, x + 1, sh.threadY[i][0], sh.gilY[i][1], swFailed, tip})
+			x, top, bot := xOf(e.Time), sh.threadY[i][0], sh.gilY[i][1]
+			at := schedtrace.FormatDuration(e.Time)
+			switch e.Kind {
+			case schedtrace.GILFailedWake:
+				tip := fmt.Sprintf("%s · failed wake-up at %s", threadLabel(tr, e.TID), at)
+				sh.rects = append(sh.rects, trect{x - 1, x + 1, top, bot, swFailed, tip})
+			case schedtrace.GILDropRequest:
+				tip := fmt.Sprintf("%s · asks the holder to drop the GIL at %s", threadLabel(tr, e.TID), at)
+				sh.rects = appendMark(sh.rects, x, float64(gx), float64(gx+gw), top, bot, false, swDropRequest, tip)
+			case schedtrace.GILForcedSwitch:
+				tip := fmt.Sprintf("%s · dropped the GIL on request, waits for another thread to take it (forced switch) at %s", threadLabel(tr, e.TID), at)
+				sh.rects = appendMark(sh.rects, x, float64(gx), float64(gx+gw), top, bot, true, swForced, tip)
+			}
 		}
 	}
 
@@ -617,6 +638,21 @@ func layoutTrace(tr *schedtrace.Trace, opts TraceOptions, lanes traceLanes, f *f
 		entry(box{swHeld, 0, full}, "holds the GIL")
 		entry(box{swWanted, 0, full}, "wants the GIL")
 		entry(box{swFailed, 0, full}, "failed wake-up: lock taken again")
+		// A mark has a legend entry when the trace has one: Python 2
+		// makes no drop requests.
+		mark := func(up bool, sw uint8, label string) {
+			sz := f.asc
+			sh.rects = appendMark(sh.rects, float64(lx+sz/2), float64(lx), float64(lx+sz), ly+2, ly+2+sz, up, sw, "")
+			sh.texts = append(sh.texts, text{x: lx + sz + labelGap, y: ly + f.asc + 1, s: label})
+			wantW = max(wantW, lx+sz+labelGap+f.width(faceLabel, label)+pad)
+			ly += f.lineH + 2
+		}
+		if hasGIL(tr, schedtrace.GILDropRequest) {
+			mark(false, swDropRequest, "drop request: a waiter asks the holder to drop the GIL")
+		}
+		if hasGIL(tr, schedtrace.GILForcedSwitch) {
+			mark(true, swForced, "forced switch: the holder dropped it on request, waits for a taker")
+		}
 	}
 	bottom = max(bottom, ly)
 	sh.w = max(wantW, right+pad)
@@ -625,6 +661,36 @@ func layoutTrace(tr *schedtrace.Trace, opts TraceOptions, lanes traceLanes, f *f
 		return nil, fmt.Errorf("heatmap: picture of %d×%d pixels is too large", sh.w, sh.h)
 	}
 	return sh, nil
+}
+
+// hasGIL reports whether tr has a GIL event of kind k.
+func hasGIL(tr *schedtrace.Trace, k schedtrace.GILEventKind) bool {
+	return slices.ContainsFunc(tr.GIL, func(e schedtrace.GILEvent) bool { return e.Kind == k })
+}
+
+// markHead is how many rows a mark's head takes: rows 9, 7, 5 and 3 pixels
+// wide, a pointer.
+const markHead = 4
+
+// appendMark appends a GIL mark at x over the rows [top, bot), cut to the
+// columns [lo, hi): a 1-pixel stem the whole height and a pointer at the
+// top pointing down (a drop request, which comes from outside the lock)
+// or, with up, at the bottom pointing up (a forced switch, out of the
+// lock band).
+func appendMark(rects []trect, x, lo, hi float64, top, bot int, up bool, sw uint8, tip string) []trect {
+	c := math.Floor(x)
+	rects = append(rects, trect{c, c + 1, top, bot, sw, tip})
+	for k := range markHead {
+		half := float64(markHead - k)
+		y := top + k
+		if up {
+			y = bot - 1 - k
+		}
+		if x0, x1 := max(c-half, lo), min(c+half+1, hi); x0 < x1 {
+			rects = append(rects, trect{x0, x1, y, y + 1, sw, tip})
+		}
+	}
+	return rects
 }
 
 // pixels returns the pixel columns [a, b) a rect covers: every column its

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -357,5 +359,124 @@ func TestTraceByFormat(t *testing.T) {
 	}
 	if got := TraceFileName("out/run.v1.png"); got != "out/run.v1-trace.png" {
 		t.Errorf("TraceFileName = %q, want out/run.v1-trace.png", got)
+	}
+}
+
+// TestTraceGILMarks finds Python 3's drop requests and forced switches in
+// the decoded PNG where the events are, and nowhere else: a violet
+// pointer at the top of the asking thread's lane, a brown one at the
+// bottom of the holder's, each with a stem the height of the lane and its
+// lock band; the SVG names each one in a <title>; the legend names both,
+// and a Python 2 picture, which has neither, does not.
+func TestTraceGILMarks(t *testing.T) {
+	tr := tracefake.NewPy3(100 * time.Millisecond)
+	for _, w := range []schedtrace.Window{
+		{},                                    // the default
+		{From: 9990 * us, To: 10040 * us},     // one hand-off, 50 µs
+		{From: 20003 * us, To: 20053 * us},    // starting on a drop request
+		{From: 0, To: 100 * time.Millisecond}, // all of it
+	} {
+		t.Run(fmt.Sprint(w), func(t *testing.T) {
+			img, sh := decodeTrace(t, tr, TraceOptions{Window: w})
+			span := float64(sh.win.Len())
+			col := func(d time.Duration) int {
+				return int(math.Floor(float64(sh.gx) + float64(d-sh.win.From)/span*float64(sh.gw)))
+			}
+			for _, mk := range []struct {
+				kind schedtrace.GILEventKind
+				c    color.RGBA
+				up   bool
+			}{
+				{schedtrace.GILDropRequest, colDropRequest, false},
+				{schedtrace.GILForcedSwitch, colForced, true},
+			} {
+				n := 0
+				for i, tid := range sh.threads {
+					top, bot := sh.threadY[i][0], sh.gilY[i][1]
+					head := top
+					if mk.up {
+						head = bot - 1
+					}
+					// The head's widest row covers 9 columns about each
+					// event's, cut to the time axis.
+					want := map[int]bool{}
+					for _, e := range tr.GIL {
+						if e.TID != tid || e.Kind != mk.kind || e.Time < sh.win.From || e.Time >= sh.win.To {
+							continue
+						}
+						n++
+						c := col(e.Time)
+						for x := max(c-markHead, sh.gx); x <= min(c+markHead, sh.gx+sh.gw-1); x++ {
+							want[x] = true
+						}
+						for y := top; y < bot; y++ {
+							if got := rgba(img.At(c, y)); got != mk.c {
+								t.Fatalf("%v of thread %d at %v: stem pixel (%d, %d) is %v, want %v", mk.kind, tid, e.Time, c, y, got, mk.c)
+							}
+						}
+					}
+					for x := sh.gx; x < sh.gx+sh.gw; x++ {
+						if got := rgba(img.At(x, head)) == mk.c; got != want[x] {
+							t.Fatalf("thread %d, row %d, column %d: %v mark drawn %v, want %v", tid, head, x, mk.kind, got, want[x])
+						}
+					}
+				}
+				if n == 0 && w.Len() > 200*us {
+					t.Errorf("no %v in the window %v to look for", mk.kind, sh.win)
+				}
+			}
+		})
+	}
+
+	// The SVG names every mark of the default window in its <title>s:
+	// four rects (stem and head rows) each.
+	var buf bytes.Buffer
+	if err := WriteTraceSVG(&buf, tr, TraceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	texts := svgTexts(t, buf.Bytes())
+	count := func(sub string) int {
+		n := 0
+		for _, s := range texts {
+			if strings.Contains(s, sub) {
+				n++
+			}
+		}
+		return n
+	}
+	win := tr.DefaultWindow()
+	want := map[schedtrace.GILEventKind]int{}
+	for _, e := range tr.GIL {
+		if e.Time >= win.From && e.Time < win.To {
+			want[e.Kind]++
+		}
+	}
+	if want[schedtrace.GILDropRequest] == 0 || want[schedtrace.GILForcedSwitch] == 0 {
+		t.Fatalf("default window %v has no drop request or forced switch: %v", win, want)
+	}
+	for _, tc := range []struct {
+		kind schedtrace.GILEventKind
+		sub  string
+	}{
+		{schedtrace.GILDropRequest, "asks the holder to drop the GIL at"},
+		{schedtrace.GILForcedSwitch, "(forced switch) at"},
+	} {
+		// Each mark's stem and 4 head rows carry the title; a head row
+		// cut away at the window's edge carries none.
+		if got, n := count(tc.sub), want[tc.kind]; got < 2*n || got > (1+markHead)*n {
+			t.Errorf("SVG has %d titles %q, want %d marks' worth", got, tc.sub, n)
+		}
+	}
+	for _, legend := range []string{"drop request: a waiter asks the holder to drop the GIL", "forced switch: the holder dropped it on request"} {
+		if count(legend) != 1 {
+			t.Errorf("SVG legend lacks %q", legend)
+		}
+	}
+	buf.Reset()
+	if err := WriteTraceSVG(&buf, tracefake.NewPy2(100*time.Millisecond).Trace, TraceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if all := strings.Join(svgTexts(t, buf.Bytes()), "\n"); strings.Contains(all, "drop request") || strings.Contains(all, "forced switch") {
+		t.Error("a Python 2 picture names drop requests or forced switches, which it has none of")
 	}
 }

@@ -28,7 +28,9 @@ import (
 //
 // For scripts and tests the page keeps its state in window.corescope:
 // from and to (ns from the trace's start), drawn (how many slices the CPU
-// lanes show: those overlapping the window) and setWindow(from, to).
+// lanes show: those overlapping the window), marks (how many failed
+// wake-ups, drop requests and forced switches the thread lanes show, as
+// fw, dr and fs) and setWindow(from, to).
 func WriteTraceHTML(w io.Writer, tr *schedtrace.Trace, opts TraceOptions) error {
 	if err := checkTrace(tr, opts); err != nil {
 		return err
@@ -48,7 +50,10 @@ type tracePage struct {
 	Threads  []legendItem
 	CPUs     []legendItem
 	GIL      bool
-	Data     traceData
+	// DropRequests and ForcedSwitches say whether the trace has any, for
+	// the legend.
+	DropRequests, ForcedSwitches bool
+	Data                         traceData
 }
 
 type legendItem struct {
@@ -87,12 +92,15 @@ type traceData struct {
 
 // laneData is one thread lane: (start, length, kind) triples of States,
 // kind the CPU lane index while running, -1 runnable, -2 asleep; of Lock,
-// kind 0 held and 1 wanted; FailedWakes as start differences alone.
+// kind 0 held and 1 wanted; FailedWakes, DropRequests and ForcedSwitches
+// as time differences alone.
 type laneData struct {
-	Label       string `json:"label"`
-	States      packed `json:"states"`
-	Lock        packed `json:"lock,omitempty"`
-	FailedWakes packed `json:"fw,omitempty"`
+	Label          string `json:"label"`
+	States         packed `json:"states"`
+	Lock           packed `json:"lock,omitempty"`
+	FailedWakes    packed `json:"fw,omitempty"`
+	DropRequests   packed `json:"dr,omitempty"`
+	ForcedSwitches packed `json:"fs,omitempty"`
 }
 
 // tripler appends (start, length, kind) triples with starts as
@@ -127,7 +135,8 @@ func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, error) {
 		Width:    cmp.Or(opts.Width, DefaultGridWidth),
 	}
 	cpuIdx := map[int]int{}
-	p := &tracePage{Title: sh.title, GIL: d.GIL, Lost: tr.LostSentence(), CPUs: sh.cpuLegend}
+	p := &tracePage{Title: sh.title, GIL: d.GIL, Lost: tr.LostSentence(), CPUs: sh.cpuLegend,
+		DropRequests: hasGIL(tr, schedtrace.GILDropRequest), ForcedSwitches: hasGIL(tr, schedtrace.GILForcedSwitch)}
 	for i, c := range tr.CPUs {
 		cpuIdx[c] = i
 		d.CPUs = append(d.CPUs, fmt.Sprintf("cpu%d", c))
@@ -184,15 +193,9 @@ func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, error) {
 				lk.add(sp.Start, sp.End, kind)
 			}
 			ln.Lock = pack(lk.out)
-			var last time.Duration
-			var fw []int64
-			for _, e := range tr.GIL {
-				if e.TID == tid && e.Kind == schedtrace.GILFailedWake {
-					fw = append(fw, int64(e.Time-last))
-					last = e.Time
-				}
-			}
-			ln.FailedWakes = pack(fw)
+			ln.FailedWakes = gilTimes(tr, tid, schedtrace.GILFailedWake)
+			ln.DropRequests = gilTimes(tr, tid, schedtrace.GILDropRequest)
+			ln.ForcedSwitches = gilTimes(tr, tid, schedtrace.GILForcedSwitch)
 		}
 		d.Lanes = append(d.Lanes, ln)
 	}
@@ -201,6 +204,20 @@ func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, error) {
 	}
 	p.Data = d
 	return p, nil
+}
+
+// gilTimes packs the times of thread tid's GIL events of kind k, each
+// the difference from the one before.
+func gilTimes(tr *schedtrace.Trace, tid int, k schedtrace.GILEventKind) packed {
+	var last time.Duration
+	var out []int64
+	for _, e := range tr.GIL {
+		if e.TID == tid && e.Kind == k {
+			out = append(out, int64(e.Time-last))
+			last = e.Time
+		}
+	}
+	return pack(out)
 }
 
 // packed is a list of integers as zig-zag varints (encoding/binary's

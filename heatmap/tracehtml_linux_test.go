@@ -5,6 +5,7 @@ package heatmap_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -220,3 +221,126 @@ func hashOf(t *testing.T, b *browser, ctx context.Context) string {
 
 func itoa(n int) string     { return strconv.Itoa(n) }
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// TestTraceHTMLMarksInBrowser loads a Python 3 page and checks that its
+// thread lanes draw every drop request and forced switch in the window,
+// and only those, as the window moves; and that the canvas has the
+// marks' colours where the events are.
+func TestTraceHTMLMarksInBrowser(t *testing.T) {
+	b := startBrowser(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	tr := tracefake.NewPy3(100 * time.Millisecond)
+	page := filepath.Join(t.TempDir(), "py3.html")
+	f, err := os.Create(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := heatmap.WriteTraceHTML(f, tr, heatmap.TraceOptions{Title: "py3"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.call(ctx, "Page.navigate", map[string]any{"url": "file://" + page}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.waitFor(ctx, "window.corescope && corescope.draws > 0"); err != nil {
+		t.Fatal(err)
+	}
+	type marks struct{ FW, DR, FS int }
+	var body string
+	if err := b.eval(ctx, `document.body.innerText`, &body); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"drop request: a waiter asks the holder", "forced switch: the holder dropped it on request"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page legend lacks %q", want)
+		}
+	}
+	for _, w := range []schedtrace.Window{
+		{},
+		{From: 9990 * time.Microsecond, To: 10040 * time.Microsecond},
+		{From: 0, To: tr.Duration},
+		{From: 12 * time.Millisecond, To: 14 * time.Millisecond}, // none
+	} {
+		if !w.IsZero() {
+			if err := b.eval(ctx, fmt.Sprintf("corescope.setWindow(%d, %d)", w.From, w.To), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var s struct {
+			From, To float64
+			Marks    marks
+		}
+		if err := b.eval(ctx, "({From: corescope.from, To: corescope.to, Marks: {FW: corescope.marks.fw, DR: corescope.marks.dr, FS: corescope.marks.fs}})", &s); err != nil {
+			t.Fatal(err)
+		}
+		var want marks
+		for _, e := range tr.GIL {
+			if float64(e.Time) < s.From || float64(e.Time) >= s.To {
+				continue
+			}
+			switch e.Kind {
+			case schedtrace.GILFailedWake:
+				want.FW++
+			case schedtrace.GILDropRequest:
+				want.DR++
+			case schedtrace.GILForcedSwitch:
+				want.FS++
+			}
+		}
+		if s.Marks != want {
+			t.Errorf("window %.0f–%.0f ns: page drew marks %+v, want %+v", s.From, s.To, s.Marks, want)
+		}
+	}
+
+	// In the one-hand-off window, read the canvas: the drop request's
+	// head is violet and the forced switch's brown, at the events'
+	// columns.
+	if err := b.eval(ctx, "corescope.setWindow(9990e3, 10040e3)", nil); err != nil {
+		t.Fatal(err)
+	}
+	var px map[string][]int
+	err = b.eval(ctx, `(function () {
+	  var c = document.getElementById("lanes"), g = c.getContext("2d"), d = c.width / parseFloat(c.style.width);
+	  var out = {}, img = g.getImageData(0, 0, c.width, c.height);
+	  function at(x, y) { var i = (Math.round(y * d) * c.width + Math.round(x * d)) * 4; return [img.data[i], img.data[i+1], img.data[i+2]]; }
+	  out.colours = [];
+	  for (var y = 0; y < c.height / d; y++) { for (var x = 0; x < c.width / d; x++) {
+	    var p = at(x, y), k = p.join(",");
+	    if (k === "106,61,154" || k === "140,81,10") { out.colours.push(x, y, p[0]); }
+	  } }
+	  return out;
+	})()`, &px)
+	if err != nil {
+		t.Fatal(err)
+	}
+	violet, brown := 0, 0
+	for i := 0; i+2 < len(px["colours"]); i += 3 {
+		if px["colours"][i+2] == 106 {
+			violet++
+		} else {
+			brown++
+		}
+	}
+	if violet == 0 || brown == 0 {
+		t.Errorf("canvas of one hand-off has %d violet and %d brown pixels, want a drop request and a forced switch drawn", violet, brown)
+	}
+	if dir := os.Getenv("TRACE_LOOK"); dir != "" {
+		var shot struct {
+			Data string `json:"data"`
+		}
+		if err := b.call(ctx, "Page.captureScreenshot", map[string]any{"format": "png"}, &shot); err == nil {
+			png, _ := base64.StdEncoding.DecodeString(shot.Data)
+			_ = os.WriteFile(filepath.Join(dir, "browser-py3.png"), png, 0o644)
+		}
+	}
+	_, exceptions := b.seen()
+	for _, e := range exceptions {
+		t.Errorf("script exception: %s", e)
+	}
+}

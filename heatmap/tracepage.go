@@ -25,6 +25,7 @@ canvas.dragging { cursor: grabbing; }
 .legend ul { list-style: none; padding: 0; margin: 0 0 10px 0; }
 .legend li { margin: 2px 0; white-space: nowrap; }
 .sw { display: inline-block; width: 11px; height: 11px; margin-right: 6px; vertical-align: -1px; }
+.sw.mark { width: 0; height: 0; border-left: 5px solid transparent; border-right: 5px solid transparent; margin-right: 7px; }
 </style>
 </head>
 <body>
@@ -47,6 +48,8 @@ canvas.dragging { cursor: grabbing; }
 {{if .GIL}}<li><span class="sw" style="background: #333333"></span>holds the GIL</li>
 <li><span class="sw" style="background: #bbbbbb"></span>wants the GIL</li>
 <li><span class="sw" style="background: #e41a1c; width: 2px; margin-right: 15px"></span>failed wake-up: lock taken again</li>{{end}}
+{{if .DropRequests}}<li><span class="sw mark" style="border-top: 5px solid #6a3d9a"></span>drop request: a waiter asks the holder to drop the GIL</li>{{end}}
+{{if .ForcedSwitches}}<li><span class="sw mark" style="border-bottom: 5px solid #8c510a"></span>forced switch: the holder dropped it on request, waits for a taker</li>{{end}}
 </ul>
 </div>
 </div>
@@ -99,10 +102,15 @@ canvas.dragging { cursor: grabbing; }
     return lo;
   }
   var cpus = D.slices.map(lanesOf);
+  // timesOf decodes a list of time differences.
+  function timesOf(b64) {
+    var out = [], at = 0;
+    unpack(b64).forEach(function (d) { at += d; out.push(at); });
+    return out;
+  }
   var lanes = D.lanes.map(function (l) {
-    var fw = [], at = 0;
-    unpack(l.fw).forEach(function (d) { at += d; fw.push(at); });
-    return { label: l.label, st: lanesOf(l.states), lock: lanesOf(l.lock), fw: fw };
+    return { label: l.label, st: lanesOf(l.states), lock: lanesOf(l.lock),
+             fw: timesOf(l.fw), dr: timesOf(l.dr), fs: timesOf(l.fs) };
   });
 
   var canvas = document.getElementById("lanes"), ctx = canvas.getContext("2d");
@@ -129,7 +137,8 @@ canvas.dragging { cursor: grabbing; }
   canvas.width = Math.round(W * dpr); canvas.height = Math.round(H * dpr);
   canvas.style.width = W + "px"; canvas.style.height = H + "px";
 
-  var st = window.corescope = { from: D.win[0], to: D.win[1], drawn: 0, draws: 0, setWindow: setWindow };
+  var st = window.corescope = { from: D.win[0], to: D.win[1], drawn: 0, draws: 0,
+    marks: { fw: 0, dr: 0, fs: 0 }, setWindow: setWindow };
 
   function trim(x) {
     var dec = x < 10 ? 2 : x < 100 ? 1 : 0;
@@ -191,7 +200,7 @@ canvas.dragging { cursor: grabbing; }
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = "#ffffff";
     ctx.fillRect(0, 0, W, H);
-    var drawn = 0;
+    var drawn = 0, marks = { fw: 0, dr: 0, fs: 0 };
     cpus.forEach(function (L, i) {
       ctx.fillStyle = "#f6f6f6";
       ctx.fillRect(gx, cpuY[i], gw, laneH);
@@ -216,12 +225,37 @@ canvas.dragging { cursor: grabbing; }
         if (!overlaps(G.s[j], G.e[j])) { continue; }
         rect(G.s[j], G.e[j], gy, gilH, G.k[j] === 0 ? "#333333" : "#bbbbbb");
       }
+      // inWindow returns the indices [lo, hi) of the sorted times ts
+      // inside the window.
+      function inWindow(ts) {
+        var lo = 0, hi = ts.length;
+        while (lo < hi) { var m = (lo + hi) >> 1; if (ts[m] >= from) { hi = m; } else { lo = m + 1; } }
+        for (hi = lo; hi < ts.length && ts[hi] < to; hi++) { }
+        return [lo, hi];
+      }
+      var r = inWindow(ln.fw), bot = y0 + stateH + 1 + gilH;
       ctx.fillStyle = "#e41a1c";
-      var lo = 0, hi = ln.fw.length;
-      while (lo < hi) { var m = (lo + hi) >> 1; if (ln.fw[m] >= from) { hi = m; } else { lo = m + 1; } }
-      for (j = lo; j < ln.fw.length && ln.fw[j] < to; j++) {
+      for (j = r[0]; j < r[1]; j++) {
         ctx.fillRect(Math.round(X(ln.fw[j])) - 1, y0, 2, stateH + 1 + gilH);
       }
+      marks.fw += r[1] - r[0];
+      // Drop requests point down from the lane's top, forced switches up
+      // from its lock band's bottom: a stem and a head of 4 rows, 9 to 3
+      // pixels wide, cut to the time axis, as in the PNG.
+      [["dr", "#6a3d9a", false], ["fs", "#8c510a", true]].forEach(function (m) {
+        var ts = ln[m[0]], w = inWindow(ts);
+        ctx.fillStyle = m[1];
+        for (var q = w[0]; q < w[1]; q++) {
+          var c = Math.floor(X(ts[q]));
+          ctx.fillRect(c, y0, 1, bot - y0);
+          for (var k = 0; k < 4; k++) {
+            var half = 4 - k, yy = m[2] ? bot - 1 - k : y0 + k;
+            var a = Math.max(c - half, gx), b = Math.min(c + half + 1, gx + gw);
+            if (a < b) { ctx.fillRect(a, yy, b - a, 1); }
+          }
+        }
+        marks[m[0]] += w[1] - w[0];
+      });
     });
 
     // Labels, frame and time axis.
@@ -260,6 +294,7 @@ canvas.dragging { cursor: grabbing; }
     var wl = windowLabel(from, to);
     ctx.fillText("time (" + u[0] + ") from " + wl[0] + " " + wl[2] + " into the trace", gx + gw / 2, bottom + 36);
     st.drawn = drawn;
+    st.marks = marks;
     st.draws++;
     document.getElementById("status").textContent =
       "window " + wl[0] + "–" + wl[1] + " " + wl[2] + " of " + fmtDur(D.dur) + " · " + drawn + " slices";

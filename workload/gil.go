@@ -50,8 +50,10 @@ func runGIL(ctx context.Context, g GIL) (Report, error) {
 	default:
 		return Report{Model: name}, fmt.Errorf("workload: unknown GIL version %d", int(g.Version))
 	}
+	log.startHelper()
 	rep, err := runThreads(ctx, threadsSpec{name: name, n: g.N, work: g.Work, pin: g.Pin, lock: true,
 		label: "gil-" + g.Version.String(), gil: lock})
+	log.stop()
 	log.collect(&rep)
 	return rep, err
 }

@@ -158,14 +158,22 @@ type GIL struct {
 	// SwitchInterval is Python 3's sys.setswitchinterval: how long a waiter
 	// waits before asking the holder to drop the lock. 0 means 5 ms.
 	SwitchInterval time.Duration
-	// Events, if positive, makes each thread record up to Events of its
-	// own GIL events (asked for the lock, got it, dropped it, failed
-	// wake-ups, Python 3's drop requests and forced switches) into a
-	// buffer of its own, allocated before the run and written without a
-	// lock; Report.GILEvents returns them and Report.GILEventsLost counts
-	// those past a full buffer. A Python 2 thread records about three
-	// events per check interval. Zero, the default, records nothing and
-	// costs one nil check per event.
+	// Events, if positive, makes the threads record up to Events of
+	// their own GIL events in all (asked for the lock, got it, dropped
+	// it, failed wake-ups, Python 3's drop requests and forced switches),
+	// each thread into buffers of its own written without a lock;
+	// Report.GILEvents returns them and Report.GILEventsLost counts those
+	// past the cap. The buffers grow with the run: each thread starts
+	// with 512 KiB and a 2 MiB spare (less for a small Events) and a
+	// helper goroutine maps its next, larger chunk (up to 8 MiB, outside
+	// the Go heap, pages faulted in) ahead of need, off the lock path; a
+	// thread the helper leaves waiting maps 128 KiB itself rather than
+	// lose events. So Events is a cap, not an allocation. An event costs
+	// [GILEventBytes] while the run lasts and a [GILEvent] (16 bytes) in
+	// the Report. A Python 2 thread records about three events per check
+	// interval: the 2-thread storm makes about 2 million a second. Zero,
+	// the default, records nothing, starts no helper and costs one nil
+	// check per event.
 	Events int
 }
 

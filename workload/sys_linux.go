@@ -189,3 +189,18 @@ func nameProcess(name string) error {
 	}
 	return nil
 }
+
+// eventChunk returns n zeroed uint64s for GIL events, outside the Go heap
+// and with their pages already faulted in (MAP_POPULATE), and the func
+// that frees them: so the helper goroutine that allocates a chunk pays
+// for its pages, not the GIL thread that fills it, and a growing log
+// never starts a garbage collection (whose stop-the-world pauses and
+// mark workers would take the emulated threads' CPUs). Where mmap fails
+// the chunk comes from the heap.
+func eventChunk(n int) (ev []uint64, free func()) {
+	b, err := unix.Mmap(-1, 0, n*8, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
+	if err != nil {
+		return make([]uint64, n), nil
+	}
+	return unsafe.Slice((*uint64)(unsafe.Pointer(&b[0])), n), func() { unix.Munmap(b) }
+}

@@ -24,9 +24,13 @@
 //
 // With --trace FILE.json it also records the scheduler's events (as root)
 // for the command, the PID or the machine, and writes them as a Trace
-// Event file that https://ui.perfetto.dev and chrome://tracing open:
+// Event file that https://ui.perfetto.dev and chrome://tracing open, and
+// the zoom picture of its default window beside the heatmap
+// (watch-trace.png), or with --record beside the recording
+// (day-trace.png for day.csrec):
 //
 //	go run ./examples/watch --trace py.json -- python3 script.py
+//	go run ./examples/watch --record py.csrec --trace py.json -- python3 script.py
 package main
 
 import (
@@ -94,11 +98,17 @@ func run() int {
 	}
 	if c.record != "" {
 		w.DataID = title
-		if err := recordFile(ctx, &w, job, run, c.record); err != nil {
+		err := recordFile(ctx, &w, job, run, c.record)
+		status := job.status(in)
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "watch:", err)
-			return max(job.status(in), exitFail)
+			status = max(status, exitFail)
 		}
-		return job.status(in)
+		if err := saveTrace(c, *tr); err != nil {
+			fmt.Fprintln(os.Stderr, "watch:", err)
+			return max(status, exitFail)
+		}
+		return status
 	}
 	rec, err := w.Record(ctx, run)
 	if errors.Is(err, cpuwatch.ErrNoProcess) && c.pid > 0 {
@@ -119,14 +129,39 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "watch:", err)
 		return max(status, exitFail)
 	}
-	if *tr != nil {
-		if err := (*tr).WriteTraceEventsFile(c.trace); err != nil {
-			fmt.Fprintln(os.Stderr, "watch:", err)
-			return max(status, exitFail)
-		}
-		fmt.Printf("Saved %s: %d on-CPU slices of %d threads, %v\n", c.trace, len((*tr).Slices), len((*tr).Threads), (*tr).Lost)
+	if err := saveTrace(c, *tr); err != nil {
+		fmt.Fprintln(os.Stderr, "watch:", err)
+		return max(status, exitFail)
 	}
 	return status
+}
+
+// zoomName is where the trace's zoom picture goes: beside the heatmap
+// ("-trace" before its extension), or with --record beside the
+// recording, as a PNG.
+func zoomName(c *config) string {
+	if c.record != "" {
+		return heatmap.TraceFileName(strings.TrimSuffix(c.record, filepath.Ext(c.record)) + ".png")
+	}
+	return heatmap.TraceFileName(c.out)
+}
+
+// saveTrace writes tr, if tracing ran, as a Trace Event file and its
+// default window as the zoom picture.
+func saveTrace(c *config, tr *schedtrace.Trace) error {
+	if tr == nil {
+		return nil
+	}
+	if err := tr.WriteTraceEventsFile(c.trace); err != nil {
+		return err
+	}
+	fmt.Printf("Saved %s: %d on-CPU slices of %d threads, %v\n", c.trace, len(tr.Slices), len(tr.Threads), tr.Lost)
+	zoom := zoomName(c)
+	if err := heatmap.WriteTraceFile(zoom, tr, heatmap.TraceOptions{}); err != nil {
+		return err
+	}
+	fmt.Println("Saved", zoom)
+	return nil
 }
 
 // tracerFor traces what w watches: the command or the PID with their
@@ -194,16 +229,18 @@ func following(c *config) bool { return c.pid > 0 || len(c.argv) > 0 }
 // checkOutputs makes sure the pictures can be written before recording,
 // so that a recording is never made only to be lost.
 func checkOutputs(c *config) error {
+	if c.trace != "" {
+		for _, name := range []string{c.trace, zoomName(c)} {
+			if err := cli.CheckWritable(name); err != nil {
+				return err
+			}
+		}
+	}
 	if c.record != "" {
 		return cli.CheckWritable(c.record)
 	}
 	if err := cli.CheckWritable(c.out); err != nil {
 		return err
-	}
-	if c.trace != "" {
-		if err := cli.CheckWritable(c.trace); err != nil {
-			return err
-		}
 	}
 	if following(c) {
 		return cli.CheckWritable(threadsName(c))

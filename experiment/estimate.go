@@ -116,8 +116,8 @@ func (e *estimator) left(jobs []Job) time.Duration {
 
 // learn updates the estimates from a finished run.
 func (e *estimator) learn(j Job, r *corescope.Result) {
-	if r == nil || r.WallSeconds <= 0 || j.Python != nil {
-		return // a real interpreter's runs say nothing of the kernel's
+	if r == nil || r.WallSeconds <= 0 || j.Python != nil || j.SpeedOf != nil {
+		return // a real interpreter's runs, or a paced one, say nothing of the kernel's
 	}
 	switch j.Workload.Group() {
 	case GroupSerial:

@@ -47,7 +47,13 @@ type Plan struct {
 	// interpreter: non-threaded, threading with 2 and 4 threads (the
 	// Python 2 GIL's workload for a 2.x, the Python 3 GIL's for a 3.x)
 	// and multiprocessing with 2 processes, each with the work of the
-	// matching emulated run — scaled by PythonUnits.
+	// matching emulated run — scaled by PythonUnits. For an interpreter
+	// whose NsPerIteration was measured, it also adds the emulation
+	// paced to that speed (Spec.SpeedOf) with the same work: a serial
+	// run and the GIL runs, each right after the real run it mirrors,
+	// so that the real and the emulated GIL are compared at the same
+	// check and switch rates and each paced speed-up is against a
+	// serial run paced the same way (Results.Fidelity).
 	Pythons []*workload.Speed
 	// PythonUnits, keyed by interpreter path, is how many units each
 	// worker of that real interpreter repeats instead of Units: a real
@@ -138,12 +144,25 @@ func (p Plan) Specs() []Spec {
 		}
 		quarter := real
 		quarter.Unit = GroupGIL.unit(unit)
-		specs = append(specs, with(real, NonThreaded, 1), with(quarter, gilWl, 2), with(quarter, gilWl, 4), with(real, Multiprocessing, 2))
+		for _, s := range []Spec{with(real, NonThreaded, 1), with(quarter, gilWl, 2), with(quarter, gilWl, 4)} {
+			specs = append(specs, s)
+			if sp.NsPerIteration > 0 {
+				specs = append(specs, paced(s, p.Pin))
+			}
+		}
+		specs = append(specs, with(real, Multiprocessing, 2))
 	}
 	return specs
 }
 
 func with(s Spec, w Workload, n int) Spec {
 	s.Workload, s.Workers = w, n
+	return s
+}
+
+// paced returns the emulated run of a real interpreter's spec s, with the
+// same work, at that interpreter's speed.
+func paced(s Spec, pin bool) Spec {
+	s.SpeedOf, s.Python, s.Pin = s.Python, nil, pin
 	return s
 }

@@ -80,7 +80,9 @@ type Fidelity struct {
 	Workers  int
 	// Real and Emulated are the two runs; Seed is the seed's matching
 	// run, nil when it had none (it never ran Python 3, nor
-	// multiprocessing:2 on as many cores).
+	// multiprocessing:2 on as many cores). Emulated is the emulation
+	// paced to the real interpreter's speed when the results hold such
+	// a run (its Pace says how), else the emulation at its own speed.
 	Real, Emulated *corescope.Result
 	Seed           *SeedRun
 	// Metrics compare them: speed-up, cores used, system share and
@@ -99,6 +101,11 @@ type Metric struct {
 	Verdict string
 	// Unit formats the values: "×", "cores", "%" or "/s".
 	Unit string
+	// Source says where the values came from when that differs between
+	// runs, as for context switches: "scheduler trace" or "rusage";
+	// RealSource and EmulatedSource are each side's, Source the phrase
+	// for both ("" when there is nothing to say).
+	Source, RealSource, EmulatedSource string
 }
 
 // Tolerances for a verdict of "matches", from the project's fidelity
@@ -113,20 +120,20 @@ func tolerances(major int) (speedup, cores, system float64) {
 
 // Fidelity returns, for each real interpreter's threading and
 // multiprocessing run, the comparison with the emulation's run of the same
-// workload and workers, in run order.
+// workload and workers, in run order: the emulation paced to that
+// interpreter's speed (Spec.SpeedOf) where the results hold it, so that
+// like is compared with like, else the emulation at its own speed. Each
+// speed-up is against its own side's serial run (Speedup). Context
+// switches a second come from the run's scheduler trace where it has a
+// complete one (RunTrace.Switches), else from its rusage; each Metric
+// says which.
 func (r *Results) Fidelity() []Fidelity {
 	var out []Fidelity
 	for _, run := range r.Runs {
 		if run.Interpreter == "" || run.Workload == string(NonThreaded) {
 			continue
 		}
-		var emu *corescope.Result
-		for _, e := range r.Runs {
-			if e.Interpreter == "" && e.Workload == run.Workload && e.Workers == run.Workers {
-				emu = e
-				break
-			}
-		}
+		emu := r.emulationOf(run)
 		if emu == nil {
 			continue
 		}
@@ -147,8 +154,13 @@ func (r *Results) Fidelity() []Fidelity {
 		cores := Metric{Name: "cores used", Real: run.CoresUsed, Emulated: emu.CoresUsed, Unit: "cores", Verdict: absVerdict(run.CoresUsed, emu.CoresUsed, tCores, "%.2f cores")}
 		sys := Metric{Name: "system share", Real: 100 * run.SystemShare(), Emulated: 100 * emu.SystemShare(), Unit: "%",
 			Verdict: absVerdict(100*run.SystemShare(), 100*emu.SystemShare(), 100*tSys, "%.0f points")}
-		ctx := Metric{Name: "context switches a second", Real: perSecond(run), Emulated: perSecond(emu), Unit: "/s",
-			Verdict: ratioVerdict(perSecond(run), perSecond(emu))}
+		realCtx, realSrc := r.switchRate(run)
+		emuCtx, emuSrc := r.switchRate(emu)
+		ctx := Metric{Name: "context switches a second", Real: realCtx, Emulated: emuCtx, Unit: "/s",
+			Verdict: ratioVerdict(realCtx, emuCtx), RealSource: realSrc, EmulatedSource: emuSrc, Source: realSrc}
+		if realSrc != emuSrc {
+			ctx.Source = "real: " + realSrc + "; emulated: " + emuSrc
+		}
 		if f.Seed != nil {
 			sp.Seed, sp.HasSeed = f.Seed.Speedup(), true
 			cores.Seed, cores.HasSeed = f.Seed.CoresUsed(), true
@@ -158,6 +170,54 @@ func (r *Results) Fidelity() []Fidelity {
 		out = append(out, f)
 	}
 	return out
+}
+
+// emulationOf returns the emulated run that real is compared with: the
+// one of the same workload and workers paced to real's interpreter, else
+// the one at the kernel's own speed, else nil.
+func (r *Results) emulationOf(real *corescope.Result) *corescope.Result {
+	var own *corescope.Result
+	for _, e := range r.Runs {
+		if e.Interpreter != "" || e.Workload != real.Workload || e.Workers != real.Workers {
+			continue
+		}
+		switch e.SpeedOf {
+		case real.Interpreter:
+			if r.PacedSerialOf(real.Interpreter) != nil {
+				return e
+			}
+		case "":
+			if own == nil {
+				own = e
+			}
+		}
+	}
+	return own
+}
+
+// Sources of a context switch rate.
+const (
+	sourceTrace  = "scheduler trace"
+	sourceRusage = "rusage"
+)
+
+// switchRate returns run's context switches a second and where they came
+// from: its scheduler trace's count of the workload's threads' switches
+// where it has one, else the rusage count, over the run's wall time. The
+// trace's own length is the fallback denominator only: it also covers
+// the model's set-up and tear-down (a pace's calibration, collecting a
+// GIL's events), when the workers hardly switch.
+func (r *Results) switchRate(run *corescope.Result) (float64, string) {
+	rt := r.Traces[run.DataID]
+	switch {
+	case rt != nil && rt.Threads > 0 && run.WallSeconds > 0:
+		return float64(rt.Switches) / run.WallSeconds, sourceTrace
+	case rt != nil && rt.Threads > 0 && rt.Seconds > 0:
+		return float64(rt.Switches) / rt.Seconds, sourceTrace
+	case rt != nil && rt.Uncounted != "":
+		return perSecond(run), sourceRusage + ", as " + rt.Uncounted
+	}
+	return perSecond(run), sourceRusage
 }
 
 func perSecond(run *corescope.Result) float64 {
@@ -182,6 +242,9 @@ func relVerdict(real, emu, tol float64) string {
 // absVerdict judges a metric within an absolute tolerance.
 func absVerdict(real, emu, tol float64, unit string) string {
 	d := emu - real
+	if fmt.Sprintf(unit, math.Abs(d)) == fmt.Sprintf(unit, 0.0) {
+		d = 0 // no "-0.00"
+	}
 	if math.Abs(d) <= tol {
 		return fmt.Sprintf("matches: emulation "+signed(unit)+" (target ±"+unit+")", d, tol)
 	}

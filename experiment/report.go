@@ -230,7 +230,8 @@ func (r *Results) drawTraces(dir string) *Results {
 			})
 		}
 		if err != nil {
-			out.Traces[run.DataID] = &RunTrace{NotTraced: "the trace could not be drawn: " + err.Error()}
+			out.Traces[run.DataID] = &RunTrace{NotTraced: "the trace could not be drawn: " + err.Error(),
+				Switches: rt.Switches, Threads: rt.Threads, Seconds: rt.Seconds, Uncounted: rt.Uncounted}
 		}
 	}
 	return &out
@@ -333,8 +334,9 @@ type page struct {
 	Seed        []Comparison
 	SeedFacts   seedFacts
 	Fidelity    []Fidelity
-	// PythonSizes says how much work the real interpreters' runs did.
-	PythonSizes string
+	// PythonSizes says how much work the real interpreters' runs did;
+	// PacedNote which emulated runs were paced, and to what speed.
+	PythonSizes, PacedNote string
 	// Warnings about the machine: the baseline's cores seen busy when it
 	// was busy, the serial run's other work when there was some.
 	BusyBaseline *corescope.Result
@@ -383,6 +385,7 @@ func (r *Results) writeHTML(w io.Writer) error {
 	})
 	p := page{Results: r, Generated: time.Now(), CPUs: r.CPUs(), Seed: r.CompareSeed(), Columns: columns, SeedFacts: newSeedFacts(),
 		Fidelity: r.Fidelity(), PythonSizes: r.pythonSizes()}
+	p.PacedNote = pacedNote(p.Fidelity)
 	if s := r.Serial(); s != nil {
 		p.Serial = s
 		p.SerialWall, p.Kernel, p.Unit = s.WallSeconds, s.Kernel, s.Unit
@@ -470,4 +473,40 @@ func (r *Results) pythonSizes() string {
 		return strings.Join(parts, "; ") + ": every real run does the work of the matching emulated run."
 	}
 	return strings.Join(parts, "; ") + ": a real interpreter is slower than the bytecode kernel, so its runs are sized to keep the whole experiment within about three minutes; they keep the emulated runs' proportions (4 threads share the serial work)."
+}
+
+// pacedNote says, for each interpreter whose comparisons use a paced
+// emulation, what was paced and how the pace was met, and which
+// comparisons use the emulation at its own speed.
+func pacedNote(fs []Fidelity) string {
+	var paced, own []string
+	seen := map[string]bool{}
+	for _, f := range fs {
+		if f.Emulated.Pace == nil {
+			own = append(own, fmt.Sprintf("%s's %s:%d", f.Interpreter, f.Workload, f.Workers))
+			continue
+		}
+		if seen[f.Interpreter] {
+			continue
+		}
+		seen[f.Interpreter] = true
+		pc := f.Emulated.Pace
+		how := fmt.Sprintf("the kernel's own %.1f ns here, padded with %.1f spin steps of %.2f ns", pc.KernelNs, pc.Steps, pc.StepNs)
+		if pc.Unmet {
+			how = fmt.Sprintf("not met: the kernel alone took %.1f ns here, so it ran unpadded", pc.KernelNs)
+		}
+		paced = append(paced, fmt.Sprintf("to %s's %.1f ns an iteration (%s)", f.Interpreter, pc.NsPerIteration, how))
+	}
+	var b strings.Builder
+	if len(paced) > 0 {
+		b.WriteString("The emulated rows compared here were paced (workload.Work.NsPerIteration, as watchcpu --speed-of does), with a serial run paced the same way for their speed-ups and the real runs' work: " +
+			strings.Join(paced, "; ") + ". The pace is measured again before each run, so each paced run's own figure is in its JSON (\"pace\").")
+	}
+	if len(own) > 0 {
+		if b.Len() > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString("Compared with the emulation at its own speed: " + strings.Join(own, ", ") + ".")
+	}
+	return b.String()
 }

@@ -55,10 +55,23 @@ func (r *Results) Serial() *corescope.Result { return r.SerialOf("") }
 
 // SerialOf returns the serial run of the real interpreter named
 // interpreter (a Result's Interpreter, such as "CPython 2.7.18"), or of the
-// emulation for "", or nil if there is none.
-func (r *Results) SerialOf(interpreter string) *corescope.Result {
+// emulation at the kernel's own speed for "", or nil if there is none.
+func (r *Results) SerialOf(interpreter string) *corescope.Result { return r.serial(interpreter, "") }
+
+// PacedSerialOf returns the serial run of the emulation paced to the
+// interpreter named interpreter (a Result's SpeedOf), or nil: the run a
+// paced emulation's speed-ups are measured against.
+func (r *Results) PacedSerialOf(interpreter string) *corescope.Result {
+	if interpreter == "" {
+		return nil
+	}
+	return r.serial("", interpreter)
+}
+
+func (r *Results) serial(interpreter, speedOf string) *corescope.Result {
 	for _, run := range r.Runs {
-		if run != nil && Workload(run.Workload).Group() == GroupSerial && run.Interpreter == interpreter && run.WallSeconds > 0 {
+		if run != nil && Workload(run.Workload).Group() == GroupSerial && run.Interpreter == interpreter &&
+			run.SpeedOf == speedOf && run.WallSeconds > 0 {
 			return run
 		}
 	}
@@ -73,9 +86,10 @@ func (r *Results) SerialOf(interpreter string) *corescope.Result {
 // run did no work.
 //
 // A real interpreter's run is measured against that interpreter's serial
-// run.
+// run, and an emulation paced to an interpreter's speed against the
+// emulation's serial run paced the same way.
 func (r *Results) Speedup(run *corescope.Result) float64 {
-	s := r.SerialOf(run.Interpreter)
+	s := r.serial(run.Interpreter, run.SpeedOf)
 	if s == nil || run.WallSeconds <= 0 || run.Iterations() == 0 || s.Iterations() == 0 {
 		return 0
 	}

@@ -78,7 +78,8 @@ func (r *Results) CompareSeed() []Comparison {
 			}
 		}
 		for _, run := range r.Runs {
-			if run != nil && run.Workload == string(s.Workload) && run.Workers == want {
+			// The seed's columns are the emulation's, at its own speed.
+			if run != nil && run.Workload == string(s.Workload) && run.Workers == want && run.Interpreter == "" && run.SpeedOf == "" {
 				c.Ours, c.Speedup = run, r.Speedup(run)
 				break
 			}

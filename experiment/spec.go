@@ -134,13 +134,18 @@ func idleFilling(w *cpuwatch.Watcher) time.Duration {
 }
 
 // DataID returns the seed-style name of the run, such as
-// "multiprocessing:4", "non-threaded:1" or "do-nothing".
+// "multiprocessing:4", "non-threaded:1" or "do-nothing"; a real
+// interpreter's run adds its name ("threading-py2:2 CPython 2.7.18"), and
+// an emulation paced to one says so ("threading-py2:2 paced to CPython
+// 2.7.18"), so that one experiment can hold all three.
 func (j Job) DataID() string {
-	if j.Workload.Group() == GroupBaseline {
+	switch {
+	case j.Workload.Group() == GroupBaseline:
 		return string(j.Workload)
-	}
-	if j.Python != nil {
+	case j.Python != nil:
 		return fmt.Sprintf("%s:%d %s", j.Workload, j.Workers, j.Python.Interpreter)
+	case j.SpeedOf != nil:
+		return fmt.Sprintf("%s:%d paced to %s", j.Workload, j.Workers, j.SpeedOf.Interpreter)
 	}
 	return fmt.Sprintf("%s:%d", j.Workload, j.Workers)
 }

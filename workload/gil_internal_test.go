@@ -99,7 +99,7 @@ func TestGIL2Acquisitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := uint64(threads * units * (2*n + 6))
+	total := uint64(threads * units * (3*n + 7))
 	periodic := 1 + (total-1)/(interval+1)
 	if want := int64(threads) + int64(periodic); rep.GIL.Acquisitions != want {
 		t.Errorf("Acquisitions = %d, want %d entries + %d periodic", rep.GIL.Acquisitions, threads, periodic)

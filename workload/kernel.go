@@ -96,14 +96,18 @@ func sumRange(r, lo, hi uint64) uint64 {
 	return r
 }
 
-// runNative runs the loop in slices, counting two ticks per iteration like
-// the bytecode kernel, and takes the slow path between slices when the
-// ticker expired or the breaker is set.
+// ticksPerIteration is how many ticks an iteration of the seed's loop
+// counts in the bytecode kernel (see runBytecode), as in CPython 2.7.18.
+const ticksPerIteration = 3
+
+// runNative runs the loop in slices, counting ticksPerIteration ticks per
+// iteration like the bytecode kernel, and takes the slow path between
+// slices when the ticker expired or the breaker is set.
 func (m *machine) runNative(n uint64) (uint64, error) {
 	slice := m.nativeSlice
 	// Under a Python 2 GIL a slice is one check interval's worth of ticks.
 	if m.interval != math.MaxInt {
-		slice = uint64(m.interval)/2 + 1
+		slice = uint64(m.interval)/ticksPerIteration + 1
 	}
 	var r uint64
 	for lo := uint64(0); lo < n; {
@@ -117,7 +121,7 @@ func (m *machine) runNative(n uint64) (uint64, error) {
 			m.sink = spin(m.sink, m.padAcc>>padShift)
 			m.padAcc &= 1<<padShift - 1
 		}
-		ticks := 2 * (hi - lo)
+		ticks := ticksPerIteration * (hi - lo)
 		m.ticks += ticks
 		lo = hi
 		periodic := false
@@ -197,12 +201,17 @@ var seedCode = [...]instr{
 
 // runBytecode interprets seedCode for n. Like CPython 2.7's eval loop, the
 // ticker is decremented at the top of the loop only: opcodes that end in
-// `goto fast_next_opcode` (LOAD_FAST, STORE_FAST, LOAD_CONST) or PREDICT
-// their successor (GET_ITER → FOR_ITER, FOR_ITER → STORE_FAST) skip it.
-// A unit of n iterations thus ticks 2n+6 times: at the frame's first
-// instruction, after SETUP_LOOP, LOAD_GLOBAL and CALL_FUNCTION, twice per
-// iteration (after INPLACE_ADD and JUMP_ABSOLUTE), and after the exhausted
-// FOR_ITER and POP_BLOCK.
+// `goto fast_next_opcode` (LOAD_FAST, STORE_FAST, LOAD_CONST) skip it. Its
+// opcode prediction does not: CPython 2.7.18 as built here (pyenv, gcc,
+// computed gotos) releases the GIL of this loop every 33.6 iterations
+// with the default check interval of 100 (101 ticks), 3.0 ticks an
+// iteration, as when PREDICT is compiled out, not the 2 ticks that
+// GET_ITER → FOR_ITER and FOR_ITER → STORE_FAST predictions would leave
+// (BENCHMARKS.md, "The Python 2 gap, measured"). A unit of n iterations
+// thus ticks 3n+7 times: at the frame's first instruction, after
+// SETUP_LOOP, LOAD_GLOBAL, CALL_FUNCTION and GET_ITER, three times per
+// iteration (after FOR_ITER, INPLACE_ADD and JUMP_ABSOLUTE), and after the
+// exhausted FOR_ITER and POP_BLOCK.
 func (m *machine) runBytecode(n uint64) (uint64, error) {
 	code := &seedCode
 	var locals [nLocals]uint64
@@ -251,7 +260,7 @@ func (m *machine) runBytecode(n uint64) (uint64, error) {
 				stack[sp&7] = itCur
 				itCur++
 				sp++
-				goto fast // PREDICT(STORE_FAST)
+				continue // no PREDICT(STORE_FAST): STORE_FAST ticks
 			}
 			sp-- // pop the exhausted iterator
 			pc = int(in.arg)
@@ -284,7 +293,6 @@ func (m *machine) runBytecode(n uint64) (uint64, error) {
 			// stack[sp-1] held range; it becomes the list range(n).
 		case opGetIter:
 			itCur, itEnd = 0, rangeLen
-			goto fast // PREDICT(FOR_ITER)
 		case opReturnValue:
 			sp--
 			*m.ticker = ticker

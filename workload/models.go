@@ -138,10 +138,10 @@ func (v GILVersion) String() string {
 
 // GIL runs N locked OS threads that must hold one emulated interpreter lock
 // to execute kernel ticks, as the seed's Python threads did. With the
-// [Bytecode] kernel a tick is what CPython counts (two per iteration of the
-// seed's loop); with [Native] the loop runs in slices that count two ticks
-// per iteration and checks the lock between slices. The zero value (with N
-// set) emulates Python 3 with its defaults.
+// [Bytecode] kernel a tick is what CPython 2.7 counts (three per iteration
+// of the seed's loop); with [Native] the loop runs in slices that count
+// three ticks per iteration and checks the lock between slices. The zero
+// value (with N set) emulates Python 3 with its defaults.
 type GIL struct {
 	// N is the number of threads, 1 to [MaxWorkers].
 	N       int

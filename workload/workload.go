@@ -78,7 +78,7 @@ type Work struct {
 	// least one unit), so the last unit may overrun it by up to one unit.
 	Duration time.Duration
 	// NsPerIteration, if > 0, is the pace to run at: what one iteration
-	// (two ticks) should cost on one core, such as a real interpreter's
+	// (three ticks) should cost on one core, such as a real interpreter's
 	// (see [MeasureInterpreter]). Before the run the kernel's own cost
 	// is measured and every iteration ends with a spin that makes up the
 	// difference, so that under a [GIL] the check interval and the

@@ -132,7 +132,7 @@ func main() {
 				if err != nil {
 					fail(err)
 				}
-				per := float64(*total) / 50 // 2.7: two ticks an iteration, 100 a check
+				per := float64(*total) * 3 / 101 // 2.7: three ticks an iteration, a release every 101
 				if v.gil == workload.Python3 {
 					per = 0 // per switch interval, from the wall
 				}

@@ -259,3 +259,33 @@ func TestStoreRandom(t *testing.T) {
 	}
 	checkStore(t, pairs)
 }
+
+// TestStoreSmallDeltas checks the store on the deltas a real kernel gives
+// at intervals up to a second, which take CoreLoads' one-word path: the
+// seven fields of the mask's first byte only, each moving by 0–127 ticks
+// or not at all, in every combination.
+func TestStoreSmallDeltas(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	first := []int{fIdle, fUser, fSystem, fNice, fIOWait, fIRQ, fSoftIRQ}
+	var pairs [][2]*reading
+	for s := range 400 {
+		prev, cur := new(reading), new(reading)
+		prev.total = storeTicks(r)
+		cur.total = prev.total
+		for id := range 64 {
+			p := storeTicks(r)
+			c := p
+			for j, f := range first {
+				// Core id and sample pick which fields move, so every
+				// one of the 128 combinations comes up.
+				if (id+s)>>j&1 != 0 {
+					c[f] += 1 + r.Uint64N(127)
+				}
+			}
+			prev.cores = append(prev.cores, coreTicks{id: id, t: p})
+			cur.cores = append(cur.cores, coreTicks{id: id, t: c})
+		}
+		pairs = append(pairs, [2]*reading{prev, cur})
+	}
+	checkStore(t, pairs)
+}

@@ -119,7 +119,7 @@ func (t *Trace) DefaultWindow() Window {
 		return whole
 	}
 	if hi-lo < l {
-		lo, hi = max(0, (lo+hi)/2-l/2), min(t.Duration, (lo+hi)/2+l/2)
+		hi = min(t.Duration, (lo+hi)/2+l/2)
 		lo = max(0, hi-l)
 	}
 	step := max(l/4, 1)

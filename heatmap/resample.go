@@ -525,6 +525,13 @@ type fastLoads struct {
 	same bool
 }
 
+// addWeighted adds w times each of src's fractions, clamped, to dst.
+func addWeighted(dst []float32, src []float64, w float32) {
+	for k, v := range src[:len(dst)] {
+		dst[k] += w * clampFrac(v)
+	}
+}
+
 // add adds sample i of rec into sr's columns spans, as run's general loop
 // would, and reports true; or reports false, having added nothing, for a
 // sample the general loop must read.
@@ -561,22 +568,13 @@ func (f *fastLoads) add(rec loadSource, i int, sr *series, need field, spans []s
 		base := sp.col * rows
 		w := sp.w
 		if busyA != nil {
-			dst := busyA[base : base+rows]
-			for k, v := range b[:rows] {
-				dst[k] += w * clampFrac(v)
-			}
+			addWeighted(busyA[base:base+rows], b, w)
 		}
 		if userA != nil {
-			dst := userA[base : base+rows]
-			for k, v := range u[:rows] {
-				dst[k] += w * clampFrac(v)
-			}
+			addWeighted(userA[base:base+rows], u, w)
 		}
 		if sysA != nil {
-			dst := sysA[base : base+rows]
-			for k, v := range y[:rows] {
-				dst[k] += w * clampFrac(v)
-			}
+			addWeighted(sysA[base:base+rows], y, w)
 		}
 		if cw != nil {
 			dst := cw[base : base+rows]

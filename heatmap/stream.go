@@ -70,41 +70,39 @@ func (src *source) series(facts *cpuwatch.Recording, o resolved, extra field) (*
 	need, maxCols := needFor(o, len(ids), extra)
 	a := newAccumulation(facts, &sp, ids, maxCols, need)
 	a.fast = &fastLoads{}
+	changed := errors.New("heatmap: the samples changed between two readings")
 	i := 0
-	if src.decoded != nil {
-		for d := range src.decoded() {
-			if i == src.n {
-				return nil, errors.New("heatmap: the samples changed between two readings")
-			}
-			a.src, a.off = lastDecoded{d}, i
-			if err := a.run(i, i+1, 0, a.sr.cols, true); err != nil {
-				if err == errNewCore {
-					err = errors.New("heatmap: the samples changed between two readings")
-				}
-				return nil, err
-			}
-			i++
-		}
-		if i != src.n && (src.short == nil || !src.short()) {
-			return nil, errors.New("heatmap: the samples changed between two readings")
-		}
-		return a.sr, nil
-	}
-	for s := range src.samples() {
+	// step accumulates sample i, which a.src or a.cur now holds.
+	step := func() error {
 		if i == src.n {
-			return nil, errors.New("heatmap: the samples changed between two readings")
+			return changed
 		}
-		a.cur = &s
 		if err := a.run(i, i+1, 0, a.sr.cols, true); err != nil {
 			if err == errNewCore {
-				err = errors.New("heatmap: the samples changed between two readings")
+				return changed
 			}
-			return nil, err
+			return err
 		}
 		i++
+		return nil
+	}
+	if src.decoded != nil {
+		for d := range src.decoded() {
+			a.src, a.off = lastDecoded{d}, i
+			if err := step(); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		for s := range src.samples() {
+			a.cur = &s
+			if err := step(); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if i != src.n && (src.short == nil || !src.short()) {
-		return nil, errors.New("heatmap: the samples changed between two readings")
+		return nil, changed
 	}
 	return a.sr, nil
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestKernelsMatchExpected(t *testing.T) {
@@ -101,5 +102,49 @@ func TestNativeSlicesTickLikeBytecode(t *testing.T) {
 	// up the interval.
 	if want := n / 34; checks != want {
 		t.Errorf("%d checks, want %d", checks, want)
+	}
+}
+
+// TestFloor checks the pace's floor on the wall clock: whatever the
+// kernel's own speed, a paced unit's time outside its checks is at least
+// its ticks at the floor's cost, and time spent inside a check (a GIL's
+// waits) is not counted towards it — each check here sleeps far longer
+// than the whole floor, so a floor that kept counting through checks
+// would not spin at all. Only the lower bound is tested: an upper bound
+// would be a timed test.
+func TestFloor(t *testing.T) {
+	const ns, n = 500.0, 3000 // 1.5 ms of floor, far above either kernel's cost
+	for _, k := range []Kernel{Native, Bytecode} {
+		for _, interval := range []int{math.MaxInt, 299} { // no checks; a check every 100 iterations
+			ticker := 0
+			var breaker atomic.Uint32
+			m := &machine{breaker: &breaker, ticker: &ticker, interval: interval, nativeSlice: 64}
+			var inCheck time.Duration
+			checks := 0
+			m.check = func(bool) error {
+				checks++
+				t0 := time.Now()
+				time.Sleep(2 * time.Millisecond)
+				inCheck += time.Since(t0)
+				return nil
+			}
+			m.setPace(0, ns)
+			start := time.Now()
+			got, err := m.run(k, n)
+			wall := time.Since(start)
+			if err != nil || got != Expected(n) {
+				t.Fatalf("%v: run = %d, %v", k, got, err)
+			}
+			ticks := m.ticks
+			if k == Native {
+				ticks = 3 * n // the native kernel has no frame set-up ticks
+			}
+			if own, due := wall-inCheck, time.Duration(float64(ticks)*ns/3); own < due {
+				t.Errorf("%v, interval %d (%d checks): %v outside checks, want at least %v at %v ns an iteration", k, interval, checks, own, due, ns)
+			}
+			if interval != math.MaxInt && checks < 25 {
+				t.Errorf("%v: %d checks, want about 30", k, checks)
+			}
+		}
 	}
 }

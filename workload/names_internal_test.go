@@ -93,7 +93,7 @@ func init() {
 		}
 		where <- "nowhere"
 	}()
-	_, err = runWorker(threadsSpec{name: "test", n: 1, work: w, lock: true, label: "own"}, w, 0, -1, 0, &breaker)
+	_, err = runWorker(threadsSpec{name: "test", n: 1, work: w, lock: true, label: "own"}, w, 0, -1, padding{}, &breaker)
 	b, _ := os.ReadFile("/proc/self/comm")
 	fmt.Printf("main=%v worker-thread=%s stopped=%v main-after=%v comm=%s",
 		before, <-where, errors.Is(err, errStopped), onMainThread(), b)

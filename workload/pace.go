@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -9,11 +10,15 @@ import (
 
 // Pace is how a [Work]'s NsPerIteration was met on this machine: the
 // kernel's own cost, measured on the calling thread's CPU clock just
-// before the run, and the spin added to every iteration to make up the
-// difference.
+// before the run (or once, by [MeasurePace], for runs that share it), and
+// the spin added to every iteration to make up the difference.
 type Pace struct {
 	// NsPerIteration is the target, Work.NsPerIteration.
 	NsPerIteration float64 `json:"ns_per_iteration"`
+	// Kernel is the kernel the padding was measured for: a pace holds
+	// for that kernel only. It is left out of JSON, where the result
+	// around a Pace names its kernel.
+	Kernel Kernel `json:"-"`
 	// KernelNs is what one iteration of the kernel cost here without
 	// padding.
 	KernelNs float64 `json:"kernel_ns"`
@@ -27,6 +32,47 @@ type Pace struct {
 	Unmet bool `json:"unmet,omitempty"`
 }
 
+// maxSteps bounds Pace.Steps: a million spin steps an iteration is
+// milliseconds, far beyond any interpreter's cost (NsPerIteration's limit
+// is 1e6 ns).
+const maxSteps = 1e6
+
+// MeasurePace finds the padding that makes kernel k cost ns nanoseconds an
+// iteration on this machine, as a run with Work.NsPerIteration does before
+// it starts, for runs to share through Work.Pace. It measures on the
+// calling goroutine's thread, which it locks while it measures (about
+// 50 ms). A target below the kernel's own cost gives an Unmet pace with
+// no padding, not an error.
+func MeasurePace(k Kernel, ns float64) (Pace, error) {
+	if k != Native && k != Bytecode {
+		return Pace{NsPerIteration: ns}, fmt.Errorf("workload: unknown kernel %d", int(k))
+	}
+	if ns == 0 {
+		return Pace{Kernel: k}, errors.New("workload: MeasurePace needs a cost > 0 ns an iteration")
+	}
+	p, _, err := measurePace(k, ns)
+	return p, err
+}
+
+// validate reports whether p could have come from MeasurePace for kernel
+// k, naming the first field that could not.
+func (p *Pace) validate(k Kernel) error {
+	switch {
+	case p.Kernel != k:
+		return fmt.Errorf("workload: Pace was measured for the %v kernel, not %v", p.Kernel, k)
+	case !(p.NsPerIteration > 0 && p.NsPerIteration <= 1e6):
+		return fmt.Errorf("workload: Pace.NsPerIteration = %v, want a cost between 0 and 1e6 ns", p.NsPerIteration)
+	case !(p.Steps >= 0 && p.Steps <= maxSteps):
+		return fmt.Errorf("workload: Pace.Steps = %v, want between 0 and %g", p.Steps, float64(maxSteps))
+	case p.Unmet && p.Steps != 0:
+		return fmt.Errorf("workload: Pace is Unmet but adds %v steps", p.Steps)
+	}
+	return nil
+}
+
+// pad is p.Steps in machine.pad's fixed point.
+func (p *Pace) pad() uint64 { return uint64(math.Round(p.Steps * (1 << padShift))) }
+
 // paceSamples is how many times each measurement is repeated; the least
 // is kept, since anything else on the core only ever adds to it.
 const paceSamples = 5
@@ -35,7 +81,7 @@ const paceSamples = 5
 // iteration. It runs on the calling goroutine's thread, which it locks
 // while it measures (about 50 ms).
 func measurePace(k Kernel, target float64) (Pace, uint64, error) {
-	p := Pace{NsPerIteration: target}
+	p := Pace{NsPerIteration: target, Kernel: k}
 	if math.IsNaN(target) || math.IsInf(target, 0) || target < 0 || target > 1e6 {
 		return p, 0, fmt.Errorf("workload: NsPerIteration = %v, want a cost between 0 and 1e6 ns", target)
 	}
@@ -53,7 +99,10 @@ func measurePace(k Kernel, target float64) (Pace, uint64, error) {
 		var breaker atomic.Uint32
 		for range paceSamples {
 			m := newFreeMachine(&breaker)
-			m.pad = pad
+			// A floor of 1 ps a tick never holds the kernel back, but
+			// it makes the clock reads a paced run makes part of the
+			// cost measured.
+			m.setPace(pad, 0.003)
 			c0, err := threadCPU()
 			if err != nil {
 				return 0, err

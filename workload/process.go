@@ -26,8 +26,9 @@ type childSpec struct {
 	N        uint64
 	Units    int
 	Duration time.Duration
-	CPU      int    // -1: not pinned
-	Pad      uint64 `json:",omitempty"` // the parent's measured padding
+	CPU      int     // -1: not pinned
+	Pad      uint64  `json:",omitempty"` // the parent's measured padding
+	Floor    float64 `json:",omitempty"` // and its floor, ns an iteration
 }
 
 // childResult is what a worker child answers on stdout.
@@ -87,7 +88,7 @@ func childMain(specJSON string, out, errOut io.Writer) int {
 	var breaker atomic.Uint32
 	wr := WorkerReport{ID: spec.ID, CPU: spec.CPU}
 	m := newFreeMachine(&breaker)
-	m.pad = spec.Pad
+	m.setPace(spec.Pad, spec.Floor)
 	if err := doWork(w, m, &wr); err != nil {
 		fmt.Fprintf(errOut, "workload: worker child %d: %v\n", spec.ID, err)
 		return 2

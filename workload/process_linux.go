@@ -80,7 +80,7 @@ func runProcessesHook(ctx context.Context, p Processes, hook func(*childSpec) []
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range p.N {
-		spec := childSpec{ID: i, Kernel: w.Kernel, N: w.N, Units: w.Units, Duration: w.Duration, CPU: -1, Pad: pad}
+		spec := childSpec{ID: i, Kernel: w.Kernel, N: w.N, Units: w.Units, Duration: w.Duration, CPU: -1, Pad: pad.pad, Floor: pad.ns}
 		if p.Pin {
 			spec.CPU = cpus[i%len(cpus)]
 		}

@@ -42,17 +42,33 @@ type threadsSpec struct {
 	gil   gilLock // nil: no GIL
 }
 
-// pace measures the padding for w's NsPerIteration, if any, and records it.
-func pace(w Work, rep *Report) (uint64, error) {
-	if w.NsPerIteration == 0 {
-		return 0, nil
+// padding is how a worker's machine is paced: see machine.setPace.
+type padding struct {
+	pad uint64
+	ns  float64
+}
+
+// pace measures the padding for w's NsPerIteration, if any, or takes
+// w.Pace's, and records it. An unmet pace gets no floor: the kernel is
+// slower than its target already.
+func pace(w Work, rep *Report) (padding, error) {
+	p := w.Pace
+	if p == nil {
+		if w.NsPerIteration == 0 {
+			return padding{}, nil
+		}
+		m, _, err := measurePace(w.Kernel, w.NsPerIteration)
+		if err != nil {
+			return padding{}, err
+		}
+		p = &m
 	}
-	p, pad, err := measurePace(w.Kernel, w.NsPerIteration)
-	if err != nil {
-		return 0, err
+	cp := *p
+	rep.Pace = &cp
+	if p.Unmet {
+		return padding{}, nil
 	}
-	rep.Pace = &p
-	return pad, nil
+	return padding{p.pad(), p.NsPerIteration}, nil
 }
 
 // runThreads runs s.n workers in goroutines and waits for them. The first
@@ -186,7 +202,7 @@ func runThreads(ctx context.Context, s threadsSpec) (Report, error) {
 // A worker that lands on the main thread moves to another one first: the
 // main thread's name is the process's, which ps and /proc/<pid>/comm would
 // show as a worker's name for the length of the run.
-func runWorker(s threadsSpec, w Work, id, cpu int, pad uint64, breaker *atomic.Uint32) (WorkerReport, error) {
+func runWorker(s threadsSpec, w Work, id, cpu int, pad padding, breaker *atomic.Uint32) (WorkerReport, error) {
 	if !s.lock {
 		return work(s, w, id, cpu, pad, breaker)
 	}
@@ -217,7 +233,7 @@ func runWorker(s threadsSpec, w Work, id, cpu int, pad uint64, breaker *atomic.U
 
 // work is runWorker's body. If s.lock, the caller has locked the goroutine
 // to its thread (once), and work unlocks it at the end.
-func work(s threadsSpec, w Work, id, cpu int, pad uint64, breaker *atomic.Uint32) (wr WorkerReport, err error) {
+func work(s threadsSpec, w Work, id, cpu int, pad padding, breaker *atomic.Uint32) (wr WorkerReport, err error) {
 	wr = WorkerReport{ID: id, CPU: cpu}
 	if s.lock {
 		// A thread whose affinity could not be restored is not returned
@@ -266,7 +282,7 @@ func work(s threadsSpec, w Work, id, cpu int, pad uint64, breaker *atomic.Uint32
 	var m *machine
 	if s.gil != nil {
 		m = s.gil.machine(id, breaker)
-		m.pad = pad
+		m.setPace(pad.pad, pad.ns)
 		if err = s.gil.enter(id); err == nil {
 			err = doWork(w, m, &wr)
 			s.gil.leave(id)
@@ -274,7 +290,7 @@ func work(s threadsSpec, w Work, id, cpu int, pad uint64, breaker *atomic.Uint32
 		wr.GIL = s.gil.stats(id)
 	} else {
 		m = newFreeMachine(breaker)
-		m.pad = pad
+		m.setPace(pad.pad, pad.ns)
 		err = doWork(w, m, &wr)
 	}
 	wr.Wall = time.Since(start)

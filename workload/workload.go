@@ -87,6 +87,16 @@ type Work struct {
 	// faster than the kernel runs unpadded; the Report's Pace says how it
 	// was met, or that it was not.
 	NsPerIteration float64
+	// Pace, if set, is a padding measured before ([MeasurePace]) to run
+	// at instead of measuring one before the run. Runs meant to be
+	// compared with each other — a serial run and the GIL runs whose
+	// speed-up is taken against it — should share one: the padding's
+	// measurement moves by ±15 % from one 50 ms calibration to the
+	// next on a shared machine, and a ratio of two runs paced apart
+	// carries both errors, while a real interpreter's cost per iteration
+	// is one property of its code. NsPerIteration may then be 0 or
+	// Pace.NsPerIteration.
+	Pace *Pace
 }
 
 // withDefaults returns w with zero fields replaced by their defaults, or an
@@ -115,6 +125,15 @@ func (w Work) withDefaults() (Work, error) {
 	}
 	if !(w.NsPerIteration >= 0 && w.NsPerIteration <= 1e6) { // NaN fails too
 		return w, fmt.Errorf("workload: NsPerIteration = %v, want a cost between 0 and 1e6 ns", w.NsPerIteration)
+	}
+	if p := w.Pace; p != nil {
+		if err := p.validate(w.Kernel); err != nil {
+			return w, err
+		}
+		if w.NsPerIteration != 0 && w.NsPerIteration != p.NsPerIteration {
+			return w, fmt.Errorf("workload: NsPerIteration = %v but Pace was measured for %v ns: set one, or both the same", w.NsPerIteration, p.NsPerIteration)
+		}
+		w.NsPerIteration = p.NsPerIteration
 	}
 	return w, nil
 }

@@ -8,7 +8,11 @@
 // real run is followed by an empty run of the same program (one
 // iteration), whose wall is taken off; the last column takes its CPU off
 // the system share. -repace paces each round's emulation to that round's
-// real serial loop; per-round figures go to stderr.
+// real serial loop; per-round figures go to stderr. Each round's emulated
+// serial and GIL runs share one padding (workload.MeasurePace, as the
+// experiment's paced rows do), so that their speed-up does not carry two
+// calibrations' noise; -pace-each-run measures one before every run
+// instead, as a lone run does.
 //
 //	cd benchmarks && go run ./pyfidelity -rounds 5
 //	go run ./pyfidelity -python3 ~/.pyenv/versions/3.9.18/bin/python -only py3 -threads 2
@@ -33,6 +37,7 @@ type sample struct {
 	lossUs                       float64 // wall lost to the threads, µs per check interval (2.7) or per 5 ms switch interval (3.x)
 	startup                      float64 // share of a real run's wall outside the workers' loops
 	loopSystem                   float64 // system share with an empty run's start-up CPU taken off
+	loopCores                    float64 // cores used with an empty run's CPU and wall taken off
 }
 
 func main() {
@@ -44,6 +49,7 @@ func main() {
 	threadList := flag.String("threads", "2,4", "thread counts")
 	unpaced := flag.Bool("unpaced", false, "run the emulation at the bytecode kernel's own speed")
 	ci := flag.Int("check-interval", 0, "Python 2 check interval for the emulation (0: 100)")
+	eachRun := flag.Bool("pace-each-run", false, "measure the emulation's padding before every run, not once a round")
 	repace := flag.Bool("repace", false, "pace each round's emulation to that round's real serial loop (wall ns an iteration) instead of MeasureInterpreter's CPU figure")
 	flag.Parse()
 	ctx := context.Background()
@@ -109,13 +115,21 @@ func main() {
 			if *repace && !*unpaced {
 				ns = float64(loopWall(rs, &rsEmpty)) / float64(*total)
 			}
-			es, err := workload.Serial{Work: workload.Work{Kernel: workload.Bytecode, N: *total, NsPerIteration: ns}}.Run(ctx)
+			var shared *workload.Pace
+			if ns > 0 && !*eachRun {
+				p, err := workload.MeasurePace(workload.Bytecode, ns)
+				if err != nil {
+					fail(err)
+				}
+				shared, ns = &p, 0
+			}
+			es, err := workload.Serial{Work: workload.Work{Kernel: workload.Bytecode, N: *total, NsPerIteration: ns, Pace: shared}}.Run(ctx)
 			if err != nil {
 				fail(err)
 			}
 			pace = es.Pace
 			real[1] = append(real[1], measure(rs, &rsEmpty, rs, &rsEmpty, 0))
-			real[1][len(real[1])-1].loopSystem = loopSystem(rs, empty)
+			real[1][len(real[1])-1].loopSystem, real[1][len(real[1])-1].loopCores = loopSystem(rs, empty), loopCores(rs, empty)
 			emu[1] = append(emu[1], measure(es, nil, es, nil, 0))
 			for _, n := range threads {
 				w := workload.Work{N: *total / uint64(n)}
@@ -127,7 +141,7 @@ func main() {
 				if err != nil {
 					fail(err)
 				}
-				w.Kernel, w.NsPerIteration = workload.Bytecode, ns
+				w.Kernel, w.NsPerIteration, w.Pace = workload.Bytecode, ns, shared
 				et, err := workload.GIL{N: n, Version: v.gil, Work: w, CheckInterval: *ci}.Run(ctx)
 				if err != nil {
 					fail(err)
@@ -137,7 +151,7 @@ func main() {
 					per = 0 // per switch interval, from the wall
 				}
 				real[n] = append(real[n], measure(rt, &empty, rs, &rsEmpty, per))
-				real[n][len(real[n])-1].loopSystem = loopSystem(rt, empty)
+				real[n][len(real[n])-1].loopSystem, real[n][len(real[n])-1].loopCores = loopSystem(rt, empty), loopCores(rt, empty)
 				emu[n] = append(emu[n], measure(et, nil, es, nil, per))
 				rm, em := real[n][len(real[n])-1], emu[n][len(emu[n])-1]
 				fmt.Fprintf(os.Stderr, "round %d, %d threads: serial loop ns an iteration real %.2f, emulated %.2f; speed-up %.3f× vs %.3f×; µs lost per interval %.2f vs %.2f\n",
@@ -150,14 +164,14 @@ func main() {
 				pace.KernelNs, pace.Steps, pace.StepNs, pace.NsPerIteration)
 		}
 		fmt.Println("\nspeed-up and loss use the loops' own wall (a real run's interpreter start-up excluded); cores, system and switches are the whole process's")
-		fmt.Println("\n| threads | run | speed-up | cores used | system % | ctx switches/s | GIL futex sleeps/s, wakes/s | µs lost per interval | start-up share | system % of the loop |")
-		fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+		fmt.Println("\n| threads | run | speed-up | cores used | system % | ctx switches/s | GIL futex sleeps/s, wakes/s | µs lost per interval | start-up share | system % of the loop | cores of the loop |")
+		fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
 		for _, n := range append([]int{1}, threads...) {
 			for _, side := range []struct {
 				name string
 				s    []sample
 			}{{in.String(), real[n]}, {"emulated " + v.gil.String(), emu[n]}} {
-				fmt.Printf("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", n, side.name,
+				fmt.Printf("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", n, side.name,
 					stat(side.s, func(s sample) float64 { return s.speedup }, "%.2f×"),
 					stat(side.s, func(s sample) float64 { return s.cores }, "%.2f"),
 					stat(side.s, func(s sample) float64 { return 100 * s.system }, "%.0f"),
@@ -165,7 +179,8 @@ func main() {
 					stat(side.s, func(s sample) float64 { return s.sleeps }, "%.0f")+", "+stat(side.s, func(s sample) float64 { return s.wakes }, "%.0f"),
 					stat(side.s, func(s sample) float64 { return s.lossUs }, "%.2f"),
 					stat(side.s, func(s sample) float64 { return 100 * s.startup }, "%.0f %%"),
-					stat(side.s, func(s sample) float64 { return 100 * s.loopSystem }, "%.0f"))
+					stat(side.s, func(s sample) float64 { return 100 * s.loopSystem }, "%.0f"),
+					stat(side.s, func(s sample) float64 { return s.loopCores }, "%.2f"))
 			}
 		}
 	}
@@ -186,6 +201,7 @@ func measure(rep workload.Report, empty *workload.Report, serial workload.Report
 		cores:      rep.CoresUsed(),
 		system:     rep.SystemShare(),
 		loopSystem: rep.SystemShare(),
+		loopCores:  rep.CoresUsed(),
 		ctxs:       float64(rep.ContextSwitches()) / w,
 		startup:    1 - lw/w,
 	}
@@ -207,6 +223,15 @@ func loopSystem(rep, empty workload.Report) float64 {
 		return rep.SystemShare()
 	}
 	return max(float64(rep.System-empty.System), 0) / float64(cpu)
+}
+
+// loopCores is rep's cores used once empty's CPU and wall are taken off.
+func loopCores(rep, empty workload.Report) float64 {
+	cpu, wall := rep.CPU()-empty.CPU(), rep.Wall-empty.Wall
+	if cpu <= 0 || wall <= 0 {
+		return rep.CoresUsed()
+	}
+	return float64(cpu) / float64(wall)
 }
 
 // loopWall is the wall time of a run's loops: a real run's Wall less that

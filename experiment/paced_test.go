@@ -2,6 +2,7 @@ package experiment_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html"
 	"strings"
@@ -273,5 +274,60 @@ func TestCompareSeedSkipsPaced(t *testing.T) {
 	}
 	if !found {
 		t.Error("the seed's threading:2 is not set beside threading-py2:2")
+	}
+}
+
+// TestExperimentSharesPace runs the paced twins of two interpreters' runs:
+// the runs paced to one interpreter share one measured pace (measured once,
+// so every field is equal), those paced to another get their own, and a
+// spec that brings its own pace keeps it.
+func TestExperimentSharesPace(t *testing.T) {
+	other := &workload.Speed{Interpreter: workload.Interpreter{Path: "/y/python2.7", Implementation: "CPython", Major: 2, Minor: 7, Micro: 18}, NsPerIteration: 300}
+	own := &workload.Pace{NsPerIteration: 300, Kernel: workload.Bytecode, KernelNs: 1, StepNs: 1, Steps: 3}
+	spec := func(w experiment.Workload, n int, sp *workload.Speed) experiment.Spec {
+		return experiment.Spec{Workload: w, Workers: n, Kernel: workload.Bytecode, Unit: 1 << 10, SpeedOf: sp}
+	}
+	withOwn := spec(experiment.ThreadingPy2, 2, other)
+	withOwn.Pace = own
+	e := experiment.Experiment{Watcher: *fast(), Specs: []experiment.Spec{
+		spec(experiment.NonThreaded, 1, py2),
+		spec(experiment.NonThreaded, 1, other),
+		spec(experiment.ThreadingPy2, 2, py2),
+		spec(experiment.ThreadingPy2, 4, py2),
+		spec(experiment.ThreadingPy2, 2, other),
+		withOwn,
+	}}
+	res, err := e.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paces []workload.Pace
+	for _, r := range res.Runs {
+		if r.Pace == nil {
+			t.Fatalf("%s: no pace", r.DataID)
+		}
+		paces = append(paces, *r.Pace)
+	}
+	for _, i := range []int{2, 3} {
+		if diff := cmp.Diff(paces[0], paces[i]); diff != "" {
+			t.Errorf("%s has a pace of its own (-first +this):\n%s", res.Runs[i].DataID, diff)
+		}
+	}
+	if diff := cmp.Diff(paces[1], paces[4]); diff != "" {
+		t.Errorf("%s has a pace of its own (-first +this):\n%s", res.Runs[4].DataID, diff)
+	}
+	if paces[0].NsPerIteration != 14 || paces[1].NsPerIteration != 300 {
+		t.Errorf("paces to %v and %v ns, want 14 and 300", paces[0].NsPerIteration, paces[1].NsPerIteration)
+	}
+	if diff := cmp.Diff(*own, paces[5]); diff != "" {
+		t.Errorf("a spec's own pace was replaced (-own +run):\n%s", diff)
+	}
+}
+
+func TestPaceWithPythonIsInvalid(t *testing.T) {
+	s := experiment.Spec{Workload: experiment.NonThreaded, Python: py2, Pace: &workload.Pace{NsPerIteration: 14, Kernel: workload.Bytecode}}
+	_, err := s.Resolve(nil).Model()
+	if !errors.Is(err, experiment.ErrInvalidSpec) || !strings.Contains(err.Error(), "runs at its own speed") {
+		t.Errorf("Model() = %v, want ErrInvalidSpec saying the interpreter runs at its own speed", err)
 	}
 }

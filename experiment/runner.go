@@ -8,6 +8,7 @@ import (
 
 	"github.com/corescope/corescope"
 	"github.com/corescope/corescope/cpuwatch"
+	"github.com/corescope/corescope/workload"
 )
 
 // Experiment runs a list of specs one after the other, each under its own
@@ -39,8 +40,16 @@ type Experiment struct {
 	Traced func(Job) bool
 }
 
+// paceKey names the pace an experiment shares between its paced runs.
+type paceKey struct {
+	interpreter string
+	ns          float64
+	kernel      workload.Kernel
+}
+
 // Run resolves every spec once, runs them in order and returns their
-// results. It stops at the first failing run, or when ctx ends, returning
+// results. Paced specs (SpeedOf) that bring no Pace share one per
+// interpreter and kernel, measured just before the first of them runs. It stops at the first failing run, or when ctx ends, returning
 // the results so far with the error.
 func (e *Experiment) Run(ctx context.Context) (*Results, error) {
 	w := e.Watcher
@@ -60,7 +69,22 @@ func (e *Experiment) Run(ctx context.Context) (*Results, error) {
 		<-reporterDone
 	}()
 
+	paces := map[paceKey]*workload.Pace{}
 	for i, j := range jobs {
+		if j.SpeedOf != nil && j.Python == nil && j.Pace == nil && j.SpeedOf.NsPerIteration > 0 {
+			// Measured just before the first run that needs it, then
+			// shared: the speed-ups of paced runs compare runs
+			// paced alike.
+			k := paceKey{j.SpeedOf.Interpreter.Path, j.SpeedOf.NsPerIteration, j.Kernel}
+			if paces[k] == nil {
+				p, err := workload.MeasurePace(j.Kernel, j.SpeedOf.NsPerIteration)
+				if err != nil {
+					return res, fmt.Errorf("experiment: pacing %s to %s: %w", j.DataID(), j.SpeedOf.Interpreter, err)
+				}
+				paces[k] = &p
+			}
+			j.Pace = paces[k]
+		}
 		p := Progress{Run: i, Runs: len(jobs), Job: j, Expected: est.estimate(j), Left: est.left(jobs[i:])}
 		events <- p
 		start := time.Now()

@@ -55,6 +55,14 @@ type Spec struct {
 	// speed (workload.Work.NsPerIteration), so that the emulated GIL's
 	// check and switch intervals fall as often as the real one's.
 	SpeedOf *workload.Speed
+	// Pace, if set, is the padding the emulation runs at
+	// (workload.MeasurePace, for SpeedOf's NsPerIteration and the
+	// spec's Kernel) instead of one measured before the run: runs
+	// compared with each other should share one, and Experiment.Run
+	// gives every paced spec without one the pace it measured for that
+	// interpreter and kernel at the first of them. A real interpreter
+	// runs at its own speed: Pace with Python is an invalid spec.
+	Pace *workload.Pace
 	// Trace, if set, records the run's scheduler events with it, as
 	// corescope.RunTraced does: into the Result's Trace, or the reason
 	// why not into its TraceError.
@@ -77,8 +85,9 @@ type Job struct {
 	// Idle is how long DoNothing waits; 0 for the others.
 	Idle time.Duration
 	Pin  bool
-	// Python and SpeedOf are the Spec's.
+	// Python, SpeedOf and Pace are the Spec's.
 	Python, SpeedOf *workload.Speed
+	Pace            *workload.Pace
 	// Trace is the Spec's: the tracer Run records the run's scheduler
 	// events with, or nil.
 	Trace *schedtrace.Tracer
@@ -94,7 +103,7 @@ type Job struct {
 // limits (see corescope.UsableCPUs); nothing else does I/O.
 func (s Spec) Resolve(w *cpuwatch.Watcher) Job {
 	e, _ := lookup(s.Workload)
-	j := Job{Workload: s.Workload, Kernel: s.Kernel, Pin: s.Pin, Python: s.Python, SpeedOf: s.SpeedOf, Trace: s.Trace}
+	j := Job{Workload: s.Workload, Kernel: s.Kernel, Pin: s.Pin, Python: s.Python, SpeedOf: s.SpeedOf, Pace: s.Pace, Trace: s.Trace}
 	switch e.group {
 	case GroupBaseline:
 		j.Kernel, j.Pin = 0, false
@@ -193,7 +202,10 @@ func (j Job) Model() (workload.Model, error) {
 	case j.Units < 0:
 		return nil, fmt.Errorf("%w: %s: negative unit count %d", ErrInvalidSpec, j.Workload, j.Units)
 	}
-	work := workload.Work{Kernel: j.Kernel, N: j.Unit, Units: j.Units}
+	work := workload.Work{Kernel: j.Kernel, N: j.Unit, Units: j.Units, Pace: j.Pace}
+	if j.Python != nil && j.Pace != nil {
+		return nil, fmt.Errorf("%w: %s: a real interpreter (%s) runs at its own speed; Pace is for the emulation", ErrInvalidSpec, j.Workload, j.Python.Interpreter)
+	}
 	if j.Python != nil {
 		prog, err := j.pythonProgram()
 		if err != nil {

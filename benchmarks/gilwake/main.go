@@ -110,7 +110,12 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
-		es, err := workload.Serial{Work: workload.Work{Kernel: workload.Bytecode, N: *total, NsPerIteration: sp.NsPerIteration}}.Run(ctx)
+		// One pace a round, shared by its emulated serial and GIL runs.
+		pace, err := workload.MeasurePace(workload.Bytecode, sp.NsPerIteration)
+		if err != nil {
+			fail(err)
+		}
+		es, err := workload.Serial{Work: workload.Work{Kernel: workload.Bytecode, N: *total, Pace: &pace}}.Run(ctx)
 		if err != nil {
 			fail(err)
 		}
@@ -137,7 +142,7 @@ func main() {
 			}
 			res[key("real")] = append(res[key("real")], measure(rt, rs, tr, "python"))
 			for _, v := range vs {
-				g := workload.GIL{N: *n, Version: workload.Python2, Work: workload.Work{Kernel: workload.Bytecode, N: w.N, NsPerIteration: sp.NsPerIteration}}
+				g := workload.GIL{N: *n, Version: workload.Python2, Work: workload.Work{Kernel: workload.Bytecode, N: w.N, Pace: &pace}}
 				prev := runtime.GOMAXPROCS(0)
 				gc := -2
 				switch v {

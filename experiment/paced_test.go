@@ -237,7 +237,7 @@ func TestReportPaced(t *testing.T) {
 		{"unmet", func(r *experiment.Results) {
 			p := &workload.Pace{NsPerIteration: 20, KernelNs: 25, Unmet: true}
 			r.Runs[3].Pace, r.Runs[5].Pace = p, p
-		}, []string{"to CPython 2.7.18's 20.0 ns an iteration (not met: the kernel alone took 25.0 ns here, so it ran unpadded)"}, nil},
+		}, []string{"to CPython 2.7.18's 20.0 ns an iteration (not met: the kernel alone took 25.0 ns here, so it ran with no spin steps, held only by the floor)"}, nil},
 		{"unpaced", func(r *experiment.Results) { r.Runs = append(r.Runs[:3], r.Runs[4]) }, []string{
 			"against threading-py2:2<",
 			"Compared with the emulation at its own speed: CPython 2.7.18's threading-py2:2.",

@@ -503,7 +503,7 @@ func pacedNote(fs []Fidelity) string {
 		pc := f.Emulated.Pace
 		how := fmt.Sprintf("the kernel's own %.1f ns here, padded with %.1f spin steps of %.2f ns", pc.KernelNs, pc.Steps, pc.StepNs)
 		if pc.Unmet {
-			how = fmt.Sprintf("not met: the kernel alone took %.1f ns here, so it ran unpadded", pc.KernelNs)
+			how = fmt.Sprintf("not met: the kernel alone took %.1f ns here, so it ran with no spin steps, held only by the floor", pc.KernelNs)
 		}
 		paced = append(paced, fmt.Sprintf("to %s's %.1f ns an iteration (%s)", f.Interpreter, pc.NsPerIteration, how))
 	}

@@ -15,8 +15,10 @@ import (
 // GIL's storm (2 million events a second, whatever the number of
 // threads). Its memory is bounded with it: the threads' buffers grow to
 // at most 128 MiB (workload.GILEventBytes an event) while the run lasts,
-// and the Trace keeps 32 bytes an event, 512 MiB at the cap. The default
-// experiment's GIL runs stay well under it.
+// and the Trace keeps 16 bytes an event (schedtrace.GILEvent), 256 MiB at
+// the cap. The default experiment's threading-py2:4 reaches it when the
+// machine is slow enough that its run lasts over 8 s; its pictures then
+// say how many events were lost.
 const DefaultGILEvents = 1 << 24
 
 // RunTraced is Run with a scheduler trace of the model's run: t records
@@ -93,15 +95,30 @@ func addGIL(tr *schedtrace.Trace, rep workload.Report) {
 	tr.GIL = make([]schedtrace.GILEvent, 0, len(rep.GILEvents))
 	for _, e := range rep.GILEvents {
 		at := time.Duration(e.Mono) - tr.Monotonic
-		if at < 0 || at > tr.Duration {
-			// Recorded outside the trace's span: it cannot be drawn
-			// against it, so it counts as lost.
+		k := gilKinds[e.Kind]
+		if at < 0 || at > tr.Duration || k == 0 {
+			// Recorded outside the trace's span, it cannot be drawn
+			// against it; of a kind schedtrace has no name for, it
+			// cannot be read: either way it counts as lost.
 			tr.Lost.GIL++
 			continue
 		}
-		tr.GIL = append(tr.GIL, schedtrace.GILEvent{Time: at, TID: int(e.TID), Kind: schedtrace.GILEventKind(e.Kind.String())})
+		tr.GIL = append(tr.GIL, schedtrace.GILEvent{Time: at, TID: e.TID, Kind: k})
 	}
 }
+
+// gilKinds maps each workload.GILEventKind to the schedtrace kind of the
+// same name, or to 0 where schedtrace has none. It is filled once and
+// only read.
+var gilKinds = func() (m [256]schedtrace.GILEventKind) {
+	for k := range m {
+		var sk schedtrace.GILEventKind
+		if name := workload.GILEventKind(k).String(); name != "" && sk.UnmarshalText([]byte(name)) == nil {
+			m[k] = sk
+		}
+	}
+	return m
+}()
 
 // errNilModel is Run's and RunTraced's error for a nil model.
 var errNilModel = errors.New("corescope: nil model")

@@ -78,7 +78,7 @@ func (rt *RunTrace) countSwitches(self int, children bool) {
 	}
 	gil := map[int]bool{}
 	for _, e := range tr.GIL {
-		gil[e.TID] = true
+		gil[int(e.TID)] = true
 	}
 	for _, th := range tr.Threads {
 		worker := gil[th.TID] || (children && th.PID != self)

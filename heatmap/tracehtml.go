@@ -212,7 +212,7 @@ func gilTimes(tr *schedtrace.Trace, tid int, k schedtrace.GILEventKind) packed {
 	var last time.Duration
 	var out []int64
 	for _, e := range tr.GIL {
-		if e.TID == tid && e.Kind == k {
+		if int(e.TID) == tid && e.Kind == k {
 			out = append(out, int64(e.Time-last))
 			last = e.Time
 		}

@@ -47,10 +47,10 @@ func (t *Trace) HandOffs() []time.Duration {
 		if e.Kind != GILTake {
 			continue
 		}
-		if last >= 0 && e.TID != last {
+		if last >= 0 && int(e.TID) != last {
 			out = append(out, e.Time)
 		}
-		last = e.TID
+		last = int(e.TID)
 	}
 	return out
 }
@@ -102,7 +102,7 @@ func (t *Trace) DefaultWindow() Window {
 		// what the picture must span.
 		gil := map[int]bool{}
 		for _, e := range t.GIL {
-			gil[e.TID] = true
+			gil[int(e.TID)] = true
 		}
 		sm, sg, slo, shi, sok := sliceRhythm(t.Slices, func(tid int) bool { return gil[tid] })
 		if ok && sok && median(sg) > 4*median(gaps) {
@@ -369,7 +369,7 @@ func (t *Trace) ThreadStates() map[int][]Span {
 func (t *Trace) GILStates() map[int][]Span {
 	n := map[int]int{}
 	for _, e := range t.GIL {
-		n[e.TID]++
+		n[int(e.TID)]++
 	}
 	out := make(map[int][]Span, len(n))
 	for tid, k := range n {
@@ -377,25 +377,26 @@ func (t *Trace) GILStates() map[int][]Span {
 	}
 	wantAt, takeAt := map[int]time.Duration{}, map[int]time.Duration{}
 	for _, e := range t.GIL {
+		tid := int(e.TID)
 		switch e.Kind {
 		case GILWant:
-			if _, ok := wantAt[e.TID]; !ok {
-				wantAt[e.TID] = e.Time
+			if _, ok := wantAt[tid]; !ok {
+				wantAt[tid] = e.Time
 			}
 		case GILTake:
-			if w, ok := wantAt[e.TID]; ok {
+			if w, ok := wantAt[tid]; ok {
 				if e.Time > w {
-					out[e.TID] = append(out[e.TID], Span{GILWanted, -1, w, e.Time})
+					out[tid] = append(out[tid], Span{GILWanted, -1, w, e.Time})
 				}
-				delete(wantAt, e.TID)
+				delete(wantAt, tid)
 			}
-			if _, ok := takeAt[e.TID]; !ok {
-				takeAt[e.TID] = e.Time
+			if _, ok := takeAt[tid]; !ok {
+				takeAt[tid] = e.Time
 			}
 		case GILDrop:
-			if s, ok := takeAt[e.TID]; ok {
-				out[e.TID] = append(out[e.TID], Span{GILHeld, -1, s, e.Time})
-				delete(takeAt, e.TID)
+			if s, ok := takeAt[tid]; ok {
+				out[tid] = append(out[tid], Span{GILHeld, -1, s, e.Time})
+				delete(takeAt, tid)
 			}
 		}
 	}

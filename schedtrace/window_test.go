@@ -272,7 +272,7 @@ func TestDefaultWindowFindsBursts(t *testing.T) {
 	for b := 0; b < 90; b++ {
 		at := 5*time.Millisecond + time.Duration(b)*time.Millisecond
 		for i := 0; i < 13; i++ {
-			tr.GIL = append(tr.GIL, schedtrace.GILEvent{Time: at + time.Duration(i)*2*time.Microsecond, TID: 10 + i%2, Kind: schedtrace.GILTake})
+			tr.GIL = append(tr.GIL, schedtrace.GILEvent{Time: at + time.Duration(i)*2*time.Microsecond, TID: int32(10 + i%2), Kind: schedtrace.GILTake})
 		}
 	}
 	w := tr.DefaultWindow()
@@ -300,7 +300,7 @@ func TestDefaultWindowRunningStorm(t *testing.T) {
 		}
 	}
 	for i, at := 0, time.Duration(0); at < tr.Duration; i, at = i+1, at+2*us {
-		tr.GIL = append(tr.GIL, schedtrace.GILEvent{Time: at, TID: 10 + i%2, Kind: schedtrace.GILTake})
+		tr.GIL = append(tr.GIL, schedtrace.GILEvent{Time: at, TID: int32(10 + i%2), Kind: schedtrace.GILTake})
 	}
 	w := tr.DefaultWindow()
 	if w.Len() != time.Millisecond {

@@ -367,13 +367,21 @@ func (t *Trace) ThreadStates() map[int][]Span {
 // time order: GILWanted from a want to the take that answers it, GILHeld
 // from a take to the next drop (or the end of the trace).
 func (t *Trace) GILStates() map[int][]Span {
+	// Each thread's spans are allocated once, at their most: a wanted
+	// span ends at a take after a want, a held one at a drop, and each
+	// kind may have one left open at the end. A GIL storm's thread has
+	// millions.
 	n := map[int]int{}
 	for _, e := range t.GIL {
-		n[int(e.TID)]++
+		if e.Kind == GILWant || e.Kind == GILDrop {
+			n[int(e.TID)]++
+		} else if _, ok := n[int(e.TID)]; !ok {
+			n[int(e.TID)] = 0
+		}
 	}
 	out := make(map[int][]Span, len(n))
 	for tid, k := range n {
-		out[tid] = make([]Span, 0, k/2+1)
+		out[tid] = make([]Span, 0, k+2)
 	}
 	wantAt, takeAt := map[int]time.Duration{}, map[int]time.Duration{}
 	for _, e := range t.GIL {

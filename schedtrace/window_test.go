@@ -2,9 +2,11 @@ package schedtrace_test
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -308,5 +310,25 @@ func TestDefaultWindowRunningStorm(t *testing.T) {
 	}
 	if st := tr.Stats(w); st.Slices < 18 || st.Slices > 22 {
 		t.Errorf("window %v shows %d slices, want about 20 (ten of each thread)", w, st.Slices)
+	}
+}
+
+// TestGILStatesAllocations checks that each thread's lock timeline is
+// allocated once, at about its length: a GIL storm's trace holds millions
+// of spans, and growing them by appending allocates them two or three
+// times over.
+func TestGILStatesAllocations(t *testing.T) {
+	tr := tracefake.NewPy2(200 * time.Millisecond).Trace
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	st := tr.GILStates()
+	runtime.ReadMemStats(&after)
+	spans := 0
+	for _, s := range st {
+		spans += len(s)
+	}
+	need := uint64(spans) * uint64(unsafe.Sizeof(schedtrace.Span{}))
+	if got := after.TotalAlloc - before.TotalAlloc; got > need*5/4+64<<10 {
+		t.Errorf("GILStates allocated %d bytes for %d spans (%d bytes): want at most a quarter more", got, spans, need)
 	}
 }

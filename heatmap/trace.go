@@ -185,7 +185,9 @@ func traceShapeOf(tr *schedtrace.Trace, opts TraceOptions) (*traceShape, error) 
 	if err := checkTrace(tr, opts); err != nil {
 		return nil, err
 	}
-	lanes := traceLanes{states: tr.ThreadStates(), gil: tr.GILStates()}
+	// The picture shows one window: only its lock spans, not a GIL
+	// storm's millions.
+	lanes := traceLanes{states: tr.ThreadStates(), gil: tr.GILStatesIn(opts.window(tr))}
 	return layoutTrace(tr, opts, lanes, newFonts())
 }
 

@@ -104,23 +104,29 @@ type laneData struct {
 }
 
 // tripler appends (start, length, kind) triples with starts as
-// differences.
+// differences, straight as varints: a GIL storm's lane has millions, and
+// three int64s each before packing would take several times the page.
 type tripler struct {
-	out  []int64
+	buf  []byte
 	last time.Duration
 }
 
 func (t *tripler) add(start, end time.Duration, kind int) {
-	t.out = append(t.out, int64(start-t.last), int64(end-start), int64(kind))
+	t.buf = binary.AppendVarint(t.buf, int64(start-t.last))
+	t.buf = binary.AppendVarint(t.buf, int64(end-start))
+	t.buf = binary.AppendVarint(t.buf, int64(kind))
 	t.last = start
 }
+
+// packed returns the triples as a packed string.
+func (t *tripler) packed() packed { return packBytes(t.buf) }
 
 func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, error) {
 	maxThreads := cmp.Or(opts.MaxThreads, DefaultMaxTraceThreads)
 	f := newFonts()
 	// The static picture's colours and legend, from its layout of the
 	// opening window.
-	lanes := traceLanes{states: tr.ThreadStates(), gil: tr.GILStates()}
+	lanes := traceLanes{states: tr.ThreadStates(), gil: tr.GILStatesIn(opts.window(tr))}
 	sh, err := layoutTrace(tr, opts, lanes, f)
 	if err != nil {
 		return nil, err
@@ -160,7 +166,7 @@ func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, error) {
 		ran[s.TID] += s.Len()
 	}
 	for _, t := range perCPU {
-		d.Slices = append(d.Slices, pack(t.out))
+		d.Slices = append(d.Slices, t.packed())
 	}
 
 	// Lanes for the threads that ran most over the whole trace.
@@ -182,17 +188,19 @@ func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, error) {
 			}
 			st.add(sp.Start, sp.End, kind)
 		}
-		ln.States = pack(st.out)
+		ln.States = st.packed()
 		if d.GIL {
 			var lk tripler
-			for _, sp := range lanes.gil[tid] {
+			// One thread's whole lock timeline at a time, packed and let
+			// go: a GIL storm has millions of spans per thread.
+			for _, sp := range tr.GILStatesIn(schedtrace.Window{}, tid)[tid] {
 				kind := 0
 				if sp.State == schedtrace.GILWanted {
 					kind = 1
 				}
 				lk.add(sp.Start, sp.End, kind)
 			}
-			ln.Lock = pack(lk.out)
+			ln.Lock = lk.packed()
 			ln.FailedWakes = gilTimes(tr, tid, schedtrace.GILFailedWake)
 			ln.DropRequests = gilTimes(tr, tid, schedtrace.GILDropRequest)
 			ln.ForcedSwitches = gilTimes(tr, tid, schedtrace.GILForcedSwitch)
@@ -210,24 +218,22 @@ func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, error) {
 // the difference from the one before.
 func gilTimes(tr *schedtrace.Trace, tid int, k schedtrace.GILEventKind) packed {
 	var last time.Duration
-	var out []int64
+	var buf []byte
 	for _, e := range tr.GIL {
 		if int(e.TID) == tid && e.Kind == k {
-			out = append(out, int64(e.Time-last))
+			buf = binary.AppendVarint(buf, int64(e.Time-last))
 			last = e.Time
 		}
 	}
-	return pack(out)
+	return packBytes(buf)
 }
 
 // packed is a list of integers as zig-zag varints (encoding/binary's
 // PutVarint) in standard base64.
 type packed string
 
-func pack(a []int64) packed {
-	buf := make([]byte, 0, 3*len(a))
-	for _, v := range a {
-		buf = binary.AppendVarint(buf, v)
-	}
-	return packed(base64.StdEncoding.EncodeToString(buf))
+// packBytes returns varints already appended (binary.AppendVarint) as a
+// packed string.
+func packBytes(varints []byte) packed {
+	return packed(base64.StdEncoding.EncodeToString(varints))
 }

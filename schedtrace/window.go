@@ -366,26 +366,52 @@ func (t *Trace) ThreadStates() map[int][]Span {
 // GILStates returns each GIL thread's lock timeline, keyed by TID, in
 // time order: GILWanted from a want to the take that answers it, GILHeld
 // from a take to the next drop (or the end of the trace).
-func (t *Trace) GILStates() map[int][]Span {
-	// Each thread's spans are allocated once, at their most: a wanted
-	// span ends at a take after a want, a held one at a drop, and each
-	// kind may have one left open at the end. A GIL storm's thread has
-	// millions.
+func (t *Trace) GILStates() map[int][]Span { return t.GILStatesIn(Window{}) }
+
+// GILStatesIn is GILStates cut down to the spans that overlap win (the
+// zero Window keeps them all) and, when tids are given, to those threads: a
+// picture of a window, or a page that packs one thread's lane at a time,
+// then needs a few spans, or one thread's, rather than the millions of
+// every thread of a GIL storm at once. Each span is whole, as in
+// GILStates, not clipped to win.
+func (t *Trace) GILStatesIn(win Window, tids ...int) map[int][]Span {
+	all := win.IsZero()
+	want := func(int) bool { return true }
+	if len(tids) > 0 {
+		want = func(tid int) bool { return slices.Contains(tids, tid) }
+	}
+	// With every span kept, each thread's are allocated once, at their
+	// most: a wanted span ends at a take after a want, a held one at a
+	// drop, and each kind may have one left open at the end.
 	n := map[int]int{}
 	for _, e := range t.GIL {
-		if e.Kind == GILWant || e.Kind == GILDrop {
-			n[int(e.TID)]++
-		} else if _, ok := n[int(e.TID)]; !ok {
-			n[int(e.TID)] = 0
+		tid := int(e.TID)
+		if !want(tid) {
+			continue
+		}
+		if all && (e.Kind == GILWant || e.Kind == GILDrop) {
+			n[tid]++
+		} else if _, ok := n[tid]; !ok {
+			n[tid] = 0
 		}
 	}
 	out := make(map[int][]Span, len(n))
-	for tid, k := range n {
-		out[tid] = make([]Span, 0, k+2)
+	if all {
+		for tid, k := range n {
+			out[tid] = make([]Span, 0, k+2)
+		}
+	}
+	add := func(tid int, sp Span) {
+		if all || win.Overlaps(sp.Start, sp.End) {
+			out[tid] = append(out[tid], sp)
+		}
 	}
 	wantAt, takeAt := map[int]time.Duration{}, map[int]time.Duration{}
 	for _, e := range t.GIL {
 		tid := int(e.TID)
+		if _, ok := n[tid]; !ok {
+			continue
+		}
 		switch e.Kind {
 		case GILWant:
 			if _, ok := wantAt[tid]; !ok {
@@ -394,7 +420,7 @@ func (t *Trace) GILStates() map[int][]Span {
 		case GILTake:
 			if w, ok := wantAt[tid]; ok {
 				if e.Time > w {
-					out[tid] = append(out[tid], Span{GILWanted, -1, w, e.Time})
+					add(tid, Span{GILWanted, -1, w, e.Time})
 				}
 				delete(wantAt, tid)
 			}
@@ -403,16 +429,16 @@ func (t *Trace) GILStates() map[int][]Span {
 			}
 		case GILDrop:
 			if s, ok := takeAt[tid]; ok {
-				out[tid] = append(out[tid], Span{GILHeld, -1, s, e.Time})
+				add(tid, Span{GILHeld, -1, s, e.Time})
 				delete(takeAt, tid)
 			}
 		}
 	}
 	for tid, s := range takeAt {
-		out[tid] = append(out[tid], Span{GILHeld, -1, s, t.Duration})
+		add(tid, Span{GILHeld, -1, s, t.Duration})
 	}
 	for tid, w := range wantAt {
-		out[tid] = append(out[tid], Span{GILWanted, -1, w, t.Duration})
+		add(tid, Span{GILWanted, -1, w, t.Duration})
 	}
 	for tid := range out {
 		if len(out[tid]) == 0 {

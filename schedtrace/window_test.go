@@ -3,6 +3,7 @@ package schedtrace_test
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -330,5 +331,47 @@ func TestGILStatesAllocations(t *testing.T) {
 	need := uint64(spans) * uint64(unsafe.Sizeof(schedtrace.Span{}))
 	if got := after.TotalAlloc - before.TotalAlloc; got > need*5/4+64<<10 {
 		t.Errorf("GILStates allocated %d bytes for %d spans (%d bytes): want at most a quarter more", got, spans, need)
+	}
+}
+
+// TestGILStatesIn checks that a window's or a thread's lock timeline is
+// GILStates' cut down to it, span for span.
+func TestGILStatesIn(t *testing.T) {
+	const us = time.Microsecond
+	py2, py3 := tracefake.NewPy2(2*time.Millisecond).Trace, tracefake.NewPy3(30*time.Millisecond)
+	tests := []struct {
+		name string
+		tr   *schedtrace.Trace
+		win  schedtrace.Window
+		tids []int
+	}{
+		{"whole python2", py2, schedtrace.Window{}, nil},
+		{"python2 window", py2, schedtrace.Window{From: 300 * us, To: 420 * us}, nil},
+		{"python2 one thread", py2, schedtrace.Window{}, []int{102}},
+		{"python2 window, one thread", py2, schedtrace.Window{From: 300 * us, To: 420 * us}, []int{101}},
+		{"python3 window", py3, schedtrace.Window{From: 9 * time.Millisecond, To: 16 * time.Millisecond}, nil},
+		{"window past the end", py3, schedtrace.Window{From: 40 * time.Millisecond, To: 50 * time.Millisecond}, nil},
+		{"no such thread", py3, schedtrace.Window{}, []int{7}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := map[int][]schedtrace.Span{}
+			for tid, spans := range tt.tr.GILStates() {
+				if len(tt.tids) > 0 && !slices.Contains(tt.tids, tid) {
+					continue
+				}
+				for _, sp := range spans {
+					if tt.win.IsZero() || tt.win.Overlaps(sp.Start, sp.End) {
+						want[tid] = append(want[tid], sp)
+					}
+				}
+			}
+			if len(want) == 0 && tt.name != "window past the end" && tt.name != "no such thread" {
+				t.Fatal("the case selects no span: it tests nothing")
+			}
+			if diff := cmp.Diff(want, tt.tr.GILStatesIn(tt.win, tt.tids...)); diff != "" {
+				t.Errorf("GILStatesIn mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package corescope
 import (
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -33,11 +34,18 @@ func TestAddGIL(t *testing.T) {
 		workload.GILEvent{Mono: mono + 101, TID: 7, Kind: workload.GILTake}, // after it
 		workload.GILEvent{Mono: mono + 50, TID: 7, Kind: 0},                 // no kind
 	)
+	first := unsafe.Pointer(&in[0])
 	addGIL(tr, workload.Report{GILEvents: in, GILEventsLost: 5})
 	if diff := cmp.Diff(want, tr.GIL); diff != "" {
 		t.Errorf("Trace.GIL mismatch (-want +got):\n%s", diff)
 	}
 	if got, want := tr.Lost.GIL, uint64(5+3); got != want {
 		t.Errorf("Lost.GIL = %d, want %d", got, want)
+	}
+	// A GIL storm's events must not be held twice.
+	if !sameGILLayout {
+		t.Error("workload.GILEvent and schedtrace.GILEvent are laid out differently: addGIL copies every event")
+	} else if unsafe.Pointer(&tr.GIL[0]) != first {
+		t.Error("addGIL copied the events rather than converting them in place")
 	}
 }

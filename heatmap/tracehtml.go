@@ -2,10 +2,14 @@ package heatmap
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"slices"
 	"time"
@@ -35,12 +39,35 @@ func WriteTraceHTML(w io.Writer, tr *schedtrace.Trace, opts TraceOptions) error 
 	if err := checkTrace(tr, opts); err != nil {
 		return err
 	}
-	page, err := tracePageOf(tr, opts)
+	page, data, err := tracePageOf(tr, opts)
 	if err != nil {
 		return err
 	}
-	return buffered(w, func(bw *bufio.Writer) error { return tracePageTemplate.Execute(bw, page) })
+	// The template fills in all but the data, at dataMark; the data, tens
+	// of MB for a GIL storm, goes straight to w rather than through the
+	// template's buffers.
+	var doc bytes.Buffer
+	if err := tracePageTemplate.Execute(&doc, page); err != nil {
+		return fmt.Errorf("heatmap: %w", err)
+	}
+	head, tail, ok := bytes.Cut(doc.Bytes(), []byte(dataMark))
+	if !ok || bytes.Contains(tail, []byte(dataMark)) {
+		return errors.New("heatmap: trace page: the data's place is not marked once")
+	}
+	return buffered(w, func(bw *bufio.Writer) error {
+		for _, b := range [][]byte{head, data, tail} {
+			if _, err := bw.Write(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
+
+// dataMark stands for the trace data in the page template's output. The
+// data is JSON from json.Marshal, which escapes <, >, & and U+2028/2029:
+// the text html/template writes for the data value itself.
+const dataMark = "/*corescope:trace-data*/"
 
 // tracePage is what the page template fills in.
 type tracePage struct {
@@ -53,7 +80,8 @@ type tracePage struct {
 	// DropRequests and ForcedSwitches say whether the trace has any, for
 	// the legend.
 	DropRequests, ForcedSwitches bool
-	Data                         traceData
+	// Data is dataMark, where WriteTraceHTML puts the traceData's JSON.
+	Data template.JS
 }
 
 type legendItem struct {
@@ -121,7 +149,9 @@ func (t *tripler) add(start, end time.Duration, kind int) {
 // packed returns the triples as a packed string.
 func (t *tripler) packed() packed { return packBytes(t.buf) }
 
-func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, error) {
+// tracePageOf returns what the page template fills in, and the trace
+// data as JSON.
+func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, []byte, error) {
 	maxThreads := cmp.Or(opts.MaxThreads, DefaultMaxTraceThreads)
 	f := newFonts()
 	// The static picture's colours and legend, from its layout of the
@@ -129,7 +159,7 @@ func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, error) {
 	lanes := traceLanes{states: tr.ThreadStates(), gil: tr.GILStatesIn(opts.window(tr))}
 	sh, err := layoutTrace(tr, opts, lanes, f)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	def := tr.DefaultWindow()
 	d := traceData{
@@ -191,9 +221,9 @@ func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, error) {
 		ln.States = st.packed()
 		if d.GIL {
 			var lk tripler
-			// One thread's whole lock timeline at a time, packed and let
-			// go: a GIL storm has millions of spans per thread.
-			for _, sp := range tr.GILStatesIn(schedtrace.Window{}, tid)[tid] {
+			// Packed span by span as they are found: a GIL storm's
+			// thread has millions.
+			for sp := range tr.GILSpans(tid) {
 				kind := 0
 				if sp.State == schedtrace.GILWanted {
 					kind = 1
@@ -210,8 +240,12 @@ func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, error) {
 	if len(order) > len(shown) {
 		p.Subtitle = fmt.Sprintf("of the %d threads that ran, the %d that ran most have lanes", len(order), len(shown))
 	}
-	p.Data = d
-	return p, nil
+	data, err := json.Marshal(d)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.Data = dataMark
+	return p, data, nil
 }
 
 // gilTimes packs the times of thread tid's GIL events of kind k, each

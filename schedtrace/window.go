@@ -2,6 +2,7 @@ package schedtrace
 
 import (
 	"cmp"
+	"iter"
 	"math"
 	"slices"
 	"time"
@@ -367,6 +368,80 @@ func (t *Trace) ThreadStates() map[int][]Span {
 // time order: GILWanted from a want to the take that answers it, GILHeld
 // from a take to the next drop (or the end of the trace).
 func (t *Trace) GILStates() map[int][]Span { return t.GILStatesIn(Window{}) }
+
+// GILSpans yields thread tid's lock timeline, GILStates()[tid], span by
+// span in time order, holding only the spans not yet yielded that a
+// later one might precede (a few): a page can pack a GIL storm thread's
+// millions of spans without holding them all. Spans that start at the
+// same time may come in another order than in GILStates. Like every
+// reader of Trace.GIL it takes the events to be in time order.
+func (t *Trace) GILSpans(tid int) iter.Seq[Span] {
+	return func(yield func(Span) bool) {
+		var done []Span // ended and not yet yielded, by Start
+		var wantAt, takeAt time.Duration
+		wanting, holding := false, false
+		// emit yields the ended spans that start no later than any span
+		// still open: every span still to come starts later.
+		emit := func() bool {
+			k := 0
+			for k < len(done) && (!wanting || done[k].Start <= wantAt) && (!holding || done[k].Start <= takeAt) {
+				if !yield(done[k]) {
+					return false
+				}
+				k++
+			}
+			done = append(done[:0], done[k:]...)
+			return true
+		}
+		end := func(sp Span) {
+			i := len(done)
+			for i > 0 && done[i-1].Start > sp.Start {
+				i--
+			}
+			done = slices.Insert(done, i, sp)
+		}
+		for _, e := range t.GIL {
+			if int(e.TID) != tid {
+				continue
+			}
+			switch e.Kind {
+			case GILWant:
+				if !wanting {
+					wanting, wantAt = true, e.Time
+				}
+			case GILTake:
+				if wanting {
+					if e.Time > wantAt {
+						end(Span{GILWanted, -1, wantAt, e.Time})
+					}
+					wanting = false
+				}
+				if !holding {
+					holding, takeAt = true, e.Time
+				}
+			case GILDrop:
+				if !holding {
+					continue
+				}
+				end(Span{GILHeld, -1, takeAt, e.Time})
+				holding = false
+			default:
+				continue
+			}
+			if !emit() {
+				return
+			}
+		}
+		if holding {
+			end(Span{GILHeld, -1, takeAt, t.Duration})
+		}
+		if wanting {
+			end(Span{GILWanted, -1, wantAt, t.Duration})
+		}
+		wanting, holding = false, false
+		emit()
+	}
+}
 
 // GILStatesIn is GILStates cut down to the spans that overlap win (the
 // zero Window keeps them all) and, when tids are given, to those threads: a

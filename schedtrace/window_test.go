@@ -375,3 +375,52 @@ func TestGILStatesIn(t *testing.T) {
 		})
 	}
 }
+
+// TestGILSpans checks that each thread's spans, yielded one by one, are
+// its GILStates, and that the iterator stops when asked.
+func TestGILSpans(t *testing.T) {
+	const us = time.Microsecond
+	// Thread 9 takes the lock twice without a drop between, and wants it
+	// while it holds it: spans end out of their start order.
+	odd := &schedtrace.Trace{Duration: 100 * us, GIL: []schedtrace.GILEvent{
+		{Time: 1 * us, TID: 9, Kind: schedtrace.GILTake},
+		{Time: 2 * us, TID: 9, Kind: schedtrace.GILWant},
+		{Time: 3 * us, TID: 9, Kind: schedtrace.GILTake},
+		{Time: 4 * us, TID: 9, Kind: schedtrace.GILWant},
+		{Time: 5 * us, TID: 9, Kind: schedtrace.GILDrop},
+		{Time: 6 * us, TID: 8, Kind: schedtrace.GILTake},
+	}}
+	for _, tc := range []struct {
+		name string
+		tr   *schedtrace.Trace
+	}{
+		{"python2", tracefake.NewPy2(5 * time.Millisecond).Trace},
+		{"python3", tracefake.NewPy3(30 * time.Millisecond)},
+		{"out of order", odd},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			states := tc.tr.GILStates()
+			if len(states) == 0 {
+				t.Fatal("no GIL states: the case tests nothing")
+			}
+			for tid, want := range states {
+				if diff := cmp.Diff(want, slices.Collect(tc.tr.GILSpans(tid))); diff != "" {
+					t.Errorf("GILSpans(%d) mismatch (-want +got):\n%s", tid, diff)
+				}
+			}
+			if n := len(slices.Collect(tc.tr.GILSpans(12345))); n != 0 {
+				t.Errorf("GILSpans of a thread with no events yielded %d spans", n)
+			}
+		})
+	}
+	n := 0
+	for range tracefake.NewPy2(5 * time.Millisecond).Trace.GILSpans(101) {
+		n++
+		if n == 3 {
+			break
+		}
+	}
+	if n != 3 {
+		t.Errorf("iterator stopped after %d spans, want 3", n)
+	}
+}

@@ -222,24 +222,26 @@ func TestFidelityPaced(t *testing.T) {
 
 func TestReportPaced(t *testing.T) {
 	tests := []struct {
-		name string
-		edit func(r *experiment.Results)
-		want []string
+		name       string
+		edit       func(r *experiment.Results)
+		want, lack []string
 	}{
 		{"paced", func(*experiment.Results) {}, []string{
 			"against threading-py2:2 paced to CPython 2.7.18",
 			"paced (workload.Work.NsPerIteration, as watchcpu --speed-of does)",
 			"to CPython 2.7.18's 20.0 ns an iteration (the kernel's own 10.0 ns here, padded with 10.0 spin steps of 1.00 ns)",
 			"context switches a second <span class=\"vs\">(rusage)</span>",
-		}},
+			"One pace per interpreter, measured just before the first of its paced runs, is shared by all of them",
+			"the Python 2 storm runs in one of two regimes",
+		}, nil},
 		{"unmet", func(r *experiment.Results) {
 			p := &workload.Pace{NsPerIteration: 20, KernelNs: 25, Unmet: true}
 			r.Runs[3].Pace, r.Runs[5].Pace = p, p
-		}, []string{"to CPython 2.7.18's 20.0 ns an iteration (not met: the kernel alone took 25.0 ns here, so it ran unpadded)"}},
+		}, []string{"to CPython 2.7.18's 20.0 ns an iteration (not met: the kernel alone took 25.0 ns here, so it ran with no spin steps, held only by the floor)"}, nil},
 		{"unpaced", func(r *experiment.Results) { r.Runs = append(r.Runs[:3], r.Runs[4]) }, []string{
 			"against threading-py2:2<",
 			"Compared with the emulation at its own speed: CPython 2.7.18's threading-py2:2.",
-		}},
+		}, []string{"One pace per interpreter", "two regimes"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -253,6 +255,11 @@ func TestReportPaced(t *testing.T) {
 			for _, s := range tc.want {
 				if !strings.Contains(text, s) {
 					t.Errorf("the report page lacks %q", s)
+				}
+			}
+			for _, s := range tc.lack {
+				if strings.Contains(text, s) {
+					t.Errorf("the report page says %q", s)
 				}
 			}
 		})

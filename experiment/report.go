@@ -535,6 +535,16 @@ func (r *Results) pythonSizes() string {
 	return strings.Join(parts, "; ") + ": a real interpreter is slower than the bytecode kernel, so its runs are sized to keep the whole experiment within about three minutes; they keep the emulated runs' proportions (4 threads share the serial work)."
 }
 
+// hasPy2 reports whether fs compares a Python 2 GIL run.
+func hasPy2(fs []Fidelity) bool {
+	for _, f := range fs {
+		if f.Workload == ThreadingPy2 && f.Emulated.Pace != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // pacedNote says, for each interpreter whose comparisons use a paced
 // emulation, what was paced and how the pace was met, and which
 // comparisons use the emulation at its own speed.
@@ -553,14 +563,17 @@ func pacedNote(fs []Fidelity) string {
 		pc := f.Emulated.Pace
 		how := fmt.Sprintf("the kernel's own %.1f ns here, padded with %.1f spin steps of %.2f ns", pc.KernelNs, pc.Steps, pc.StepNs)
 		if pc.Unmet {
-			how = fmt.Sprintf("not met: the kernel alone took %.1f ns here, so it ran unpadded", pc.KernelNs)
+			how = fmt.Sprintf("not met: the kernel alone took %.1f ns here, so it ran with no spin steps, held only by the floor", pc.KernelNs)
 		}
 		paced = append(paced, fmt.Sprintf("to %s's %.1f ns an iteration (%s)", f.Interpreter, pc.NsPerIteration, how))
 	}
 	var b strings.Builder
 	if len(paced) > 0 {
 		b.WriteString("The emulated rows compared here were paced (workload.Work.NsPerIteration, as watchcpu --speed-of does), with a serial run paced the same way for their speed-ups and the real runs' work: " +
-			strings.Join(paced, "; ") + ". The pace is measured again before each run, so each paced run's own figure is in its JSON (\"pace\").")
+			strings.Join(paced, "; ") + ". One pace per interpreter, measured just before the first of its paced runs, is shared by all of them, so that their speed-ups compare runs paced alike; a paced kernel also holds a floor on the wall clock, so that no check interval is shorter than the interpreter's (each run's JSON has its \"pace\").")
+		if hasPy2(fs) {
+			b.WriteString(" With 2 threads on 2 CPUs the Python 2 storm runs in one of two regimes, in CPython as in the emulation: the waiter sleeps at almost every release (about 1.4 cores used, tens of thousands of context switches a second) or stays awake through failed wake-ups (1.8–1.9 cores, a few thousand); which one a run falls into moves with the host, so compare the two sides' context switches before their cores (BENCHMARKS.md, \"The storm's regimes\").")
+		}
 	}
 	if len(own) > 0 {
 		if b.Len() > 0 {

@@ -148,3 +148,23 @@ func TestFloor(t *testing.T) {
 		}
 	}
 }
+
+// TestPaceKeepsFloor checks what pace gives a worker's machine: a given
+// Pace's steps and its target as the floor, and an Unmet pace (measured in
+// a slow moment, perhaps) no steps but still the floor.
+func TestPaceKeepsFloor(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    Pace
+		want padding
+	}{
+		{"met", Pace{NsPerIteration: 20, Kernel: Bytecode, KernelNs: 10, StepNs: 1, Steps: 10}, padding{10 << padShift, 20}},
+		{"unmet", Pace{NsPerIteration: 20, Kernel: Bytecode, KernelNs: 25, Unmet: true}, padding{0, 20}},
+	} {
+		var rep Report
+		got, err := pace(Work{Kernel: Bytecode, Pace: &tc.p}, &rep)
+		if err != nil || got != tc.want || rep.Pace == nil || *rep.Pace != tc.p {
+			t.Errorf("%s: pace = %+v, %v, Report.Pace %+v; want %+v and the pace itself", tc.name, got, err, rep.Pace, tc.want)
+		}
+	}
+}

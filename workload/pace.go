@@ -28,7 +28,9 @@ type Pace struct {
 	Steps  float64 `json:"steps"`
 	// Unmet is set when the kernel alone was slower than the target (a
 	// fast interpreter, or a busy host that slowed the measurement): it
-	// then ran unpadded, slower than asked.
+	// then runs with no spin steps, held only by the wall-clock floor
+	// (see Work.NsPerIteration) — at the target where the kernel turns
+	// out faster than measured, slower than asked where it does not.
 	Unmet bool `json:"unmet,omitempty"`
 }
 

@@ -49,8 +49,10 @@ type padding struct {
 }
 
 // pace measures the padding for w's NsPerIteration, if any, or takes
-// w.Pace's, and records it. An unmet pace gets no floor: the kernel is
-// slower than its target already.
+// w.Pace's, and records it. An unmet pace (the kernel measured slower
+// than its target) gets no spin steps but keeps the floor: the
+// measurement may have come in a slow moment, and the floor costs a
+// kernel that really is slower nothing but its clock reads.
 func pace(w Work, rep *Report) (padding, error) {
 	p := w.Pace
 	if p == nil {
@@ -65,9 +67,6 @@ func pace(w Work, rep *Report) (padding, error) {
 	}
 	cp := *p
 	rep.Pace = &cp
-	if p.Unmet {
-		return padding{}, nil
-	}
 	return padding{p.pad(), p.NsPerIteration}, nil
 }
 

@@ -83,7 +83,12 @@ type Work struct {
 	// is measured and every iteration ends with a spin that makes up the
 	// difference, so that under a [GIL] the check interval and the
 	// switch interval fall at the same rate in wall time as in the
-	// modelled interpreter. 0 runs the kernel at its own speed. A pace
+	// modelled interpreter; and since the kernel's own speed moves from
+	// run to run more than an interpreter's does, it also holds a floor
+	// on the wall clock: every 32 iterations, and before every check, it
+	// spins until the iterations since it last left a check have taken
+	// at least NsPerIteration each (a kernel slowed by the host is not
+	// sped up). 0 runs the kernel at its own speed. A pace
 	// faster than the kernel runs unpadded; the Report's Pace says how it
 	// was met, or that it was not.
 	NsPerIteration float64

@@ -115,15 +115,18 @@ func main() {
 			if *repace && !*unpaced {
 				ns = float64(loopWall(rs, &rsEmpty)) / float64(*total)
 			}
+			// One pace a round for the emulation's serial and GIL runs
+			// (or, with -pace-each-run, runs that measure their own).
 			var shared *workload.Pace
+			runNs := ns
 			if ns > 0 && !*eachRun {
 				p, err := workload.MeasurePace(workload.Bytecode, ns)
 				if err != nil {
 					fail(err)
 				}
-				shared, ns = &p, 0
+				shared, runNs = &p, 0
 			}
-			es, err := workload.Serial{Work: workload.Work{Kernel: workload.Bytecode, N: *total, NsPerIteration: ns, Pace: shared}}.Run(ctx)
+			es, err := workload.Serial{Work: workload.Work{Kernel: workload.Bytecode, N: *total, NsPerIteration: runNs, Pace: shared}}.Run(ctx)
 			if err != nil {
 				fail(err)
 			}
@@ -141,7 +144,7 @@ func main() {
 				if err != nil {
 					fail(err)
 				}
-				w.Kernel, w.NsPerIteration, w.Pace = workload.Bytecode, ns, shared
+				w.Kernel, w.NsPerIteration, w.Pace = workload.Bytecode, runNs, shared
 				et, err := workload.GIL{N: n, Version: v.gil, Work: w, CheckInterval: *ci}.Run(ctx)
 				if err != nil {
 					fail(err)

@@ -396,7 +396,7 @@ func one(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 			res.Interpreter, res.NsPerIteration, res.ContextSwitches, float64(res.ContextSwitches)/max(res.WallSeconds, 1e-9))
 	}
 	if p := res.Pace; p != nil && p.Unmet {
-		fmt.Fprintf(stdout, "not paced: the kernel alone took %.2f ns an iteration, more than %s's %.2f ns\n", p.KernelNs, res.SpeedOf, p.NsPerIteration)
+		fmt.Fprintf(stdout, "no spin steps: the kernel alone took %.2f ns an iteration, more than %s's %.2f ns, so only the floor holds it to that pace\n", p.KernelNs, res.SpeedOf, p.NsPerIteration)
 	} else if p != nil {
 		fmt.Fprintf(stdout, "paced to %s: %.2f ns an iteration (kernel %.2f ns + %.1f spin steps of %.2f ns)\n",
 			res.SpeedOf, p.NsPerIteration, p.KernelNs, p.Steps, p.StepNs)

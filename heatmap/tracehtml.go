@@ -55,17 +55,17 @@ func WriteTraceHTML(w io.Writer, tr *schedtrace.Trace, opts TraceOptions) error 
 		return errors.New("heatmap: trace page: the data's place is not marked once")
 	}
 	return buffered(w, func(bw *bufio.Writer) error {
-		for _, b := range [][]byte{head, data, tail} {
-			if _, err := bw.Write(b); err != nil {
-				return err
-			}
+		bw.Write(head)
+		if err := data.writeJSON(bw); err != nil {
+			return err
 		}
-		return nil
+		_, err := bw.Write(tail)
+		return err
 	})
 }
 
 // dataMark stands for the trace data in the page template's output. The
-// data is JSON from json.Marshal, which escapes <, >, & and U+2028/2029:
+// data is JSON from encoding/json, which escapes <, >, & and U+2028/2029:
 // the text html/template writes for the data value itself.
 const dataMark = "/*corescope:trace-data*/"
 
@@ -118,6 +118,75 @@ type traceData struct {
 	Width  int `json:"width"`
 }
 
+// writeJSON writes d as json.Marshal would, byte for byte, but a lane at
+// a time: the whole of a GIL storm's data marshaled at once would be held
+// two or three times over (the encoder's growing buffer, then its copy).
+func (d *traceData) writeJSON(w io.Writer) error {
+	head, err := json.Marshal(struct {
+		Duration   int64    `json:"dur"`
+		Win        [2]int64 `json:"win"`
+		Def        [2]int64 `json:"def"`
+		CPUs       []string `json:"cpus"`
+		CPUHue     []string `json:"cpuHue"`
+		ThreadHue  []string `json:"threadHue"`
+		ThreadName []string `json:"threadName"`
+	}{d.Duration, d.Win, d.Def, d.CPUs, d.CPUHue, d.ThreadHue, d.ThreadName})
+	if err != nil {
+		return err
+	}
+	tail, err := json.Marshal(struct {
+		GIL    bool `json:"gil"`
+		Height int  `json:"height"`
+		Width  int  `json:"width"`
+	}{d.GIL, d.Height, d.Width})
+	if err != nil {
+		return err
+	}
+	parts := [][]byte{head[:len(head)-1], []byte(`,"slices":`)}
+	if _, err := w.Write(bytes.Join(parts, nil)); err != nil {
+		return err
+	}
+	if err := writeJSONArray(w, d.Slices); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, `,"lanes":`); err != nil {
+		return err
+	}
+	if err := writeJSONArray(w, d.Lanes); err != nil {
+		return err
+	}
+	_, err = w.Write(append([]byte{','}, tail[1:]...))
+	return err
+}
+
+// writeJSONArray writes a as json.Marshal would, an element at a time.
+func writeJSONArray[T any](w io.Writer, a []T) error {
+	if a == nil {
+		_, err := io.WriteString(w, "null")
+		return err
+	}
+	sep := "["
+	for _, v := range a {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if _, err := io.WriteString(w, sep); err != nil {
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		sep = ","
+	}
+	if sep == "[" {
+		_, err := io.WriteString(w, "[]")
+		return err
+	}
+	_, err := io.WriteString(w, "]")
+	return err
+}
+
 // laneData is one thread lane: (start, length, kind) triples of States,
 // kind the CPU lane index while running, -1 runnable, -2 asleep; of Lock,
 // kind 0 held and 1 wanted; FailedWakes, DropRequests and ForcedSwitches
@@ -150,8 +219,8 @@ func (t *tripler) add(start, end time.Duration, kind int) {
 func (t *tripler) packed() packed { return packBytes(t.buf) }
 
 // tracePageOf returns what the page template fills in, and the trace
-// data as JSON.
-func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, []byte, error) {
+// data.
+func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, *traceData, error) {
 	maxThreads := cmp.Or(opts.MaxThreads, DefaultMaxTraceThreads)
 	f := newFonts()
 	// The static picture's colours and legend, from its layout of the
@@ -240,12 +309,8 @@ func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, []byte, e
 	if len(order) > len(shown) {
 		p.Subtitle = fmt.Sprintf("of the %d threads that ran, the %d that ran most have lanes", len(order), len(shown))
 	}
-	data, err := json.Marshal(d)
-	if err != nil {
-		return nil, nil, err
-	}
 	p.Data = dataMark
-	return p, data, nil
+	return p, &d, nil
 }
 
 // gilTimes packs the times of thread tid's GIL events of kind k, each

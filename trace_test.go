@@ -64,7 +64,7 @@ func TestRunTracedGIL(t *testing.T) {
 	const slack = 20 * time.Microsecond
 	outside := 0
 	for _, e := range tr.GIL {
-		ss := byTID[e.TID]
+		ss := byTID[int(e.TID)]
 		i := sort.Search(len(ss), func(i int) bool { return ss[i].End+slack >= e.Time })
 		if i == len(ss) || ss[i].Start-slack > e.Time {
 			outside++

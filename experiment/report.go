@@ -157,7 +157,10 @@ func (r *Results) WriteReport(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("experiment: report: %w", err)
 	}
-	r = r.drawTraces(dir)
+	r, err := r.drawTraces(dir)
+	if err != nil {
+		return err
+	}
 	for _, run := range r.Runs {
 		if run.Recording == nil {
 			continue
@@ -191,10 +194,12 @@ func (r *Results) WriteReport(dir string) error {
 // drawTraces writes the zoom picture and page of every traced run into
 // dir and returns r with a trace that could not be drawn marked, in a
 // copy of its Traces, as not traced, saying why: one bad trace costs its
-// pictures, not the report.
-func (r *Results) drawTraces(dir string) *Results {
+// pictures, not the report. A trace drawn as its run ended
+// (Experiment.ReportDir) is not drawn again; its files are copied into
+// dir if they were written elsewhere.
+func (r *Results) drawTraces(dir string) (*Results, error) {
 	if len(r.Traces) == 0 {
-		return r
+		return r, nil
 	}
 	out := *r
 	out.Traces = make(map[string]*RunTrace, len(r.Traces))
@@ -207,34 +212,87 @@ func (r *Results) drawTraces(dir string) *Results {
 			continue
 		}
 		out.Traces[run.DataID] = rt
+		if d := rt.Drawn; d != nil {
+			if err := d.copyTo(dir); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if rt.Trace == nil {
 			continue
 		}
-		// 760 pixels of time keep the picture, legend included, about as
-		// wide as the heatmap beside it.
-		opts := heatmap.TraceOptions{Title: run.DataID + ": scheduler trace", Width: 760}
-		// Drawn in memory first, so that a trace that cannot be drawn
-		// leaves no file and its reason names no path.
 		picture, page := r.TraceNames(run)
-		var png bytes.Buffer
-		err := heatmap.WriteTracePNG(&png, rt.Trace, opts)
-		if err == nil {
-			err = writeFile(filepath.Join(dir, picture), func(w io.Writer) error {
-				_, err := w.Write(png.Bytes())
-				return err
-			})
-		}
-		if err == nil {
-			err = writeFile(filepath.Join(dir, page), func(w io.Writer) error {
-				return heatmap.WriteTraceHTML(w, rt.Trace, opts)
-			})
-		}
+		out.Traces[run.DataID] = drawTrace(dir, run, rt, picture, page)
+	}
+	return &out, nil
+}
+
+// DrawnTrace names the files that hold a trace drawn as its run ended
+// (Experiment.ReportDir), and what the report says of it.
+type DrawnTrace struct {
+	// Dir is the folder the files were written to.
+	Dir string
+	// Picture and Page are the zoom picture's and the page's file names
+	// there (Results.TraceNames).
+	Picture, Page string
+	// Sentence reads the picture's window (Trace.Describe of its
+	// DefaultWindow).
+	Sentence string
+}
+
+// copyTo copies the files into dir, unless they are there already.
+func (d *DrawnTrace) copyTo(dir string) error {
+	if filepath.Clean(dir) == filepath.Clean(d.Dir) {
+		return nil
+	}
+	for _, name := range []string{d.Picture, d.Page} {
+		src, err := os.Open(filepath.Join(d.Dir, name))
 		if err != nil {
-			out.Traces[run.DataID] = &RunTrace{NotTraced: "the trace could not be drawn: " + err.Error(),
-				Switches: rt.Switches, Threads: rt.Threads, Seconds: rt.Seconds, Uncounted: rt.Uncounted}
+			return fmt.Errorf("experiment: report: %w", err)
+		}
+		err = writeFile(filepath.Join(dir, name), func(w io.Writer) error {
+			_, err := io.Copy(w, src)
+			return err
+		})
+		src.Close()
+		if err != nil {
+			return err
 		}
 	}
-	return &out
+	return nil
+}
+
+// drawTrace writes the zoom picture and page of run's trace rt into dir
+// as picture and page, and returns rt with Drawn set, or, when the trace
+// cannot be drawn, a RunTrace that says why with rt's counts. Neither
+// returned RunTrace holds the trace: the files do.
+func drawTrace(dir string, run *corescope.Result, rt *RunTrace, picture, page string) *RunTrace {
+	// 760 pixels of time keep the picture, legend included, about as
+	// wide as the heatmap beside it.
+	opts := heatmap.TraceOptions{Title: run.DataID + ": scheduler trace", Width: 760}
+	// Drawn in memory first, so that a trace that cannot be drawn
+	// leaves no file and its reason names no path.
+	var png bytes.Buffer
+	err := heatmap.WriteTracePNG(&png, rt.Trace, opts)
+	if err == nil {
+		err = writeFile(filepath.Join(dir, picture), func(w io.Writer) error {
+			_, err := w.Write(png.Bytes())
+			return err
+		})
+	}
+	if err == nil {
+		err = writeFile(filepath.Join(dir, page), func(w io.Writer) error {
+			return heatmap.WriteTraceHTML(w, rt.Trace, opts)
+		})
+	}
+	if err != nil {
+		return &RunTrace{NotTraced: "the trace could not be drawn: " + err.Error(),
+			Switches: rt.Switches, Threads: rt.Threads, Seconds: rt.Seconds, Uncounted: rt.Uncounted}
+	}
+	drawn := *rt
+	drawn.Trace = nil
+	drawn.Drawn = &DrawnTrace{Dir: dir, Picture: picture, Page: page, Sentence: rt.Trace.Describe(rt.Trace.DefaultWindow())}
+	return &drawn
 }
 
 // traceView is what the report page shows of a run's trace.
@@ -253,6 +311,8 @@ func (r *Results) traceView(run *corescope.Result) *traceView {
 	switch {
 	case rt == nil:
 		return nil
+	case rt.Drawn != nil:
+		return &traceView{Picture: rt.Drawn.Picture, Page: rt.Drawn.Page, Sentence: rt.Drawn.Sentence}
 	case rt.Trace == nil:
 		return &traceView{NotTraced: rt.NotTraced}
 	}

@@ -24,10 +24,16 @@ type Tracer interface {
 
 // RunTrace is one run's scheduler trace, or why it has none.
 type RunTrace struct {
-	// Trace is what the tracer saw; nil when the run could not be traced.
-	// It is left out of the Results' JSON, whose recordings are already
-	// large; the report folder keeps each trace as a page.
+	// Trace is what the tracer saw; nil when the run could not be traced,
+	// or when it was drawn as the run ended (Drawn). It is left out of the
+	// Results' JSON, whose recordings are already large; the report
+	// folder keeps each trace as a page.
 	Trace *schedtrace.Trace `json:"-"`
+	// Drawn is set, and Trace nil, when an Experiment with a ReportDir
+	// wrote the trace's zoom picture and page as the run ended and let
+	// the trace go: it names the files, which WriteReport links to
+	// instead of drawing the trace again.
+	Drawn *DrawnTrace `json:"-"`
 	// NotTraced says why there is no trace, such as the tracer's error
 	// naming a missing privilege; "" when there is one.
 	NotTraced string `json:"not_traced,omitempty"`
@@ -78,7 +84,7 @@ func (rt *RunTrace) countSwitches(self int, children bool) {
 	}
 	gil := map[int]bool{}
 	for _, e := range tr.GIL {
-		gil[e.TID] = true
+		gil[int(e.TID)] = true
 	}
 	for _, th := range tr.Threads {
 		worker := gil[th.TID] || (children && th.PID != self)

@@ -1,6 +1,7 @@
 package experiment_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"image/png"
@@ -144,5 +145,120 @@ func TestReportShowsTraces(t *testing.T) {
 	bad := experiment.TracePictureName(r.Find("non-threaded:1"))
 	if _, err := os.Stat(filepath.Join(dir, bad)); err == nil || strings.Contains(string(page), bad) {
 		t.Errorf("%s is left in the folder or named on the page, though its trace could not be drawn", bad)
+	}
+}
+
+// TestExperimentReportDir checks that an experiment with a ReportDir
+// draws each trace as its run ends and lets it go, and that the report
+// then written is the one an experiment holding its traces writes: the
+// same trace files, linked, with the same sentence; copied when the
+// report goes to another folder.
+func TestExperimentReportDir(t *testing.T) {
+	specs := []experiment.Spec{
+		{Workload: experiment.NonThreaded, Kernel: workload.Native, Unit: 1 << 10},
+		{Workload: experiment.Threads, Workers: 2, Kernel: workload.Native, Unit: 1 << 10},
+	}
+	py2 := tracefake.NewPy2(300 * time.Millisecond).Trace
+	run := func(dir string) *experiment.Results {
+		e := experiment.Experiment{Specs: specs, Watcher: *fast(), Tracer: &fakeTracer{trace: py2}, ReportDir: dir}
+		res, err := e.Run(t.Context())
+		if err != nil {
+			t.Fatalf("Run() error = %v", err)
+		}
+		return res
+	}
+	kept := run("")
+	if kept.Traces["threads:2"].Trace == nil {
+		t.Fatal("without a ReportDir the trace is let go")
+	}
+	keptDir := t.TempDir()
+	if err := kept.WriteReport(keptDir); err != nil {
+		t.Fatal(err)
+	}
+
+	dir := filepath.Join(t.TempDir(), "report")
+	res := run(dir)
+	rt := res.Traces["threads:2"]
+	if rt == nil || rt.Trace != nil || rt.Drawn == nil || res.Find("threads:2").Trace != nil {
+		t.Fatalf("threads:2 RunTrace = %+v, want its trace let go and Drawn set", rt)
+	}
+	if want := py2.Describe(py2.DefaultWindow()); rt.Drawn.Sentence != want {
+		t.Errorf("Drawn.Sentence = %q, want %q", rt.Drawn.Sentence, want)
+	}
+	picture, page := res.TraceNames(res.Find("threads:2"))
+	if rt.Drawn.Picture != picture || rt.Drawn.Page != page {
+		t.Errorf("Drawn names %q, %q; want WriteReport's %q, %q", rt.Drawn.Picture, rt.Drawn.Page, picture, page)
+	}
+	other := t.TempDir()
+	for _, to := range []string{dir, other} {
+		if err := res.WriteReport(to); err != nil {
+			t.Fatalf("WriteReport(%s) error = %v", to, err)
+		}
+		index, err := os.ReadFile(filepath.Join(to, experiment.ReportPage))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{`"` + picture + `"`, `"` + page + `"`, rt.Drawn.Sentence} {
+			if !strings.Contains(string(index), want) {
+				t.Errorf("%s: report page lacks %q", to, want)
+			}
+		}
+		for _, name := range []string{picture, page} {
+			got, err := os.ReadFile(filepath.Join(to, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(filepath.Join(keptDir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s: %s differs from the one drawn at the end", to, name)
+			}
+		}
+	}
+}
+
+// TestExperimentReportDirBadTrace checks that a trace that cannot be
+// drawn as its run ends is reported as such, as WriteReport reports it.
+func TestExperimentReportDirBadTrace(t *testing.T) {
+	specs := []experiment.Spec{{Workload: experiment.Threads, Workers: 2, Kernel: workload.Native, Unit: 1 << 10}}
+	dir := t.TempDir()
+	e := experiment.Experiment{Specs: specs, Watcher: *fast(), Tracer: &fakeTracer{trace: &schedtrace.Trace{}}, ReportDir: dir}
+	res, err := e.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := res.Traces["threads:2"]
+	if rt == nil || rt.Trace != nil || rt.Drawn != nil || !strings.Contains(rt.NotTraced, "the trace could not be drawn: heatmap: bad trace") {
+		t.Fatalf("threads:2 RunTrace = %+v, want a reason naming the bad trace", rt)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 0 {
+		t.Errorf("the folder holds %d files, want none for a trace that could not be drawn", len(entries))
+	}
+}
+
+// TestExperimentReportDirStopped checks that an experiment that fails
+// after drawing a trace takes its files back, the folder too when it made
+// it, and says so: an experiment that stops leaves no partial report.
+func TestExperimentReportDirStopped(t *testing.T) {
+	specs := []experiment.Spec{
+		{Workload: experiment.Threads, Workers: 2, Kernel: workload.Native, Unit: 1 << 10},
+		{Workload: experiment.Threads, Workers: -1}, // invalid: the experiment stops here
+	}
+	dir := filepath.Join(t.TempDir(), "report")
+	e := experiment.Experiment{Specs: specs, Watcher: *fast(), ReportDir: dir,
+		Tracer: &fakeTracer{trace: tracefake.NewPy2(300 * time.Millisecond).Trace}}
+	res, err := e.Run(t.Context())
+	if err == nil {
+		t.Fatal("Run() error = nil, want the invalid spec's")
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the report folder is left after the experiment stopped: %v", err)
+	}
+	rt := res.Traces["threads:2"]
+	if rt == nil || rt.Drawn != nil || !strings.Contains(rt.NotTraced, "was removed") {
+		t.Errorf("threads:2 RunTrace = %+v, want one saying its drawn trace was removed", rt)
 	}
 }

@@ -185,7 +185,9 @@ func traceShapeOf(tr *schedtrace.Trace, opts TraceOptions) (*traceShape, error) 
 	if err := checkTrace(tr, opts); err != nil {
 		return nil, err
 	}
-	lanes := traceLanes{states: tr.ThreadStates(), gil: tr.GILStates()}
+	// The picture shows one window: only its lock spans, not a GIL
+	// storm's millions.
+	lanes := traceLanes{states: tr.ThreadStates(), gil: tr.GILStatesIn(opts.window(tr))}
 	return layoutTrace(tr, opts, lanes, newFonts())
 }
 
@@ -535,7 +537,7 @@ func layoutTrace(tr *schedtrace.Trace, opts TraceOptions, lanes traceLanes, f *f
 			row[tid] = i
 		}
 		for _, e := range tr.GIL {
-			i, ok := row[e.TID]
+			i, ok := row[int(e.TID)]
 			if !ok || e.Time < win.From || e.Time >= win.To {
 				continue
 			}
@@ -543,13 +545,13 @@ func layoutTrace(tr *schedtrace.Trace, opts TraceOptions, lanes traceLanes, f *f
 			at := schedtrace.FormatDuration(e.Time)
 			switch e.Kind {
 			case schedtrace.GILFailedWake:
-				tip := fmt.Sprintf("%s · failed wake-up at %s", threadLabel(tr, e.TID), at)
+				tip := fmt.Sprintf("%s · failed wake-up at %s", threadLabel(tr, int(e.TID)), at)
 				sh.rects = append(sh.rects, trect{x - 1, x + 1, top, bot, swFailed, tip})
 			case schedtrace.GILDropRequest:
-				tip := fmt.Sprintf("%s · asks the holder to drop the GIL at %s", threadLabel(tr, e.TID), at)
+				tip := fmt.Sprintf("%s · asks the holder to drop the GIL at %s", threadLabel(tr, int(e.TID)), at)
 				sh.rects = appendMark(sh.rects, x, float64(gx), float64(gx+gw), top, bot, false, swDropRequest, tip)
 			case schedtrace.GILForcedSwitch:
-				tip := fmt.Sprintf("%s · dropped the GIL on request, waits for another thread to take it (forced switch) at %s", threadLabel(tr, e.TID), at)
+				tip := fmt.Sprintf("%s · dropped the GIL on request, waits for another thread to take it (forced switch) at %s", threadLabel(tr, int(e.TID)), at)
 				sh.rects = appendMark(sh.rects, x, float64(gx), float64(gx+gw), top, bot, true, swForced, tip)
 			}
 		}

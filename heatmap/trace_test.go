@@ -401,7 +401,7 @@ func TestTraceGILMarks(t *testing.T) {
 					// event's, cut to the time axis.
 					want := map[int]bool{}
 					for _, e := range tr.GIL {
-						if e.TID != tid || e.Kind != mk.kind || e.Time < sh.win.From || e.Time >= sh.win.To {
+						if int(e.TID) != tid || e.Kind != mk.kind || e.Time < sh.win.From || e.Time >= sh.win.To {
 							continue
 						}
 						n++

@@ -2,10 +2,14 @@ package heatmap
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"slices"
 	"time"
@@ -35,12 +39,35 @@ func WriteTraceHTML(w io.Writer, tr *schedtrace.Trace, opts TraceOptions) error 
 	if err := checkTrace(tr, opts); err != nil {
 		return err
 	}
-	page, err := tracePageOf(tr, opts)
+	page, data, err := tracePageOf(tr, opts)
 	if err != nil {
 		return err
 	}
-	return buffered(w, func(bw *bufio.Writer) error { return tracePageTemplate.Execute(bw, page) })
+	// The template fills in all but the data, at dataMark; the data, tens
+	// of MB for a GIL storm, goes straight to w rather than through the
+	// template's buffers.
+	var doc bytes.Buffer
+	if err := tracePageTemplate.Execute(&doc, page); err != nil {
+		return fmt.Errorf("heatmap: %w", err)
+	}
+	head, tail, ok := bytes.Cut(doc.Bytes(), []byte(dataMark))
+	if !ok || bytes.Contains(tail, []byte(dataMark)) {
+		return errors.New("heatmap: trace page: the data's place is not marked once")
+	}
+	return buffered(w, func(bw *bufio.Writer) error {
+		bw.Write(head)
+		if err := data.writeJSON(bw); err != nil {
+			return err
+		}
+		_, err := bw.Write(tail)
+		return err
+	})
 }
+
+// dataMark stands for the trace data in the page template's output. The
+// data is JSON from encoding/json, which escapes <, >, & and U+2028/2029:
+// the text html/template writes for the data value itself.
+const dataMark = "/*corescope:trace-data*/"
 
 // tracePage is what the page template fills in.
 type tracePage struct {
@@ -53,7 +80,8 @@ type tracePage struct {
 	// DropRequests and ForcedSwitches say whether the trace has any, for
 	// the legend.
 	DropRequests, ForcedSwitches bool
-	Data                         traceData
+	// Data is dataMark, where WriteTraceHTML puts the traceData's JSON.
+	Data template.JS
 }
 
 type legendItem struct {
@@ -90,6 +118,75 @@ type traceData struct {
 	Width  int `json:"width"`
 }
 
+// writeJSON writes d as json.Marshal would, byte for byte, but a lane at
+// a time: the whole of a GIL storm's data marshaled at once would be held
+// two or three times over (the encoder's growing buffer, then its copy).
+func (d *traceData) writeJSON(w io.Writer) error {
+	head, err := json.Marshal(struct {
+		Duration   int64    `json:"dur"`
+		Win        [2]int64 `json:"win"`
+		Def        [2]int64 `json:"def"`
+		CPUs       []string `json:"cpus"`
+		CPUHue     []string `json:"cpuHue"`
+		ThreadHue  []string `json:"threadHue"`
+		ThreadName []string `json:"threadName"`
+	}{d.Duration, d.Win, d.Def, d.CPUs, d.CPUHue, d.ThreadHue, d.ThreadName})
+	if err != nil {
+		return err
+	}
+	tail, err := json.Marshal(struct {
+		GIL    bool `json:"gil"`
+		Height int  `json:"height"`
+		Width  int  `json:"width"`
+	}{d.GIL, d.Height, d.Width})
+	if err != nil {
+		return err
+	}
+	parts := [][]byte{head[:len(head)-1], []byte(`,"slices":`)}
+	if _, err := w.Write(bytes.Join(parts, nil)); err != nil {
+		return err
+	}
+	if err := writeJSONArray(w, d.Slices); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, `,"lanes":`); err != nil {
+		return err
+	}
+	if err := writeJSONArray(w, d.Lanes); err != nil {
+		return err
+	}
+	_, err = w.Write(append([]byte{','}, tail[1:]...))
+	return err
+}
+
+// writeJSONArray writes a as json.Marshal would, an element at a time.
+func writeJSONArray[T any](w io.Writer, a []T) error {
+	if a == nil {
+		_, err := io.WriteString(w, "null")
+		return err
+	}
+	sep := "["
+	for _, v := range a {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if _, err := io.WriteString(w, sep); err != nil {
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		sep = ","
+	}
+	if sep == "[" {
+		_, err := io.WriteString(w, "[]")
+		return err
+	}
+	_, err := io.WriteString(w, "]")
+	return err
+}
+
 // laneData is one thread lane: (start, length, kind) triples of States,
 // kind the CPU lane index while running, -1 runnable, -2 asleep; of Lock,
 // kind 0 held and 1 wanted; FailedWakes, DropRequests and ForcedSwitches
@@ -104,26 +201,34 @@ type laneData struct {
 }
 
 // tripler appends (start, length, kind) triples with starts as
-// differences.
+// differences, straight as varints: a GIL storm's lane has millions, and
+// three int64s each before packing would take several times the page.
 type tripler struct {
-	out  []int64
+	buf  []byte
 	last time.Duration
 }
 
 func (t *tripler) add(start, end time.Duration, kind int) {
-	t.out = append(t.out, int64(start-t.last), int64(end-start), int64(kind))
+	t.buf = binary.AppendVarint(t.buf, int64(start-t.last))
+	t.buf = binary.AppendVarint(t.buf, int64(end-start))
+	t.buf = binary.AppendVarint(t.buf, int64(kind))
 	t.last = start
 }
 
-func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, error) {
+// packed returns the triples as a packed string.
+func (t *tripler) packed() packed { return packBytes(t.buf) }
+
+// tracePageOf returns what the page template fills in, and the trace
+// data.
+func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, *traceData, error) {
 	maxThreads := cmp.Or(opts.MaxThreads, DefaultMaxTraceThreads)
 	f := newFonts()
 	// The static picture's colours and legend, from its layout of the
 	// opening window.
-	lanes := traceLanes{states: tr.ThreadStates(), gil: tr.GILStates()}
+	lanes := traceLanes{states: tr.ThreadStates(), gil: tr.GILStatesIn(opts.window(tr))}
 	sh, err := layoutTrace(tr, opts, lanes, f)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	def := tr.DefaultWindow()
 	d := traceData{
@@ -160,7 +265,7 @@ func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, error) {
 		ran[s.TID] += s.Len()
 	}
 	for _, t := range perCPU {
-		d.Slices = append(d.Slices, pack(t.out))
+		d.Slices = append(d.Slices, t.packed())
 	}
 
 	// Lanes for the threads that ran most over the whole trace.
@@ -182,17 +287,19 @@ func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, error) {
 			}
 			st.add(sp.Start, sp.End, kind)
 		}
-		ln.States = pack(st.out)
+		ln.States = st.packed()
 		if d.GIL {
 			var lk tripler
-			for _, sp := range lanes.gil[tid] {
+			// Packed span by span as they are found: a GIL storm's
+			// thread has millions.
+			for sp := range tr.GILSpans(tid) {
 				kind := 0
 				if sp.State == schedtrace.GILWanted {
 					kind = 1
 				}
 				lk.add(sp.Start, sp.End, kind)
 			}
-			ln.Lock = pack(lk.out)
+			ln.Lock = lk.packed()
 			ln.FailedWakes = gilTimes(tr, tid, schedtrace.GILFailedWake)
 			ln.DropRequests = gilTimes(tr, tid, schedtrace.GILDropRequest)
 			ln.ForcedSwitches = gilTimes(tr, tid, schedtrace.GILForcedSwitch)
@@ -202,32 +309,30 @@ func tracePageOf(tr *schedtrace.Trace, opts TraceOptions) (*tracePage, error) {
 	if len(order) > len(shown) {
 		p.Subtitle = fmt.Sprintf("of the %d threads that ran, the %d that ran most have lanes", len(order), len(shown))
 	}
-	p.Data = d
-	return p, nil
+	p.Data = dataMark
+	return p, &d, nil
 }
 
 // gilTimes packs the times of thread tid's GIL events of kind k, each
 // the difference from the one before.
 func gilTimes(tr *schedtrace.Trace, tid int, k schedtrace.GILEventKind) packed {
 	var last time.Duration
-	var out []int64
+	var buf []byte
 	for _, e := range tr.GIL {
-		if e.TID == tid && e.Kind == k {
-			out = append(out, int64(e.Time-last))
+		if int(e.TID) == tid && e.Kind == k {
+			buf = binary.AppendVarint(buf, int64(e.Time-last))
 			last = e.Time
 		}
 	}
-	return pack(out)
+	return packBytes(buf)
 }
 
 // packed is a list of integers as zig-zag varints (encoding/binary's
 // PutVarint) in standard base64.
 type packed string
 
-func pack(a []int64) packed {
-	buf := make([]byte, 0, 3*len(a))
-	for _, v := range a {
-		buf = binary.AppendVarint(buf, v)
-	}
-	return packed(base64.StdEncoding.EncodeToString(buf))
+// packBytes returns varints already appended (binary.AppendVarint) as a
+// packed string.
+func packBytes(varints []byte) packed {
+	return packed(base64.StdEncoding.EncodeToString(varints))
 }

@@ -96,14 +96,14 @@ func (t *Trace) Stats(w Window) WindowStats {
 		in := e.Time >= w.From && e.Time < w.To
 		switch e.Kind {
 		case GILTake:
-			if in && last >= 0 && e.TID != last {
-				won[e.TID]++
+			if in && last >= 0 && int(e.TID) != last {
+				won[int(e.TID)]++
 			}
-			last = e.TID
+			last = int(e.TID)
 		case GILFailedWake:
 			if in {
 				st.FailedWakes++
-				failed[e.TID]++
+				failed[int(e.TID)]++
 			}
 		case GILDropRequest:
 			if in {

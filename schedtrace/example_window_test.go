@@ -21,10 +21,10 @@ func ExampleTrace_Describe() {
 		at, tid := time.Duration(i)*5*ms, tids[i%2]
 		tr.Slices = append(tr.Slices, schedtrace.Slice{CPU: i % 2, TID: tid, Start: at, End: at + 5*ms})
 		if i > 0 {
-			tr.GIL = append(tr.GIL, schedtrace.GILEvent{Time: at - ms/10, TID: tid, Kind: schedtrace.GILDropRequest})
+			tr.GIL = append(tr.GIL, schedtrace.GILEvent{Time: at - ms/10, TID: int32(tid), Kind: schedtrace.GILDropRequest})
 		}
-		tr.GIL = append(tr.GIL, schedtrace.GILEvent{Time: at, TID: tid, Kind: schedtrace.GILTake},
-			schedtrace.GILEvent{Time: at + 5*ms - ms/20, TID: tid, Kind: schedtrace.GILDrop})
+		tr.GIL = append(tr.GIL, schedtrace.GILEvent{Time: at, TID: int32(tid), Kind: schedtrace.GILTake},
+			schedtrace.GILEvent{Time: at + 5*ms - ms/20, TID: int32(tid), Kind: schedtrace.GILDrop})
 	}
 	w := schedtrace.Window{From: 5 * ms, To: 35 * ms}
 	fmt.Println(tr.Describe(w))

@@ -58,7 +58,7 @@ func (t *Trace) WriteTraceEvents(w io.Writer) error {
 	for _, g := range t.GIL {
 		sep()
 		fmt.Fprintf(bw, `{"name":"gil %s","cat":"gil","ph":"i","s":"t","pid":%d,"tid":%d,"ts":%s}`,
-			g.Kind, pidOf[g.TID], g.TID, micros(g.Time))
+			g.Kind, pidOf[int(g.TID)], int(g.TID), micros(g.Time))
 	}
 	bw.WriteString("]}\n")
 	if err := bw.Flush(); err != nil {

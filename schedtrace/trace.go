@@ -108,33 +108,74 @@ type Wakeup struct {
 	CPU   int           `json:"cpu"`
 }
 
-// GILEventKind says what a GIL thread did.
-type GILEventKind string
+// GILEventKind says what a GIL thread did. It is a small number rather
+// than its name so that a GILEvent takes 16 bytes: a GIL storm records
+// millions of them. Its text form, in JSON too, is its name (String):
+// "want", "take", "drop", "failed-wake", "drop-request" or
+// "forced-switch", and "" for the zero kind.
+type GILEventKind uint8
 
 // The GIL events an emulated GIL thread records.
 const (
 	// GILWant: the thread asked for the lock.
-	GILWant GILEventKind = "want"
+	GILWant GILEventKind = iota + 1
 	// GILTake: the thread got the lock.
-	GILTake GILEventKind = "take"
+	GILTake
 	// GILDrop: the thread released the lock.
-	GILDrop GILEventKind = "drop"
+	GILDrop
 	// GILFailedWake: the thread was woken to take the lock and found it
 	// taken again.
-	GILFailedWake GILEventKind = "failed-wake"
+	GILFailedWake
 	// GILDropRequest: a waiting Python 3 thread asked the holder to drop
 	// the lock after the switch interval.
-	GILDropRequest GILEventKind = "drop-request"
+	GILDropRequest
 	// GILForcedSwitch: a Python 3 holder that dropped on request waited
 	// until another thread took the lock.
-	GILForcedSwitch GILEventKind = "forced-switch"
+	GILForcedSwitch
 )
 
-// GILEvent is one thing a GIL thread did, at Time.
+// gilEventNames are the kinds' names, indexed by kind; the zero kind's is
+// "".
+var gilEventNames = [...]string{"", "want", "take", "drop", "failed-wake", "drop-request", "forced-switch"}
+
+// String returns the kind's name, such as "failed-wake"; "" for the zero
+// kind and GILEventKind(n) for a number that names no kind.
+func (k GILEventKind) String() string {
+	if int(k) < len(gilEventNames) {
+		return gilEventNames[k]
+	}
+	return fmt.Sprintf("GILEventKind(%d)", uint8(k))
+}
+
+// MarshalText returns the kind's name, as String does; a number that
+// names no kind is an error, so that a trace is never written with an
+// event its reader could not read back.
+func (k GILEventKind) MarshalText() ([]byte, error) {
+	if int(k) >= len(gilEventNames) {
+		return nil, fmt.Errorf("schedtrace: GIL event kind %d has no name", uint8(k))
+	}
+	return []byte(gilEventNames[k]), nil
+}
+
+// UnmarshalText sets k to the kind named text, as MarshalText writes it;
+// an unknown name is an error.
+func (k *GILEventKind) UnmarshalText(text []byte) error {
+	for i, n := range gilEventNames {
+		if string(text) == n {
+			*k = GILEventKind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("schedtrace: unknown GIL event kind %q", text)
+}
+
+// GILEvent is one thing a GIL thread did, at Time: 16 bytes.
 type GILEvent struct {
 	Time time.Duration `json:"time"`
-	TID  int           `json:"tid"`
-	Kind GILEventKind  `json:"kind"`
+	// TID is the thread's kernel thread id (a Linux tid fits in 32 bits:
+	// pid_max is at most 2^22).
+	TID  int32        `json:"tid"`
+	Kind GILEventKind `json:"kind"`
 }
 
 // Lost counts what did not reach a trace.

@@ -2,6 +2,7 @@ package schedtrace
 
 import (
 	"cmp"
+	"iter"
 	"math"
 	"slices"
 	"time"
@@ -47,10 +48,10 @@ func (t *Trace) HandOffs() []time.Duration {
 		if e.Kind != GILTake {
 			continue
 		}
-		if last >= 0 && e.TID != last {
+		if last >= 0 && int(e.TID) != last {
 			out = append(out, e.Time)
 		}
-		last = e.TID
+		last = int(e.TID)
 	}
 	return out
 }
@@ -102,7 +103,7 @@ func (t *Trace) DefaultWindow() Window {
 		// what the picture must span.
 		gil := map[int]bool{}
 		for _, e := range t.GIL {
-			gil[e.TID] = true
+			gil[int(e.TID)] = true
 		}
 		sm, sg, slo, shi, sok := sliceRhythm(t.Slices, func(tid int) bool { return gil[tid] })
 		if ok && sok && median(sg) > 4*median(gaps) {
@@ -366,44 +367,153 @@ func (t *Trace) ThreadStates() map[int][]Span {
 // GILStates returns each GIL thread's lock timeline, keyed by TID, in
 // time order: GILWanted from a want to the take that answers it, GILHeld
 // from a take to the next drop (or the end of the trace).
-func (t *Trace) GILStates() map[int][]Span {
+func (t *Trace) GILStates() map[int][]Span { return t.GILStatesIn(Window{}) }
+
+// GILSpans yields thread tid's lock timeline, GILStates()[tid], span by
+// span in time order, holding only the spans not yet yielded that a
+// later one might precede (a few): a page can pack a GIL storm thread's
+// millions of spans without holding them all. Spans that start at the
+// same time may come in another order than in GILStates. Like every
+// reader of Trace.GIL it takes the events to be in time order.
+func (t *Trace) GILSpans(tid int) iter.Seq[Span] {
+	return func(yield func(Span) bool) {
+		var done []Span // ended and not yet yielded, by Start
+		var wantAt, takeAt time.Duration
+		wanting, holding := false, false
+		// emit yields the ended spans that start no later than any span
+		// still open: every span still to come starts later.
+		emit := func() bool {
+			k := 0
+			for k < len(done) && (!wanting || done[k].Start <= wantAt) && (!holding || done[k].Start <= takeAt) {
+				if !yield(done[k]) {
+					return false
+				}
+				k++
+			}
+			done = append(done[:0], done[k:]...)
+			return true
+		}
+		end := func(sp Span) {
+			i := len(done)
+			for i > 0 && done[i-1].Start > sp.Start {
+				i--
+			}
+			done = slices.Insert(done, i, sp)
+		}
+		for _, e := range t.GIL {
+			if int(e.TID) != tid {
+				continue
+			}
+			switch e.Kind {
+			case GILWant:
+				if !wanting {
+					wanting, wantAt = true, e.Time
+				}
+			case GILTake:
+				if wanting {
+					if e.Time > wantAt {
+						end(Span{GILWanted, -1, wantAt, e.Time})
+					}
+					wanting = false
+				}
+				if !holding {
+					holding, takeAt = true, e.Time
+				}
+			case GILDrop:
+				if !holding {
+					continue
+				}
+				end(Span{GILHeld, -1, takeAt, e.Time})
+				holding = false
+			default:
+				continue
+			}
+			if !emit() {
+				return
+			}
+		}
+		if holding {
+			end(Span{GILHeld, -1, takeAt, t.Duration})
+		}
+		if wanting {
+			end(Span{GILWanted, -1, wantAt, t.Duration})
+		}
+		wanting, holding = false, false
+		emit()
+	}
+}
+
+// GILStatesIn is GILStates cut down to the spans that overlap win (the
+// zero Window keeps them all) and, when tids are given, to those threads: a
+// picture of a window, or a page that packs one thread's lane at a time,
+// then needs a few spans, or one thread's, rather than the millions of
+// every thread of a GIL storm at once. Each span is whole, as in
+// GILStates, not clipped to win.
+func (t *Trace) GILStatesIn(win Window, tids ...int) map[int][]Span {
+	all := win.IsZero()
+	want := func(int) bool { return true }
+	if len(tids) > 0 {
+		want = func(tid int) bool { return slices.Contains(tids, tid) }
+	}
+	// With every span kept, each thread's are allocated once, at their
+	// most: a wanted span ends at a take after a want, a held one at a
+	// drop, and each kind may have one left open at the end.
 	n := map[int]int{}
 	for _, e := range t.GIL {
-		n[e.TID]++
+		tid := int(e.TID)
+		if !want(tid) {
+			continue
+		}
+		if all && (e.Kind == GILWant || e.Kind == GILDrop) {
+			n[tid]++
+		} else if _, ok := n[tid]; !ok {
+			n[tid] = 0
+		}
 	}
 	out := make(map[int][]Span, len(n))
-	for tid, k := range n {
-		out[tid] = make([]Span, 0, k/2+1)
+	if all {
+		for tid, k := range n {
+			out[tid] = make([]Span, 0, k+2)
+		}
+	}
+	add := func(tid int, sp Span) {
+		if all || win.Overlaps(sp.Start, sp.End) {
+			out[tid] = append(out[tid], sp)
+		}
 	}
 	wantAt, takeAt := map[int]time.Duration{}, map[int]time.Duration{}
 	for _, e := range t.GIL {
+		tid := int(e.TID)
+		if _, ok := n[tid]; !ok {
+			continue
+		}
 		switch e.Kind {
 		case GILWant:
-			if _, ok := wantAt[e.TID]; !ok {
-				wantAt[e.TID] = e.Time
+			if _, ok := wantAt[tid]; !ok {
+				wantAt[tid] = e.Time
 			}
 		case GILTake:
-			if w, ok := wantAt[e.TID]; ok {
+			if w, ok := wantAt[tid]; ok {
 				if e.Time > w {
-					out[e.TID] = append(out[e.TID], Span{GILWanted, -1, w, e.Time})
+					add(tid, Span{GILWanted, -1, w, e.Time})
 				}
-				delete(wantAt, e.TID)
+				delete(wantAt, tid)
 			}
-			if _, ok := takeAt[e.TID]; !ok {
-				takeAt[e.TID] = e.Time
+			if _, ok := takeAt[tid]; !ok {
+				takeAt[tid] = e.Time
 			}
 		case GILDrop:
-			if s, ok := takeAt[e.TID]; ok {
-				out[e.TID] = append(out[e.TID], Span{GILHeld, -1, s, e.Time})
-				delete(takeAt, e.TID)
+			if s, ok := takeAt[tid]; ok {
+				add(tid, Span{GILHeld, -1, s, e.Time})
+				delete(takeAt, tid)
 			}
 		}
 	}
 	for tid, s := range takeAt {
-		out[tid] = append(out[tid], Span{GILHeld, -1, s, t.Duration})
+		add(tid, Span{GILHeld, -1, s, t.Duration})
 	}
 	for tid, w := range wantAt {
-		out[tid] = append(out[tid], Span{GILWanted, -1, w, t.Duration})
+		add(tid, Span{GILWanted, -1, w, t.Duration})
 	}
 	for tid := range out {
 		if len(out[tid]) == 0 {

@@ -2,9 +2,12 @@ package schedtrace_test
 
 import (
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -272,7 +275,7 @@ func TestDefaultWindowFindsBursts(t *testing.T) {
 	for b := 0; b < 90; b++ {
 		at := 5*time.Millisecond + time.Duration(b)*time.Millisecond
 		for i := 0; i < 13; i++ {
-			tr.GIL = append(tr.GIL, schedtrace.GILEvent{Time: at + time.Duration(i)*2*time.Microsecond, TID: 10 + i%2, Kind: schedtrace.GILTake})
+			tr.GIL = append(tr.GIL, schedtrace.GILEvent{Time: at + time.Duration(i)*2*time.Microsecond, TID: int32(10 + i%2), Kind: schedtrace.GILTake})
 		}
 	}
 	w := tr.DefaultWindow()
@@ -300,7 +303,7 @@ func TestDefaultWindowRunningStorm(t *testing.T) {
 		}
 	}
 	for i, at := 0, time.Duration(0); at < tr.Duration; i, at = i+1, at+2*us {
-		tr.GIL = append(tr.GIL, schedtrace.GILEvent{Time: at, TID: 10 + i%2, Kind: schedtrace.GILTake})
+		tr.GIL = append(tr.GIL, schedtrace.GILEvent{Time: at, TID: int32(10 + i%2), Kind: schedtrace.GILTake})
 	}
 	w := tr.DefaultWindow()
 	if w.Len() != time.Millisecond {
@@ -308,5 +311,116 @@ func TestDefaultWindowRunningStorm(t *testing.T) {
 	}
 	if st := tr.Stats(w); st.Slices < 18 || st.Slices > 22 {
 		t.Errorf("window %v shows %d slices, want about 20 (ten of each thread)", w, st.Slices)
+	}
+}
+
+// TestGILStatesAllocations checks that each thread's lock timeline is
+// allocated once, at about its length: a GIL storm's trace holds millions
+// of spans, and growing them by appending allocates them two or three
+// times over.
+func TestGILStatesAllocations(t *testing.T) {
+	tr := tracefake.NewPy2(200 * time.Millisecond).Trace
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	st := tr.GILStates()
+	runtime.ReadMemStats(&after)
+	spans := 0
+	for _, s := range st {
+		spans += len(s)
+	}
+	need := uint64(spans) * uint64(unsafe.Sizeof(schedtrace.Span{}))
+	if got := after.TotalAlloc - before.TotalAlloc; got > need*5/4+64<<10 {
+		t.Errorf("GILStates allocated %d bytes for %d spans (%d bytes): want at most a quarter more", got, spans, need)
+	}
+}
+
+// TestGILStatesIn checks that a window's or a thread's lock timeline is
+// GILStates' cut down to it, span for span.
+func TestGILStatesIn(t *testing.T) {
+	const us = time.Microsecond
+	py2, py3 := tracefake.NewPy2(2*time.Millisecond).Trace, tracefake.NewPy3(30*time.Millisecond)
+	tests := []struct {
+		name string
+		tr   *schedtrace.Trace
+		win  schedtrace.Window
+		tids []int
+	}{
+		{"whole python2", py2, schedtrace.Window{}, nil},
+		{"python2 window", py2, schedtrace.Window{From: 300 * us, To: 420 * us}, nil},
+		{"python2 one thread", py2, schedtrace.Window{}, []int{102}},
+		{"python2 window, one thread", py2, schedtrace.Window{From: 300 * us, To: 420 * us}, []int{101}},
+		{"python3 window", py3, schedtrace.Window{From: 9 * time.Millisecond, To: 16 * time.Millisecond}, nil},
+		{"window past the end", py3, schedtrace.Window{From: 40 * time.Millisecond, To: 50 * time.Millisecond}, nil},
+		{"no such thread", py3, schedtrace.Window{}, []int{7}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := map[int][]schedtrace.Span{}
+			for tid, spans := range tt.tr.GILStates() {
+				if len(tt.tids) > 0 && !slices.Contains(tt.tids, tid) {
+					continue
+				}
+				for _, sp := range spans {
+					if tt.win.IsZero() || tt.win.Overlaps(sp.Start, sp.End) {
+						want[tid] = append(want[tid], sp)
+					}
+				}
+			}
+			if len(want) == 0 && tt.name != "window past the end" && tt.name != "no such thread" {
+				t.Fatal("the case selects no span: it tests nothing")
+			}
+			if diff := cmp.Diff(want, tt.tr.GILStatesIn(tt.win, tt.tids...)); diff != "" {
+				t.Errorf("GILStatesIn mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestGILSpans checks that each thread's spans, yielded one by one, are
+// its GILStates, and that the iterator stops when asked.
+func TestGILSpans(t *testing.T) {
+	const us = time.Microsecond
+	// Thread 9 takes the lock twice without a drop between, and wants it
+	// while it holds it: spans end out of their start order.
+	odd := &schedtrace.Trace{Duration: 100 * us, GIL: []schedtrace.GILEvent{
+		{Time: 1 * us, TID: 9, Kind: schedtrace.GILTake},
+		{Time: 2 * us, TID: 9, Kind: schedtrace.GILWant},
+		{Time: 3 * us, TID: 9, Kind: schedtrace.GILTake},
+		{Time: 4 * us, TID: 9, Kind: schedtrace.GILWant},
+		{Time: 5 * us, TID: 9, Kind: schedtrace.GILDrop},
+		{Time: 6 * us, TID: 8, Kind: schedtrace.GILTake},
+	}}
+	for _, tc := range []struct {
+		name string
+		tr   *schedtrace.Trace
+	}{
+		{"python2", tracefake.NewPy2(5 * time.Millisecond).Trace},
+		{"python3", tracefake.NewPy3(30 * time.Millisecond)},
+		{"out of order", odd},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			states := tc.tr.GILStates()
+			if len(states) == 0 {
+				t.Fatal("no GIL states: the case tests nothing")
+			}
+			for tid, want := range states {
+				if diff := cmp.Diff(want, slices.Collect(tc.tr.GILSpans(tid))); diff != "" {
+					t.Errorf("GILSpans(%d) mismatch (-want +got):\n%s", tid, diff)
+				}
+			}
+			if n := len(slices.Collect(tc.tr.GILSpans(12345))); n != 0 {
+				t.Errorf("GILSpans of a thread with no events yielded %d spans", n)
+			}
+		})
+	}
+	n := 0
+	for range tracefake.NewPy2(5 * time.Millisecond).Trace.GILSpans(101) {
+		n++
+		if n == 3 {
+			break
+		}
+	}
+	if n != 3 {
+		t.Errorf("iterator stopped after %d spans, want 3", n)
 	}
 }

@@ -68,6 +68,9 @@ func runExperiment(ctx context.Context, c *config, stdout, stderr io.Writer) err
 		// where the machine allows (root, tracefs mounted); elsewhere the
 		// report says why not.
 		Tracer: &schedtrace.Tracer{},
+		// Each trace is drawn into the report folder as its run ends
+		// and let go: the Python 2 GIL runs' hold millions of events.
+		ReportDir: c.out,
 	}
 	if e.Watcher.Interval == 0 {
 		e.Watcher.Interval = experimentInterval

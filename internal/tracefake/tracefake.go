@@ -39,29 +39,29 @@ func NewPy2(d time.Duration) Py2 {
 	cpu := [2]int{0, 1}
 	h := 0 // index of the holder
 	var out Py2
-	t.GIL = append(t.GIL, schedtrace.GILEvent{Time: 0, TID: tids[0], Kind: schedtrace.GILTake},
-		schedtrace.GILEvent{Time: 1 * us, TID: tids[1], Kind: schedtrace.GILWant})
+	t.GIL = append(t.GIL, schedtrace.GILEvent{Time: 0, TID: int32(tids[0]), Kind: schedtrace.GILTake},
+		schedtrace.GILEvent{Time: 1 * us, TID: int32(tids[1]), Kind: schedtrace.GILWant})
 	holdFrom := time.Duration(0)
 	next := time.Duration(25+rng.IntN(11)) * us
 	for at := 5 * us; at+10*us < d; at += 5 * us {
 		w := 1 - h
-		t.GIL = append(t.GIL, schedtrace.GILEvent{Time: at, TID: tids[h], Kind: schedtrace.GILDrop})
+		t.GIL = append(t.GIL, schedtrace.GILEvent{Time: at, TID: int32(tids[h]), Kind: schedtrace.GILDrop})
 		t.Wakeups = append(t.Wakeups, schedtrace.Wakeup{Time: at + us/2, Waker: tids[h], Wakee: tids[w], CPU: cpu[w]})
 		if at < next {
 			// The holder takes it straight back; the waiter fails.
 			t.GIL = append(t.GIL,
-				schedtrace.GILEvent{Time: at + us/2, TID: tids[h], Kind: schedtrace.GILWant},
-				schedtrace.GILEvent{Time: at + us, TID: tids[h], Kind: schedtrace.GILTake},
-				schedtrace.GILEvent{Time: at + 3*us, TID: tids[w], Kind: schedtrace.GILFailedWake})
+				schedtrace.GILEvent{Time: at + us/2, TID: int32(tids[h]), Kind: schedtrace.GILWant},
+				schedtrace.GILEvent{Time: at + us, TID: int32(tids[h]), Kind: schedtrace.GILTake},
+				schedtrace.GILEvent{Time: at + 3*us, TID: int32(tids[w]), Kind: schedtrace.GILFailedWake})
 			t.Slices = append(t.Slices, schedtrace.Slice{CPU: cpu[w], PID: pid, TID: tids[w], Start: at + 2*us, End: at + 4*us})
 			continue
 		}
 		// The waiter wins: it takes the lock and keeps running; the old
 		// holder finds it taken and sleeps.
 		t.GIL = append(t.GIL,
-			schedtrace.GILEvent{Time: at + us/2, TID: tids[h], Kind: schedtrace.GILWant},
-			schedtrace.GILEvent{Time: at + 2*us, TID: tids[w], Kind: schedtrace.GILTake},
-			schedtrace.GILEvent{Time: at + 3*us, TID: tids[h], Kind: schedtrace.GILFailedWake})
+			schedtrace.GILEvent{Time: at + us/2, TID: int32(tids[h]), Kind: schedtrace.GILWant},
+			schedtrace.GILEvent{Time: at + 2*us, TID: int32(tids[w]), Kind: schedtrace.GILTake},
+			schedtrace.GILEvent{Time: at + 3*us, TID: int32(tids[h]), Kind: schedtrace.GILFailedWake})
 		t.Slices = append(t.Slices, schedtrace.Slice{CPU: cpu[h], PID: pid, TID: tids[h], Start: holdFrom, End: at + 3*us})
 		out.HandOffAt = append(out.HandOffAt, at+2*us)
 		holdFrom = at + 2*us
@@ -85,8 +85,8 @@ func NewPy3(d time.Duration) *schedtrace.Trace {
 	tids := [2]int{201, 202}
 	cpu := [2]int{0, 1}
 	h := 0
-	t.GIL = append(t.GIL, schedtrace.GILEvent{Time: 0, TID: tids[0], Kind: schedtrace.GILTake},
-		schedtrace.GILEvent{Time: 10 * us, TID: tids[1], Kind: schedtrace.GILWant})
+	t.GIL = append(t.GIL, schedtrace.GILEvent{Time: 0, TID: int32(tids[0]), Kind: schedtrace.GILTake},
+		schedtrace.GILEvent{Time: 10 * us, TID: int32(tids[1]), Kind: schedtrace.GILWant})
 	t.Slices = append(t.Slices, schedtrace.Slice{CPU: cpu[1], PID: pid, TID: tids[1], Start: 0, End: 10 * us})
 	holdFrom := time.Duration(0)
 	for at := 5 * time.Millisecond; at+100*us < d; at += 5 * time.Millisecond {
@@ -95,13 +95,13 @@ func NewPy3(d time.Duration) *schedtrace.Trace {
 		t.Wakeups = append(t.Wakeups, schedtrace.Wakeup{Time: at, Waker: 0, Wakee: tids[w], CPU: cpu[w]})
 		t.Slices = append(t.Slices, schedtrace.Slice{CPU: cpu[w], PID: pid, TID: tids[w], Start: at + us, End: at + 6*us})
 		t.GIL = append(t.GIL,
-			schedtrace.GILEvent{Time: at + 3*us, TID: tids[w], Kind: schedtrace.GILDropRequest},
-			schedtrace.GILEvent{Time: at + 10*us, TID: tids[h], Kind: schedtrace.GILDrop})
+			schedtrace.GILEvent{Time: at + 3*us, TID: int32(tids[w]), Kind: schedtrace.GILDropRequest},
+			schedtrace.GILEvent{Time: at + 10*us, TID: int32(tids[h]), Kind: schedtrace.GILDrop})
 		t.Wakeups = append(t.Wakeups, schedtrace.Wakeup{Time: at + 11*us, Waker: tids[h], Wakee: tids[w], CPU: cpu[w]})
 		t.GIL = append(t.GIL,
-			schedtrace.GILEvent{Time: at + 16*us, TID: tids[w], Kind: schedtrace.GILTake},
-			schedtrace.GILEvent{Time: at + 20*us, TID: tids[h], Kind: schedtrace.GILForcedSwitch},
-			schedtrace.GILEvent{Time: at + 21*us, TID: tids[h], Kind: schedtrace.GILWant})
+			schedtrace.GILEvent{Time: at + 16*us, TID: int32(tids[w]), Kind: schedtrace.GILTake},
+			schedtrace.GILEvent{Time: at + 20*us, TID: int32(tids[h]), Kind: schedtrace.GILForcedSwitch},
+			schedtrace.GILEvent{Time: at + 21*us, TID: int32(tids[h]), Kind: schedtrace.GILWant})
 		t.Slices = append(t.Slices, schedtrace.Slice{CPU: cpu[h], PID: pid, TID: tids[h], Start: holdFrom, End: at + 21*us})
 		holdFrom = at + 15*us
 		h = w

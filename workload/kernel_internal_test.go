@@ -115,7 +115,7 @@ func TestNativeSlicesTickLikeBytecode(t *testing.T) {
 func TestFloor(t *testing.T) {
 	const ns, n = 500.0, 3000 // 1.5 ms of floor, far above either kernel's cost
 	for _, k := range []Kernel{Native, Bytecode} {
-		for _, interval := range []int{math.MaxInt, 299} { // no checks; a check every 100 iterations
+		for _, interval := range []int{math.MaxInt, 299, 101} { // no checks; a check every 100 iterations (with looks between); every 34 (none)
 			ticker := 0
 			var breaker atomic.Uint32
 			m := &machine{breaker: &breaker, ticker: &ticker, interval: interval, nativeSlice: 64}

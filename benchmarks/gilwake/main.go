@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/corescope/corescope/benchmarks/internal/spread"
 	"github.com/corescope/corescope/schedtrace"
 	"github.com/corescope/corescope/workload"
 )
@@ -197,18 +198,18 @@ func main() {
 			name = "emulated (" + side + ")"
 		}
 		fmt.Printf("| %s | %s | %s | %s | %s, %s | %s | %s, %s | %s | %s | %s | %s |\n", name,
-			stat(ss, func(s sample) float64 { return s.speedup }, "%.2f×"),
-			stat(ss, func(s sample) float64 { return s.cores }, "%.2f"),
-			stat(ss, func(s sample) float64 { return 100 * s.system }, "%.0f %%"),
-			stat(ss, func(s sample) float64 { return s.wakeUs }, "%.1f"),
-			stat(ss, func(s sample) float64 { return s.wakeP90Us }, "%.0f"),
-			stat(ss, func(s sample) float64 { return 100 * s.idleShare }, "%.0f %%"),
-			stat(ss, func(s sample) float64 { return s.idleUs }, "%.1f"),
-			stat(ss, func(s sample) float64 { return s.busyUs }, "%.1f"),
-			stat(ss, func(s sample) float64 { return 100 * s.ownWaker }, "%.0f %%"),
-			stat(ss, func(s sample) float64 { return s.migrations }, "%.0f"),
-			stat(ss, func(s sample) float64 { return 100 * s.ownCPU }, "%.0f %%"),
-			stat(ss, func(s sample) float64 { return s.ctxs }, "%.0f"))
+			spread.Of(ss, func(s sample) float64 { return s.speedup }, "%.2f×"),
+			spread.Of(ss, func(s sample) float64 { return s.cores }, "%.2f"),
+			spread.Of(ss, func(s sample) float64 { return 100 * s.system }, "%.0f %%"),
+			spread.Of(ss, func(s sample) float64 { return s.wakeUs }, "%.1f"),
+			spread.Of(ss, func(s sample) float64 { return s.wakeP90Us }, "%.0f"),
+			spread.Of(ss, func(s sample) float64 { return 100 * s.idleShare }, "%.0f %%"),
+			spread.Of(ss, func(s sample) float64 { return s.idleUs }, "%.1f"),
+			spread.Of(ss, func(s sample) float64 { return s.busyUs }, "%.1f"),
+			spread.Of(ss, func(s sample) float64 { return 100 * s.ownWaker }, "%.0f %%"),
+			spread.Of(ss, func(s sample) float64 { return s.migrations }, "%.0f"),
+			spread.Of(ss, func(s sample) float64 { return 100 * s.ownCPU }, "%.0f %%"),
+			spread.Of(ss, func(s sample) float64 { return s.ctxs }, "%.0f"))
 	}
 	load, _ = os.ReadFile("/proc/loadavg")
 	fmt.Printf("\nloadavg after: %s", load)
@@ -351,22 +352,6 @@ func median(v []float64) float64 {
 	}
 	slices.Sort(v)
 	return v[len(v)/2]
-}
-
-func stat(ss []sample, f func(sample) float64, format string) string {
-	if len(ss) == 0 {
-		return "—"
-	}
-	v := make([]float64, len(ss))
-	for i, s := range ss {
-		v[i] = f(s)
-	}
-	slices.Sort(v)
-	med := v[len(v)/2]
-	if len(v)%2 == 0 {
-		med = (v[len(v)/2-1] + v[len(v)/2]) / 2
-	}
-	return fmt.Sprintf(format+" ["+format+"–"+format+"]", med, v[0], v[len(v)-1])
 }
 
 func fail(err error) {

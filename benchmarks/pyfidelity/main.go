@@ -23,11 +23,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/corescope/corescope/benchmarks/internal/spread"
 	"github.com/corescope/corescope/workload"
 )
 
@@ -175,15 +175,15 @@ func main() {
 				s    []sample
 			}{{in.String(), real[n]}, {"emulated " + v.gil.String(), emu[n]}} {
 				fmt.Printf("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", n, side.name,
-					stat(side.s, func(s sample) float64 { return s.speedup }, "%.2f×"),
-					stat(side.s, func(s sample) float64 { return s.cores }, "%.2f"),
-					stat(side.s, func(s sample) float64 { return 100 * s.system }, "%.0f"),
-					stat(side.s, func(s sample) float64 { return s.ctxs }, "%.0f"),
-					stat(side.s, func(s sample) float64 { return s.sleeps }, "%.0f")+", "+stat(side.s, func(s sample) float64 { return s.wakes }, "%.0f"),
-					stat(side.s, func(s sample) float64 { return s.lossUs }, "%.2f"),
-					stat(side.s, func(s sample) float64 { return 100 * s.startup }, "%.0f %%"),
-					stat(side.s, func(s sample) float64 { return 100 * s.loopSystem }, "%.0f"),
-					stat(side.s, func(s sample) float64 { return s.loopCores }, "%.2f"))
+					spread.Of(side.s, func(s sample) float64 { return s.speedup }, "%.2f×"),
+					spread.Of(side.s, func(s sample) float64 { return s.cores }, "%.2f"),
+					spread.Of(side.s, func(s sample) float64 { return 100 * s.system }, "%.0f"),
+					spread.Of(side.s, func(s sample) float64 { return s.ctxs }, "%.0f"),
+					spread.Of(side.s, func(s sample) float64 { return s.sleeps }, "%.0f")+", "+spread.Of(side.s, func(s sample) float64 { return s.wakes }, "%.0f"),
+					spread.Of(side.s, func(s sample) float64 { return s.lossUs }, "%.2f"),
+					spread.Of(side.s, func(s sample) float64 { return 100 * s.startup }, "%.0f %%"),
+					spread.Of(side.s, func(s sample) float64 { return 100 * s.loopSystem }, "%.0f"),
+					spread.Of(side.s, func(s sample) float64 { return s.loopCores }, "%.2f"))
 			}
 		}
 	}
@@ -246,22 +246,6 @@ func loopWall(rep workload.Report, empty *workload.Report) time.Duration {
 		return rep.Wall - empty.Wall
 	}
 	return rep.Wall
-}
-
-func stat(ss []sample, f func(sample) float64, format string) string {
-	if len(ss) == 0 {
-		return "—"
-	}
-	v := make([]float64, len(ss))
-	for i, s := range ss {
-		v[i] = f(s)
-	}
-	slices.Sort(v)
-	med := v[len(v)/2]
-	if len(v)%2 == 0 {
-		med = (v[len(v)/2-1] + v[len(v)/2]) / 2
-	}
-	return fmt.Sprintf(format+" ["+format+"–"+format+"]", med, v[0], v[len(v)-1])
 }
 
 func fail(err error) {

@@ -10,6 +10,7 @@
 //	cd benchmarks && go build -o /tmp/gilregime ./gilregime
 //	chrt -f 10 /tmp/gilregime -rounds 14                  # real and emulated, alternated
 //	chrt -f 10 /tmp/gilregime -rounds 5 -sweep 12,14,16,18,20,24   # emulation at several paces
+//	/tmp/gilregime -rounds 20 -calibrate 20                         # the pace's calibration, again and again
 //
 // The C programs beside it measure the rest (BENCHMARKS.md, "The storm's
 // regimes"): c/holdshim.c times the real interpreter's holds from inside it,
@@ -32,8 +33,19 @@ func main() {
 	total := flag.Uint64("work", 1<<24, "iterations in all, shared by the threads")
 	n := flag.Int("threads", 2, "GIL threads")
 	sweep := flag.String("sweep", "", "comma-separated ns an iteration: run only the emulation, paced to each in turn")
+	calibrate := flag.Float64("calibrate", 0, "ns an iteration: only measure the bytecode kernel's pace to it, -rounds times, and print each")
 	flag.Parse()
 	ctx := context.Background()
+	if *calibrate > 0 {
+		for range *rounds {
+			p, err := workload.MeasurePace(workload.Bytecode, *calibrate)
+			if err != nil {
+				fail(err)
+			}
+			fmt.Printf("kernel %.2f ns, %.2f steps of %.3f ns, unmet %v\n", p.KernelNs, p.Steps, p.StepNs, p.Unmet)
+		}
+		return
+	}
 	if *sweep != "" {
 		if err := paces(ctx, *sweep, *rounds, *total, *n); err != nil {
 			fail(err)

@@ -86,7 +86,9 @@ func (m *machine) holdFloor() {
 		m.mark, m.markTicks = time.Now(), m.ticks
 		return
 	}
-	due := time.Duration((m.ticks - m.markTicks) * uint64(m.floor) / 1000)
+	// In floating point: a long serial unit's ticks times a slow pace's
+	// picoseconds can pass 2^64.
+	due := time.Duration(float64(m.ticks-m.markTicks) * float64(m.floor) / 1000)
 	for time.Since(m.mark) < due {
 		m.sink = spin(m.sink, 16)
 	}
